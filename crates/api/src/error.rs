@@ -1,0 +1,135 @@
+//! The one error type of the management API and its wire form,
+//! `{"error_code":"APIG.xxxx","error_msg":"…"}`. Every code is listed in `docs/errors.md`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use portico_model::FieldError;
+use portico_store::{Conflict, Kind, StoreError};
+
+/// An error as the client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `APIG.xxxx`.
+    pub code: &'static str,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+
+    /// 401: missing, forged or expired credentials.
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "APIG.1002", "Incorrect token or token resolution failed")
+    }
+
+    /// 403: the caller may not do this.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "APIG.1005", "No permissions to request this method")
+    }
+
+    /// 400 `APIG.2001`: a required parameter is missing.
+    pub fn missing(field: &str) -> Self {
+        FieldError::Missing(field.into()).into()
+    }
+
+    /// 400 `APIG.2011`: a parameter has an invalid value.
+    pub fn invalid(field: &str) -> Self {
+        FieldError::Invalid(field.into()).into()
+    }
+
+    /// 404 for a path no route serves.
+    pub fn no_route() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "APIG.3000", "The requested resource does not exist")
+    }
+
+    /// 405 for a path served with other methods.
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "APIG.2014", "The request method is not allowed on this resource")
+    }
+
+    /// 413: the body exceeds the limit.
+    pub fn too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "APIG.2013", "The request body is too large")
+    }
+
+    /// 500 with nothing internal in it; the cause is logged here, once.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "APIG.9999", "System error")
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        let code = match e {
+            FieldError::Missing(_) => "APIG.2001",
+            FieldError::Invalid(_) => "APIG.2011",
+            FieldError::MalformedJson(_) => "APIG.2002",
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    }
+}
+
+fn not_found_code(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Group => "APIG.3001",
+        Kind::Api => "APIG.3002",
+        Kind::Environment => "APIG.3003",
+        Kind::Variable => "APIG.3005",
+        Kind::Version => "APIG.3006",
+        Kind::Publication => "APIG.3007",
+        Kind::Instance => "APIG.3008",
+        Kind::Project => "APIG.3009",
+        Kind::User | Kind::Credential => "APIG.3010",
+    }
+}
+
+fn conflict_code(conflict: &Conflict) -> &'static str {
+    match conflict {
+        Conflict::ApiName(_) => "APIG.3301",
+        Conflict::ApiRoute(_) => "APIG.3302",
+        Conflict::GroupName(_) => "APIG.3303",
+        Conflict::EnvName(_) => "APIG.3304",
+        Conflict::VariableName(_) => "APIG.3305",
+        Conflict::GroupHasApis(_) => "APIG.3306",
+        Conflict::EnvHasPublishedApis(_) => "APIG.3307",
+        Conflict::BuiltInEnv => "APIG.3308",
+        Conflict::InstanceHasGroups(_) => "APIG.3309",
+        Conflict::ForeignVersion(_) => "APIG.3310",
+        Conflict::ProjectName(_) => "APIG.3311",
+        Conflict::UserName(_) => "APIG.3312",
+    }
+}
+
+impl From<Conflict> for ApiError {
+    fn from(c: Conflict) -> Self {
+        ApiError::new(StatusCode::CONFLICT, conflict_code(&c), c.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { kind, .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, not_found_code(kind), e.to_string())
+            }
+            StoreError::Conflict(c) => c.into(),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error_code": self.code, "error_msg": self.message });
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,97 @@
+//! Portico's management HTTP API: the Huawei Cloud APIG v2 wire contract (groups,
+//! environments, variables, APIs, publishing, API details) and the IAM token endpoint,
+//! on axum.
+//!
+//! [`app`] builds the whole router from an [`AppState`]; `portico serve` binds it, and the
+//! integration tests bind it on port 0. Handlers are thin: they extract, call the
+//! [`portico_store::Store`], and render a view; all errors go through [`ApiError`].
+#![warn(missing_docs)]
+
+mod auth;
+mod error;
+mod extract;
+mod routes;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
+use portico_auth::token::TokenKey;
+use portico_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use auth::Caller;
+pub use error::{ApiError, ApiResult};
+
+/// Settings of the management API that come from configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Lifetime of issued tokens.
+    pub token_ttl: time::Duration,
+    /// Suffix of the subdomain each group gets: `<group id>.<suffix>`.
+    pub group_domain_suffix: String,
+    /// The account (IAM domain) name users log in under.
+    pub domain_name: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            token_ttl: time::Duration::hours(24),
+            group_domain_suffix: "apig.localhost".into(),
+            domain_name: "portico".into(),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Key that signs and checks tokens.
+    pub token_key: Arc<TokenKey>,
+    /// Settings.
+    pub config: Arc<ApiConfig>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone, Copy)]
+struct HexRequestId;
+
+impl MakeRequestId for HexRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        portico_model::new_id().parse().ok().map(RequestId::new)
+    }
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    ApiError::internal(&"handler panicked").into_response()
+}
+
+/// The whole management router: `/health`, `/v3/auth/tokens` and the `/v2/…` APIG routes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::router(state.clone()))
+        .fallback(|| async { ApiError::no_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(REQUEST_ID, HexRequestId))
+}
+
+/// Serves [`app`] on `listener` until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,134 @@
+//! `POST /v3/auth/tokens`: the IAM password method, so clients that log in with a user name
+//! and password get an `X-Auth-Token` to call the management API with. Errors use IAM's
+//! shape (`{"error":{"code","message","title"}}`), which the SDK also understands.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use portico_auth::{password, token};
+use portico_store::StoreError;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::views::rfc3339;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+struct Named {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PasswordUser {
+    name: String,
+    password: String,
+    domain: Option<Named>,
+}
+
+#[derive(Deserialize)]
+struct PasswordIdentity {
+    user: PasswordUser,
+}
+
+#[derive(Deserialize)]
+struct Identity {
+    methods: Vec<String>,
+    password: Option<PasswordIdentity>,
+}
+
+#[derive(Deserialize)]
+struct Scope {
+    project: Option<Named>,
+}
+
+#[derive(Deserialize)]
+struct Auth {
+    identity: Identity,
+    scope: Option<Scope>,
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    auth: Auth,
+}
+
+fn iam_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({ "error": { "code": status.as_u16(), "message": message, "title": status.canonical_reason() } });
+    (status, Json(body)).into_response()
+}
+
+fn unauthorized() -> Response {
+    iam_error(StatusCode::UNAUTHORIZED, "The username or password is wrong.")
+}
+
+pub async fn create_token(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<TokenRequest>(&body) else {
+        return iam_error(StatusCode::BAD_REQUEST, "The request body is not a valid IAM token request.");
+    };
+    let auth = request.auth;
+    let Some(identity) = auth.identity.password.filter(|_| auth.identity.methods.iter().any(|m| m == "password"))
+    else {
+        return iam_error(StatusCode::BAD_REQUEST, "Only the password method is supported.");
+    };
+    let user = identity.user;
+    let domain = &state.config.domain_name;
+    if user.domain.as_ref().is_some_and(|d| d.name.as_ref().or(d.id.as_ref()).is_some_and(|n| n != domain)) {
+        return unauthorized();
+    }
+    let stored = match state.store.user_by_name(&user.name).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound { .. }) => return unauthorized(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let hash = stored.password_hash.clone();
+    let verified = tokio::task::spawn_blocking(move || password::verify(&user.password, &hash)).await;
+    if !matches!(verified, Ok(true)) {
+        return unauthorized();
+    }
+    let wanted = auth.scope.and_then(|s| s.project);
+    let project = match &wanted {
+        Some(Named { id: Some(key), .. }) | Some(Named { name: Some(key), .. }) => state.store.project(key).await,
+        _ => match stored.projects.first() {
+            Some(id) => state.store.project(id).await,
+            None => return iam_error(StatusCode::FORBIDDEN, "The user has no project."),
+        },
+    };
+    let project = match project {
+        Ok(p) if stored.projects.contains(&p.id) => p,
+        Ok(_) | Err(StoreError::NotFound { .. }) => {
+            return iam_error(StatusCode::FORBIDDEN, "The user has no permission on the requested project.");
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let issued =
+        time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let expires = issued + state.config.token_ttl;
+    let claims = token::TokenClaims {
+        user_id: stored.id.clone(),
+        user_name: stored.name.clone(),
+        project_id: project.id.clone(),
+        readonly: stored.readonly,
+        issued_at: issued.unix_timestamp(),
+        expires_at: expires.unix_timestamp(),
+    };
+    let issued_token = token::issue(&state.token_key, &claims);
+    let domain_ref = json!({ "id": domain, "name": domain });
+    let role = if stored.readonly { "readonly" } else { "te_admin" };
+    let body = json!({ "token": {
+        "methods": ["password"],
+        "issued_at": rfc3339(issued),
+        "expires_at": rfc3339(expires),
+        "catalog": [],
+        "project": { "id": project.id, "name": project.name, "domain": domain_ref },
+        "roles": [{ "id": role, "name": role }],
+        "user": { "id": stored.id, "name": stored.name, "domain": domain_ref, "password_expires_at": "" },
+    }});
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&issued_token) {
+        response.headers_mut().insert("x-subject-token", value);
+    }
+    response
+}

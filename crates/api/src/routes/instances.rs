@@ -1,0 +1,66 @@
+//! Instances: `/v2/{project_id}/apigw/instances[/{instance_id}]`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use portico_model::{Instance, InstanceInput, Page, new_id, now};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::extract::AppQuery;
+use crate::{ApiResult, AppState, views};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/{project_id}/apigw/instances", get(list).post(create))
+        .route("/v2/{project_id}/apigw/instances/{instance_id}", get(show).delete(delete))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    instance_name: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(project_id): Path<String>,
+    AppQuery(q): AppQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::new(q.offset, q.limit)?;
+    let found = state.store.list_instances(&project_id, q.instance_name.as_deref(), page).await?;
+    Ok(Json(views::list("instances", found, views::instance)))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Path(project_id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let input = InstanceInput::from_json(&body)?;
+    let instance = Instance {
+        id: new_id(),
+        project_id,
+        instance_name: input.instance_name,
+        description: input.description,
+        create_time: now(),
+    };
+    state.store.create_instance(&instance).await?;
+    let body = json!({ "instance_id": instance.id, "message": "instance created", "job_id": new_id() });
+    Ok((StatusCode::ACCEPTED, Json(body)))
+}
+
+async fn show(State(state): State<AppState>, Path((project_id, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    Ok(Json(views::instance(&state.store.instance(&project_id, &id).await?)))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path((project_id, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state.store.delete_instance(&project_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,170 @@
+//! The JSON the SDK expects back, built from model and store types. Where APIG returns
+//! fields Portico has no use for, they get APIG's neutral values so clients that read
+//! them keep working.
+
+use portico_model::{Api, ApiGroup, Instance, Paged};
+use portico_store::{ApiVersion, Publication};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).expect("UTC times format as RFC 3339")
+}
+
+fn object<T: Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// `{size, total, <key>: [...]}`.
+pub fn list<T>(key: &str, page: Paged<T>, render: impl Fn(&T) -> Value) -> Value {
+    let items: Vec<Value> = page.items.iter().map(render).collect();
+    let mut map = Map::new();
+    map.insert("size".into(), items.len().into());
+    map.insert("total".into(), page.total.into());
+    map.insert(key.into(), Value::Array(items));
+    Value::Object(map)
+}
+
+pub fn instance(i: &Instance) -> Value {
+    json!({
+        "id": i.id,
+        "project_id": i.project_id,
+        "instance_name": i.instance_name,
+        "description": i.description,
+        "status": "Running",
+        "instance_status": 6,
+        "type": "apig",
+        "spec": "PROFESSIONAL",
+        "create_time": i.create_time.unix_timestamp() * 1000,
+        "enterprise_project_id": "0",
+        "charging_mode": 0,
+        "loadbalancer_provider": "elb",
+        "instance_version": env!("CARGO_PKG_VERSION"),
+        "supported_features": [],
+    })
+}
+
+pub fn group(g: &ApiGroup) -> Value {
+    let mut map = object(g);
+    map.insert("url_domains".into(), json!([]));
+    map.insert("sl_domains".into(), json!([g.sl_domain]));
+    map.insert("is_default".into(), json!(2));
+    map.insert("version".into(), json!("V1"));
+    Value::Object(map)
+}
+
+/// `ApiGroupCommonInfo`, as embedded in API details.
+fn group_common(g: &ApiGroup) -> Value {
+    json!({
+        "id": g.id,
+        "name": g.name,
+        "status": g.status,
+        "sl_domain": g.sl_domain,
+        "register_time": rfc3339(g.register_time),
+        "update_time": rfc3339(g.update_time),
+        "on_sell_status": g.on_sell_status,
+        "url_domains": [],
+        "sl_domain_access_enabled": g.sl_domain_access_enabled,
+    })
+}
+
+/// `PublishResp`: one publish record.
+pub fn publication(p: &Publication) -> Value {
+    json!({
+        "publish_id": p.publish_id,
+        "api_id": p.api_id,
+        "api_name": p.api_name,
+        "env_id": p.env_id,
+        "remark": p.remark,
+        "publish_time": rfc3339(p.publish_time),
+        "version_id": p.version_id,
+    })
+}
+
+fn joined(publications: &[&Publication], field: impl Fn(&Publication) -> String) -> String {
+    publications.iter().map(|p| field(p)).collect::<Vec<_>>().join("|")
+}
+
+/// The top level every API view shares: the stored API plus its group and where it is live.
+fn api_base(api: &Api, group: Option<&ApiGroup>, publications: &[Publication]) -> Map<String, Value> {
+    let mine: Vec<&Publication> = publications.iter().filter(|p| p.api_id == api.id).collect();
+    let mut map = object(api);
+    map.insert("arrange_necessary".into(), json!(2));
+    map.insert("group_version".into(), json!("V1"));
+    if let Some(g) = group {
+        map.insert("group_name".into(), json!(g.name));
+    }
+    map.insert("run_env_id".into(), json!(joined(&mine, |p| p.env_id.clone())));
+    map.insert("run_env_name".into(), json!(joined(&mine, |p| p.env_name.clone())));
+    map.insert("publish_id".into(), json!(joined(&mine, |p| p.publish_id.clone())));
+    map.insert("publish_time".into(), json!(joined(&mine, |p| rfc3339(p.publish_time))));
+    map
+}
+
+/// `ShowDetailsOfApiV2`: the whole model of seed 004.
+pub fn api_details(api: &Api, group: &ApiGroup, publications: &[Publication]) -> Value {
+    let mut map = api_base(api, Some(group), publications);
+    map.insert("api_group_info".into(), group_common(group));
+    Value::Object(map)
+}
+
+/// What `ListApisV2` adds beyond the brief form, from `return_data_mode`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListDetail {
+    pub group: bool,
+    pub backend: bool,
+}
+
+/// `ApiInfoPerPage`: the frontend, without backend parameters and policies.
+pub fn api_list_item(api: &Api, group: Option<&ApiGroup>, publications: &[Publication], detail: ListDetail) -> Value {
+    let mut map = api_base(api, group, publications);
+    for key in ["backend_params", "policy_https", "policy_functions", "policy_mocks", "func_info", "mock_info"] {
+        map.remove(key);
+    }
+    if !detail.backend {
+        map.remove("backend_api");
+    }
+    if let (true, Some(g)) = (detail.group, group) {
+        map.insert("api_group_info".into(), group_common(g));
+    }
+    Value::Object(map)
+}
+
+/// `ApiVersionResp`: one entry of an API's version history.
+pub fn version_entry(v: &ApiVersion) -> Value {
+    json!({
+        "version_id": v.version_id,
+        "version_no": v.version_no,
+        "api_id": v.api_id,
+        "env_id": v.env_id,
+        "env_name": v.env_name,
+        "remark": v.remark,
+        "publish_time": rfc3339(v.publish_time),
+        "status": if v.is_current { 1 } else { 2 },
+    })
+}
+
+/// A published version in full (`ListApiVersionDetailV2`, `ListApiRuntimeDefinitionV2`): the
+/// snapshot, with the publication it belongs to and the group's domains.
+pub fn version_details(v: &ApiVersion, group: Option<&ApiGroup>, publish_id: Option<&str>) -> Value {
+    let mut map = object(&v.snapshot);
+    map.insert("arrange_necessary".into(), json!(2));
+    map.insert("group_version".into(), json!("V1"));
+    map.insert("version_id".into(), json!(v.version_id));
+    map.insert("run_env_id".into(), json!(v.env_id));
+    map.insert("run_env_name".into(), json!(v.env_name));
+    map.insert("publish_time".into(), json!(rfc3339(v.publish_time)));
+    map.insert("publish_id".into(), json!(publish_id.unwrap_or_default()));
+    if let Some(g) = group {
+        map.insert("group_name".into(), json!(g.name));
+        map.insert("sl_domain".into(), json!(g.sl_domain));
+        map.insert("sl_domains".into(), json!([g.sl_domain]));
+        map.insert("api_group_info".into(), group_common(g));
+    }
+    Value::Object(map)
+}

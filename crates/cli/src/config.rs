@@ -1,0 +1,88 @@
+//! Settings: defaults, then the TOML file (`--config` / `PORTICO_CONFIG`), then environment
+//! variables (`PORTICO_…`) and flags. clap merges the last two, so a flag beats its variable.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+
+/// The account name users log in under when nothing else was stored.
+pub const DEFAULT_DOMAIN: &str = "portico";
+
+/// Flags (and their environment variables) every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct SettingsArgs {
+    /// Address of the management API.
+    #[arg(long, env = "PORTICO_LISTEN")]
+    listen: Option<String>,
+    /// Directory holding the database and credentials.toml.
+    #[arg(long, env = "PORTICO_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, env = "PORTICO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, env = "PORTICO_LOG_FORMAT")]
+    log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The configuration file's keys; all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    token_ttl_hours: Option<u32>,
+    group_domain_suffix: Option<String>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub token_ttl: time::Duration,
+    pub group_domain_suffix: String,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+}
+
+impl Settings {
+    pub fn load(args: SettingsArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("invalid configuration in {}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        Ok(Settings {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./portico-data")),
+            token_ttl: time::Duration::hours(file.token_ttl_hours.unwrap_or(24).into()),
+            group_domain_suffix: file.group_domain_suffix.unwrap_or_else(|| "apig.localhost".into()),
+            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log_filter: std::env::var("RUST_LOG").ok().or(file.log).unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+pub fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,320 @@
+//! `portico`: serve the management API, and manage projects, users and credentials in a data
+//! directory. Every command opens the same SQLite file `serve` uses, so they work with a server
+//! running or not.
+
+mod config;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use portico_api::{ApiConfig, AppState};
+use portico_auth::token::TokenKey;
+use portico_auth::{generate, password};
+use portico_model::{Credential, Instance, Project, User, is_project_name, is_user_name, now};
+use portico_store::{Bootstrap, SqliteStore, Store};
+use serde::Serialize;
+
+use config::{Settings, SettingsArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "portico",
+    version,
+    about = "A self-hosted API gateway that speaks Huawei Cloud APIG's management API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the management API (bootstraps the data directory on first start).
+    Serve(SettingsArgs),
+    /// Manage projects.
+    Project {
+        #[command(subcommand)]
+        action: ProjectAction,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage AK/SK credentials.
+    Credential {
+        #[command(subcommand)]
+        action: CredentialAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectAction {
+    /// Create a project and print its id.
+    Create {
+        /// Project name (letters, digits, `-`, `_`).
+        name: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user with a generated password and print it.
+    Add {
+        /// User name.
+        name: String,
+        /// A project (id or name) the user may act on; repeatable.
+        #[arg(long = "project")]
+        projects: Vec<String>,
+        /// The user may only read.
+        #[arg(long)]
+        readonly: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum CredentialAction {
+    /// Create an AK/SK pair for a user and print it.
+    Create {
+        /// User name.
+        user: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(Settings::load(args)?).await,
+        Command::Project { action: ProjectAction::Create { name, settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            if !is_project_name(&name) {
+                bail!("invalid project name {name:?}: use 1–64 letters, digits, '-' and '_'");
+            }
+            let project = Project { id: generate::hex_id(), name, created_at: now() };
+            store.create_project(&project).await?;
+            print_toml(&ProjectCreated { project_id: project.id, project_name: project.name })
+        }
+        Command::User { action: UserAction::Add { name, projects, readonly, settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            add_user(&store, name, &projects, readonly).await
+        }
+        Command::Credential { action: CredentialAction::Create { user, settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            let user = store.user_by_name(&user).await?;
+            let credential = Credential {
+                access_key: generate::access_key(),
+                secret_key: generate::secret_key(),
+                user_id: user.id,
+                created_at: now(),
+            };
+            store.create_credential(&credential).await?;
+            print_toml(&CredentialCreated {
+                user_name: user.name,
+                access_key: credential.access_key,
+                secret_key: credential.secret_key,
+            })
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProjectCreated {
+    project_id: String,
+    project_name: String,
+}
+
+#[derive(Serialize)]
+struct UserCreated {
+    user_name: String,
+    password: String,
+    domain: String,
+    projects: Vec<String>,
+    readonly: bool,
+}
+
+#[derive(Serialize)]
+struct CredentialCreated {
+    user_name: String,
+    access_key: String,
+    secret_key: String,
+}
+
+/// What the first start prints and writes to `credentials.toml`; the key names are a contract.
+#[derive(Serialize)]
+struct Credentials {
+    project_id: String,
+    instance_id: String,
+    domain: String,
+    admin_user: String,
+    admin_password: String,
+    access_key: String,
+    secret_key: String,
+}
+
+fn print_toml<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    print!("{}", toml::to_string(value)?);
+    Ok(())
+}
+
+async fn add_user(store: &SqliteStore, name: String, projects: &[String], readonly: bool) -> anyhow::Result<()> {
+    if !is_user_name(&name) {
+        bail!("invalid user name {name:?}: start with a letter; use letters, digits, '-', '_' and '.'");
+    }
+    let mut ids = Vec::new();
+    for p in projects {
+        ids.push(store.project(p).await.with_context(|| format!("project {p}"))?.id);
+    }
+    let secret = generate::password();
+    let user = User {
+        id: generate::hex_id(),
+        name,
+        password_hash: password::hash(&secret),
+        readonly,
+        projects: ids,
+        created_at: now(),
+    };
+    store.create_user(&user).await?;
+    let domain = store.setting_or_insert("domain", config::DEFAULT_DOMAIN).await?;
+    print_toml(&UserCreated { user_name: user.name, password: secret, domain, projects: user.projects, readonly })
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+    let path = settings.data_dir.join("portico.db");
+    SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// First start of a data directory: one project, instance, admin user and AK/SK pair, written
+/// to `credentials.toml` (0600) and printed once. The file is written before the database
+/// commit and only renamed into place after it, so a crash never leaves credentials that do
+/// not work, and a second start never overwrites them.
+async fn bootstrap(store: &SqliteStore, data_dir: &Path) -> anyhow::Result<()> {
+    let created_at = now();
+    let project = Project { id: generate::hex_id(), name: "default".into(), created_at };
+    let admin_password = generate::password();
+    let admin = User {
+        id: generate::hex_id(),
+        name: "admin".into(),
+        password_hash: password::hash(&admin_password),
+        readonly: false,
+        projects: vec![project.id.clone()],
+        created_at,
+    };
+    let credential = Credential {
+        access_key: generate::access_key(),
+        secret_key: generate::secret_key(),
+        user_id: admin.id.clone(),
+        created_at,
+    };
+    let instance = Instance {
+        id: generate::hex_id(),
+        project_id: project.id.clone(),
+        instance_name: "portico-default".into(),
+        description: Some("Created at first start".into()),
+        create_time: created_at,
+    };
+    let credentials = Credentials {
+        project_id: project.id.clone(),
+        instance_id: instance.id.clone(),
+        domain: config::DEFAULT_DOMAIN.into(),
+        admin_user: admin.name.clone(),
+        admin_password,
+        access_key: credential.access_key.clone(),
+        secret_key: credential.secret_key.clone(),
+    };
+    let text = toml::to_string(&credentials)?;
+    let pending = data_dir.join("credentials.toml.new");
+    write_private(&pending, &text)?;
+    let bootstrap = Bootstrap { project, admin, credential, instance, domain: credentials.domain.clone() };
+    if store.bootstrap(&bootstrap).await? {
+        std::fs::rename(&pending, data_dir.join("credentials.toml"))?;
+        println!(
+            "# Portico bootstrapped {}; these credentials are shown once (also in credentials.toml):",
+            data_dir.display()
+        );
+        print!("{text}");
+    } else {
+        std::fs::remove_file(&pending)?;
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    config::init_logging(&settings);
+    let store = open_store(&settings).await?;
+    bootstrap(&store, &settings.data_dir).await?;
+    let token_key = store.setting_or_insert("token_key", &TokenKey::generate().to_hex()).await?;
+    let domain_name = store.setting_or_insert("domain", config::DEFAULT_DOMAIN).await?;
+    let state = AppState {
+        store: Arc::new(store),
+        token_key: Arc::new(TokenKey::from_hex(&token_key).context("stored token key is corrupt")?),
+        config: Arc::new(ApiConfig {
+            token_ttl: settings.token_ttl,
+            group_domain_suffix: settings.group_domain_suffix.clone(),
+            domain_name,
+        }),
+    };
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "management API listening");
+    portico_api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

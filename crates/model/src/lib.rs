@@ -1,0 +1,30 @@
+//! The APIG domain model: instances, API groups, environments, environment variables and APIs,
+//! with every validation rule of the management API. No I/O happens here.
+//!
+//! The types speak the vocabulary of Huawei Cloud APIG v2 (field names, enum spellings), because
+//! wire compatibility is the product: a definition is stored, published and exported in the same
+//! shape that [`ApiDefinition`] serialises to. Server-assigned fields (`id`, `register_time`, …)
+//! are part of the types and are overwritten by [`ApiDefinition::prepare`] whatever a client sent.
+//!
+//! ```
+//! use portico_model::{ApiDefinition, FieldError};
+//! let body = br#"{"name":"x","type":1}"#;
+//! let err = ApiDefinition::from_json(body).unwrap_err();
+//! assert_eq!(err, FieldError::Missing("req_protocol".into()));
+//! ```
+#![warn(missing_docs)]
+
+mod api;
+mod error;
+mod group;
+mod identity;
+mod ids;
+mod page;
+mod rules;
+
+pub use api::*;
+pub use error::{FieldError, parse_body};
+pub use group::*;
+pub use identity::*;
+pub use ids::{new_id, now};
+pub use page::{Page, Paged};

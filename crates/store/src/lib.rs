@@ -1,0 +1,278 @@
+//! Persistence for Portico: the [`Store`] trait, the one seam between the management API (and
+//! later the data plane) and a database, and its engines. Today: [`SqliteStore`].
+//!
+//! Every method that writes runs in one database transaction, so a crash leaves either all of
+//! an operation or none of it. Every object lives inside an instance, and every query names the
+//! instance, so data of one instance is never reachable through another.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), portico_store::StoreError> {
+//! use portico_store::{SqliteStore, Store};
+//! let store = SqliteStore::open(std::path::Path::new("portico-data/portico.db")).await?;
+//! let projects = store.project("admin").await?;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+mod sqlite;
+
+use async_trait::async_trait;
+use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Paged, Project, User};
+use time::OffsetDateTime;
+
+pub use error::{Conflict, Kind, StoreError};
+pub use sqlite::SqliteStore;
+
+/// Result of a store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How a text filter matches: APIG's `precise_search` names the fields matched exactly; the
+/// others match as substrings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextMatch {
+    /// The whole value equals the filter.
+    Exact(String),
+    /// The value contains the filter.
+    Contains(String),
+}
+
+/// Filters of `ListApiGroupsV2`.
+#[derive(Debug, Clone, Default)]
+pub struct GroupFilter {
+    /// Group id.
+    pub id: Option<String>,
+    /// Group name.
+    pub name: Option<TextMatch>,
+}
+
+/// Filters of `ListEnvironmentVariablesV2`.
+#[derive(Debug, Clone, Default)]
+pub struct VariableFilter {
+    /// Group.
+    pub group_id: Option<String>,
+    /// Environment.
+    pub env_id: Option<String>,
+    /// Variable name.
+    pub variable_name: Option<TextMatch>,
+}
+
+/// Filters of `ListApisV2`.
+#[derive(Debug, Clone, Default)]
+pub struct ApiFilter {
+    /// API id.
+    pub id: Option<String>,
+    /// API name.
+    pub name: Option<TextMatch>,
+    /// Group.
+    pub group_id: Option<String>,
+    /// Frontend protocol.
+    pub req_protocol: Option<String>,
+    /// Frontend method.
+    pub req_method: Option<String>,
+    /// Frontend path.
+    pub req_uri: Option<TextMatch>,
+    /// Authentication type.
+    pub auth_type: Option<String>,
+    /// Only APIs published in this environment.
+    pub env_id: Option<String>,
+    /// 1 public, 2 private.
+    pub api_type: Option<i32>,
+    /// APIs carrying this tag; `None` inside means APIs without any tag (`#no_tags#`).
+    pub tag: Option<Option<String>>,
+}
+
+/// A live publication of an API in an environment (a "publish record").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publication {
+    /// Publish record id; stable while the API stays published in the environment.
+    pub publish_id: String,
+    /// The API.
+    pub api_id: String,
+    /// The API's name in the published version.
+    pub api_name: String,
+    /// The environment.
+    pub env_id: String,
+    /// The environment's name.
+    pub env_name: String,
+    /// The version that is live.
+    pub version_id: String,
+    /// Remark given when publishing.
+    pub remark: Option<String>,
+    /// When the live version was published.
+    pub publish_time: OffsetDateTime,
+}
+
+/// A published version: an immutable snapshot of an API in an environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiVersion {
+    /// Version id.
+    pub version_id: String,
+    /// Human-readable version number (the publish time, `YYYYMMDDhhmmss`, plus a counter).
+    pub version_no: String,
+    /// The API.
+    pub api_id: String,
+    /// The environment.
+    pub env_id: String,
+    /// The environment's name.
+    pub env_name: String,
+    /// Remark given when publishing.
+    pub remark: Option<String>,
+    /// When it was published.
+    pub publish_time: OffsetDateTime,
+    /// Whether this version is the live one in its environment.
+    pub is_current: bool,
+    /// The API as it was published.
+    pub snapshot: Api,
+}
+
+/// Everything a fresh data directory starts with.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The first project.
+    pub project: Project,
+    /// The admin user, member of that project.
+    pub admin: User,
+    /// The admin's AK/SK pair.
+    pub credential: Credential,
+    /// The default instance, in that project.
+    pub instance: Instance,
+    /// The account (IAM domain) name.
+    pub domain: String,
+}
+
+/// The outcome of publishing or taking offline one API of a batch.
+pub type BatchOutcome = Vec<(String, Result<Publication>)>;
+
+/// The one storage interface. Engines: [`SqliteStore`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
+    async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
+
+    /// Creates everything in `bootstrap` in one transaction, unless a bootstrap already
+    /// happened; returns whether it did now.
+    async fn bootstrap(&self, bootstrap: &Bootstrap) -> Result<bool>;
+    /// Creates a project. Conflict: the name is taken.
+    async fn create_project(&self, project: &Project) -> Result<()>;
+    /// A project by id or by name.
+    async fn project(&self, id_or_name: &str) -> Result<Project>;
+    /// Creates a user with its project memberships. Conflict: the name is taken.
+    async fn create_user(&self, user: &User) -> Result<()>;
+    /// A user by name.
+    async fn user_by_name(&self, name: &str) -> Result<User>;
+    /// Stores an AK/SK pair.
+    async fn create_credential(&self, credential: &Credential) -> Result<()>;
+    /// The pair with this access key, and its user.
+    async fn credential(&self, access_key: &str) -> Result<(Credential, User)>;
+
+    /// Creates an instance and its RELEASE environment.
+    async fn create_instance(&self, instance: &Instance) -> Result<()>;
+    /// The instance, if it belongs to the project.
+    async fn instance(&self, project_id: &str, id: &str) -> Result<Instance>;
+    /// Instances of a project.
+    async fn list_instances(&self, project_id: &str, name: Option<&str>, page: Page) -> Result<Paged<Instance>>;
+    /// Deletes an instance. Conflict: it still has API groups.
+    async fn delete_instance(&self, project_id: &str, id: &str) -> Result<()>;
+
+    /// Creates a group. Conflict: the name is taken in the instance.
+    async fn create_group(&self, instance_id: &str, group: &ApiGroup) -> Result<()>;
+    /// Replaces a group's name and remark. Conflict: the new name is taken.
+    async fn update_group(&self, instance_id: &str, group: &ApiGroup) -> Result<()>;
+    /// A group of the instance.
+    async fn group(&self, instance_id: &str, id: &str) -> Result<ApiGroup>;
+    /// Groups of the instance.
+    async fn list_groups(&self, instance_id: &str, filter: &GroupFilter, page: Page) -> Result<Paged<ApiGroup>>;
+    /// Whether a group of that name exists in the instance.
+    async fn group_name_taken(&self, instance_id: &str, name: &str) -> Result<bool>;
+    /// Deletes a group and its environment variables. Conflict: it still has APIs.
+    async fn delete_group(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    /// Creates an environment. Conflict: the name is taken.
+    async fn create_env(&self, instance_id: &str, env: &Environment) -> Result<()>;
+    /// Replaces an environment's name and remark. Conflict: the name is taken, or it is RELEASE.
+    async fn update_env(&self, instance_id: &str, env: &Environment) -> Result<()>;
+    /// An environment of the instance.
+    async fn env(&self, instance_id: &str, id: &str) -> Result<Environment>;
+    /// Environments of the instance, optionally only those whose name contains `name`.
+    async fn list_envs(&self, instance_id: &str, name: Option<&str>, page: Page) -> Result<Paged<Environment>>;
+    /// Deletes an environment and its variables. Conflict: APIs are published in it, or it is RELEASE.
+    async fn delete_env(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    /// Creates a variable. NotFound: its group or environment. Conflict: the name is taken there.
+    async fn create_variable(&self, instance_id: &str, variable: &EnvVariable) -> Result<()>;
+    /// Changes a variable's value and returns the variable.
+    async fn update_variable(&self, instance_id: &str, id: &str, value: &str) -> Result<EnvVariable>;
+    /// A variable of the instance.
+    async fn variable(&self, instance_id: &str, id: &str) -> Result<EnvVariable>;
+    /// Variables of the instance.
+    async fn list_variables(
+        &self,
+        instance_id: &str,
+        filter: &VariableFilter,
+        page: Page,
+    ) -> Result<Paged<EnvVariable>>;
+    /// Deletes a variable.
+    async fn delete_variable(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    /// Creates an API. NotFound: its group. Conflict: its name or its (method, path, match mode)
+    /// is taken in the group.
+    async fn create_api(&self, instance_id: &str, api: &Api) -> Result<()>;
+    /// Replaces an API's definition, with the same checks as [`Store::create_api`].
+    async fn update_api(&self, instance_id: &str, api: &Api) -> Result<()>;
+    /// An API of the instance.
+    async fn api(&self, instance_id: &str, id: &str) -> Result<Api>;
+    /// APIs of the instance.
+    async fn list_apis(&self, instance_id: &str, filter: &ApiFilter, page: Page) -> Result<Paged<Api>>;
+    /// The first API that would conflict with one named `name` at (`method`, `uri`, `match_mode`)
+    /// in `group_id`, other than `except_id`.
+    async fn api_conflict(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        name: Option<&str>,
+        route: Option<(&str, &str, &str)>,
+        except_id: Option<&str>,
+    ) -> Result<Option<Conflict>>;
+    /// Deletes an API with its publications and versions.
+    async fn delete_api(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    /// Publishes the current definition of each API in `env_id`, all in one transaction: each
+    /// API gets a new version, and its publication (kept, or created) points at it. APIs that
+    /// cannot be published are reported, the others are published.
+    async fn publish(
+        &self,
+        instance_id: &str,
+        env_id: &str,
+        api_ids: &[String],
+        remark: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<BatchOutcome>;
+    /// Takes each API offline in `env_id`, in one transaction. NotFound for an API that is not
+    /// published there.
+    async fn offline(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<BatchOutcome>;
+    /// Ids of the APIs of a group, in creation order.
+    async fn group_api_ids(&self, instance_id: &str, group_id: &str) -> Result<Vec<String>>;
+    /// Live publications of the given APIs, oldest first.
+    async fn publications(&self, instance_id: &str, api_ids: &[String]) -> Result<Vec<Publication>>;
+    /// Versions of an API, newest first, optionally of one environment.
+    async fn list_versions(
+        &self,
+        instance_id: &str,
+        api_id: &str,
+        env_id: Option<&str>,
+        page: Page,
+    ) -> Result<Paged<ApiVersion>>;
+    /// One version.
+    async fn version(&self, instance_id: &str, version_id: &str) -> Result<ApiVersion>;
+    /// Makes an earlier version the live one in its environment.
+    async fn switch_version(
+        &self,
+        instance_id: &str,
+        api_id: &str,
+        version_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Publication>;
+    /// The live version of an API in an environment.
+    async fn runtime(&self, instance_id: &str, api_id: &str, env_id: &str) -> Result<ApiVersion>;
+}

@@ -1,0 +1,198 @@
+"""API definitions: create / show / update / delete, list with every filter, paging,
+return_data_mode, and the definition check."""
+
+from huaweicloudsdkapig.v2 import (
+    ApiCheckInfoV2,
+    ApiMockCreate,
+    ApiFuncCreate,
+    CheckApisV2Request,
+    CreateApiV2Request,
+    DeleteApiV2Request,
+    ListApisV2Request,
+    ReqParamBase,
+    ShowDetailsOfApiV2Request,
+    UpdateApiV2Request,
+)
+
+import sdkhelpers as h
+
+
+def show(apig, instance_id, api_id):
+    return apig.show_details_of_api_v2(ShowDetailsOfApiV2Request(instance_id=instance_id, api_id=api_id))
+
+
+def test_create_show_update_delete_api(apig, instance_id, new_group):
+    group = new_group()
+    body = h.http_api_body(group.id, remark="v1 remark", tags=["alpha", "beta"],
+                           result_normal_sample='{"ok": true}', result_failure_sample='{"ok": false}')
+    created = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+    assert created.status_code in (200, 201)
+    h.assert_fields_match(body, created)
+    raw = h.body_of(created)
+    assert h.is_hex32(raw["id"]) and h.is_hex32(raw["backend_api"]["id"]), raw
+    assert h.is_rfc3339_z(raw["register_time"]) and h.is_rfc3339_z(raw["update_time"]), raw
+    assert raw["group_name"] == group.name
+    assert not raw.get("run_env_id") and not raw.get("publish_id"), "a new API is not published"
+
+    shown = show(apig, instance_id, created.id)
+    h.assert_fields_match(body, shown)
+    assert h.body_of(shown)["backend_api"]["id"] == raw["backend_api"]["id"]
+    assert shown.api_group_info.id == group.id and shown.api_group_info.name == group.name
+
+    new_body = h.http_api_body(group.id, name=body.name + "_v2", remark="v2 remark", req_method="POST",
+                               req_uri=body.req_uri + "/v2", tags=["gamma"],
+                               backend_api=h.backend_body(req_uri="/v2/items", req_method="POST", timeout=9000,
+                                                          retry_count="3"))
+    updated = apig.update_api_v2(UpdateApiV2Request(instance_id=instance_id, api_id=created.id, body=new_body))
+    h.assert_fields_match(new_body, updated)
+    assert updated.id == created.id
+    h.assert_fields_match(new_body, show(apig, instance_id, created.id))
+    up_raw = h.body_of(updated)
+    assert up_raw["register_time"] == raw["register_time"]
+    assert h.ts(up_raw["update_time"]) >= h.ts(raw["update_time"])
+
+    apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=created.id))
+    h.expect_error(lambda: show(apig, instance_id, created.id), 404, "APIG.3002")
+    h.expect_error(lambda: apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=created.id)),
+                   404, "APIG.3002")
+
+
+def test_mock_and_function_backends(apig, instance_id, new_group):
+    gid = new_group().id
+    mock = h.http_api_body(gid, backend_type="MOCK", backend_api=None,
+                           mock_info=ApiMockCreate(result_content='{"mocked": 1}', remark="mock backend"))
+    m = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=mock))
+    h.assert_fields_match(mock, show(apig, instance_id, m.id))
+    assert h.is_hex32(h.body_of(show(apig, instance_id, m.id))["mock_info"]["id"])
+
+    func = h.http_api_body(gid, backend_type="FUNCTION", backend_api=None, func_info=ApiFuncCreate(
+        function_urn="urn:fss:region:0123456789abcdef:function:default:hello", invocation_type="sync",
+        network_type="V2", timeout=5000, version="latest", remark="fg backend"))
+    f = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=func))
+    got = show(apig, instance_id, f.id)
+    h.assert_fields_match(func, got)
+    assert h.is_hex32(h.body_of(got)["func_info"]["id"])
+
+
+def test_list_apis_filters(apig, instance_id, new_group, new_env, publish):
+    g1, g2 = new_group().id, new_group().id
+    tag = h.unique("tag").replace("_", "")
+    a = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=h.http_api_body(
+        g1, name=h.unique("flt_alpha"), req_method="GET", req_protocol="HTTPS", auth_type="NONE", type=1,
+        tags=[tag])))
+    b = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=h.http_api_body(
+        g1, name=h.unique("flt_beta"), req_method="POST", req_protocol="HTTP", auth_type="APP", type=2)))
+    c = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=h.http_api_body(
+        g2, name=h.unique("flt_gamma"), req_method="PUT", req_protocol="BOTH", auth_type="IAM", type=1)))
+
+    def ids(**q):
+        r = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, limit=500, **q))
+        assert r.size == len(r.apis) and r.total >= r.size
+        return sorted(x.id for x in r.apis)
+
+    assert ids(group_id=g1) == sorted([a.id, b.id])
+    assert ids(group_id=g2) == [c.id]
+    assert ids(id=b.id) == [b.id]
+    assert ids(name=a.name) == [a.id]
+    assert ids(name=a.name[:-3], group_id=g1) == [a.id]              # fuzzy by default
+    assert ids(name=a.name[:-3], precise_search="name") == []        # exact with precise_search
+    assert ids(name=a.name, precise_search="name") == [a.id]
+    assert ids(group_id=g1, req_method="POST") == [b.id]
+    assert ids(group_id=g1, req_protocol="HTTP") == [b.id]
+    assert ids(group_id=g1, auth_type="APP") == [b.id]
+    assert ids(group_id=g1, type=2) == [b.id]
+    assert ids(req_uri=c.req_uri) == [c.id]
+    assert ids(req_uri=c.req_uri, precise_search="req_uri") == [c.id]
+    assert ids(tags=tag) == [a.id]
+    assert b.id in ids(group_id=g1, tags="#no_tags#") and a.id not in ids(group_id=g1, tags="#no_tags#")
+
+    env = new_env().id
+    assert ids(env_id=env) == []
+    publish(b.id, env)
+    assert ids(env_id=env) == [b.id]
+    assert ids(env_id=env, group_id=g2) == []
+
+
+def test_list_apis_paging(apig, instance_id, new_group, new_api):
+    gid = new_group().id
+    created = {new_api(gid).id for _ in range(5)}
+
+    def page(offset, limit):
+        return apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, group_id=gid, offset=offset, limit=limit))
+
+    p = page(0, 2)
+    assert (p.total, p.size, len(p.apis)) == (5, 2, 2)
+    seen = [x.id for x in p.apis] + [x.id for x in page(2, 2).apis] + [x.id for x in page(4, 2).apis]
+    assert sorted(seen) == sorted(created) and len(set(seen)) == 5
+    last = page(4, 2)
+    assert (last.total, last.size) == (5, 1)
+    past = page(10, 2)
+    assert (past.total, past.size, past.apis) == (5, 0, [])
+    default = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, group_id=gid))
+    assert (default.total, default.size) == (5, 5)
+
+
+def test_list_apis_default_limit_is_20(apig, instance_id, new_group, new_api):
+    gid = new_group().id
+    for _ in range(21):
+        new_api(gid)
+    r = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, group_id=gid))
+    assert (r.total, r.size) == (21, 20)
+
+
+def test_list_apis_return_data_mode(apig, instance_id, new_group):
+    group = new_group()
+    api = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=h.http_api_body(
+        group.id, backend_api=h.backend_body(url_domain="mode.example.com:81"))))
+
+    def item(mode):
+        r = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, id=api.id, return_data_mode=mode))
+        raw = h.body_of(r)
+        assert raw["size"] == 1 and raw["total"] == 1, raw
+        return raw["apis"][0]
+
+    brief = item(None)
+    assert brief["id"] == api.id and brief["name"] == api.name and brief["group_name"] == group.name
+    assert not brief.get("api_group_info") and not brief.get("backend_api"), brief
+    assert item("brief").keys() == brief.keys()
+
+    with_group = item("include_group")
+    assert with_group["api_group_info"]["id"] == group.id and with_group["api_group_info"]["name"] == group.name
+
+    with_backend = item("include_group_backend")
+    assert with_backend["backend_api"]["url_domain"] == "mode.example.com:81"
+    assert h.is_hex32(with_backend["backend_api"]["id"])
+
+
+def test_check_api_definition(apig, instance_id, new_group, new_api):
+    gid = new_group().id
+    api = new_api(gid)
+
+    def check(**kw):
+        return apig.check_apis_v2(CheckApisV2Request(instance_id=instance_id, body=ApiCheckInfoV2(**kw)))
+
+    assert 200 <= check(type="name", name=h.unique("free_api"), group_id=gid).status_code < 300
+    assert 200 <= check(type="path", req_method="GET", req_uri="/free/" + h.unique("p"), match_mode="NORMAL",
+                        group_id=gid).status_code < 300
+    h.expect_error_any(lambda: check(type="name", name=api.name, group_id=gid), (400, 409))
+    h.expect_error_any(lambda: check(type="path", req_method=api.req_method, req_uri=api.req_uri,
+                                     match_mode=api.match_mode, group_id=gid), (400, 409))
+    # comparing an API with itself (api_id) is not a conflict
+    assert 200 <= check(type="path", req_method=api.req_method, req_uri=api.req_uri, match_mode=api.match_mode,
+                        group_id=gid, api_id=api.id).status_code < 300
+    # the same path with another method or match mode is free
+    assert 200 <= check(type="path", req_method="DELETE", req_uri=api.req_uri, match_mode="NORMAL",
+                        group_id=gid).status_code < 300
+    assert 200 <= check(type="path", req_method=api.req_method, req_uri=api.req_uri, match_mode="SWA",
+                        group_id=gid).status_code < 300
+
+
+def test_req_params_keep_order_and_ids(apig, instance_id, new_group):
+    gid = new_group().id
+    params = [ReqParamBase(name=n, type="STRING", location="QUERY", required=2) for n in ("zeta", "alpha", "mid")]
+    body = h.http_api_body(gid, req_params=params)
+    api = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+    raw = h.body_of(show(apig, instance_id, api.id))
+    assert [p["name"] for p in raw["req_params"]] == ["zeta", "alpha", "mid"]
+    assert all(h.is_hex32(p["id"]) for p in raw["req_params"])
+    assert len({p["id"] for p in raw["req_params"]}) == 3

@@ -1,0 +1,62 @@
+"""Instances (`/v2/{project_id}/apigw/instances`) and per-instance isolation."""
+
+from huaweicloudsdkapig.v2 import (
+    CreateApiGroupV2Request,
+    CreateInstanceV2Request,
+    InstanceCreateReq,
+    ListApiGroupsV2Request,
+    ListInstancesV2Request,
+    ShowDetailsOfApiGroupV2Request,
+    ShowDetailsOfInstanceV2Request,
+)
+
+import sdkhelpers as h
+
+
+def test_default_instance_is_listed_and_shown(apig, instance_id, project_id):
+    listed = apig.list_instances_v2(ListInstancesV2Request())
+    assert listed.total >= 1 and listed.size == len(listed.instances)
+    assert instance_id in [i.id for i in listed.instances]
+
+    shown = apig.show_details_of_instance_v2(ShowDetailsOfInstanceV2Request(instance_id=instance_id))
+    assert shown.id == instance_id
+    assert shown.instance_name
+    if shown.project_id is not None:
+        assert shown.project_id == project_id
+
+    by_id = apig.list_instances_v2(ListInstancesV2Request(instance_id=instance_id))
+    assert [i.id for i in by_id.instances] == [instance_id]
+
+
+def test_create_instance_and_isolation(apig, instance_id):
+    name = "inst-" + h.unique("e2e").replace("_", "-")
+    created = apig.create_instance_v2(CreateInstanceV2Request(body=InstanceCreateReq(
+        instance_name=name, spec_id="BASIC", description="second gateway",
+        vpc_id="0" * 32, subnet_id="1" * 32, security_group_id="2" * 32, available_zone_ids=["az1"])))
+    new_id = created.instance_id
+    assert h.is_hex32(new_id) and new_id != instance_id
+
+    shown = apig.show_details_of_instance_v2(ShowDetailsOfInstanceV2Request(instance_id=new_id))
+    assert (shown.id, shown.instance_name) == (new_id, name)
+    by_name = apig.list_instances_v2(ListInstancesV2Request(instance_name=name))
+    assert [i.id for i in by_name.instances] == [new_id]
+    everything = apig.list_instances_v2(ListInstancesV2Request(limit=500))
+    assert {instance_id, new_id} <= {i.id for i in everything.instances}
+
+    # a group lives in exactly one instance
+    gname = h.unique("grp_inst")
+    group = apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=new_id, body=h.group_body(name=gname)))
+    in_new = apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id=new_id, name=gname))
+    in_default = apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id=instance_id, name=gname))
+    assert [g.id for g in in_new.groups] == [group.id]
+    assert in_default.total == 0 and in_default.groups == []
+    h.expect_error(lambda: apig.show_details_of_api_group_v2(ShowDetailsOfApiGroupV2Request(
+        instance_id=instance_id, group_id=group.id)), 404, "APIG.3001")
+    # the same name is free in another instance
+    apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=instance_id, body=h.group_body(name=gname)))
+
+
+def test_unknown_instance(apig):
+    h.expect_error(lambda: apig.show_details_of_instance_v2(
+        ShowDetailsOfInstanceV2Request(instance_id="f" * 32)), 404)
+    h.expect_error(lambda: apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id="f" * 32)), 404)

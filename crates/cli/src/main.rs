@@ -205,7 +205,12 @@ async fn add_user(store: &SqliteStore, name: String, projects: &[String], readon
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
-    std::fs::create_dir_all(&settings.data_dir)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
     let path = settings.data_dir.join("portico.db");
     SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))

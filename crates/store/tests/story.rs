@@ -1,0 +1,257 @@
+//! One storage story, played against every engine (today SQLite on a temporary file): the
+//! contract of the `Store` trait, independent of HTTP.
+
+use portico_model::{
+    Api, ApiDefinition, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID,
+    User, new_id, now,
+};
+use portico_store::{
+    ApiFilter, Bootstrap, Conflict, GroupFilter, Kind, SqliteStore, Store, StoreError, TextMatch, VariableFilter,
+};
+use serde_json::json;
+
+struct Fixture {
+    store: Box<dyn Store>,
+    instance: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("portico.db")).await.unwrap();
+    let now = now();
+    let project = Project { id: new_id(), name: "default".into(), created_at: now };
+    let admin = User {
+        id: new_id(),
+        name: "admin".into(),
+        password_hash: "x".into(),
+        readonly: false,
+        projects: vec![project.id.clone()],
+        created_at: now,
+    };
+    let credential =
+        Credential { access_key: "AK".into(), secret_key: "SK".into(), user_id: admin.id.clone(), created_at: now };
+    let instance = Instance {
+        id: new_id(),
+        project_id: project.id.clone(),
+        instance_name: "default".into(),
+        description: None,
+        create_time: now,
+    };
+    let bootstrap = Bootstrap { project, admin, credential, instance: instance.clone(), domain: "portico".into() };
+    assert!(store.bootstrap(&bootstrap).await.unwrap());
+    assert!(!store.bootstrap(&bootstrap).await.unwrap(), "a second bootstrap does nothing");
+    Fixture { store: Box::new(store), instance: instance.id, _dir: dir }
+}
+
+fn group(name: &str) -> ApiGroup {
+    let now = now();
+    ApiGroup {
+        id: new_id(),
+        name: name.into(),
+        status: 1,
+        sl_domain: "x.apig.localhost".into(),
+        register_time: now,
+        update_time: now,
+        on_sell_status: 2,
+        sl_domain_access_enabled: true,
+        remark: None,
+    }
+}
+
+fn api(group_id: &str, name: &str, uri: &str, tags: &[&str]) -> Api {
+    let body = json!({
+        "name": name, "type": 1, "req_protocol": "HTTPS", "req_method": "GET", "req_uri": uri,
+        "auth_type": "NONE", "backend_type": "MOCK", "group_id": group_id, "tags": tags,
+        "mock_info": {"result_content": "hello"}
+    });
+    let mut definition = ApiDefinition::from_json(body.to_string().as_bytes()).unwrap();
+    let now = now();
+    definition.prepare(None, now);
+    Api { id: new_id(), status: 1, register_time: now, update_time: now, definition }
+}
+
+fn is_not_found(e: &StoreError, expected: Kind) -> bool {
+    matches!(e, StoreError::NotFound { kind, .. } if *kind == expected)
+}
+
+#[tokio::test]
+async fn identity_and_settings() {
+    let f = sqlite().await;
+    let s = &f.store;
+    assert_eq!(s.setting_or_insert("domain", "other").await.unwrap(), "portico");
+    assert_eq!(s.setting_or_insert("k", "v1").await.unwrap(), "v1");
+    assert_eq!(s.setting_or_insert("k", "v2").await.unwrap(), "v1", "first writer wins");
+    let (credential, user) = s.credential("AK").await.unwrap();
+    assert_eq!((credential.secret_key.as_str(), user.name.as_str()), ("SK", "admin"));
+    assert_eq!(format!("{credential:?}").contains("SK\""), false, "Debug must not print the secret");
+    let project = s.project("default").await.unwrap();
+    assert_eq!(s.project(&project.id).await.unwrap(), project);
+    let dup = Project { id: new_id(), name: "default".into(), created_at: now() };
+    assert!(matches!(s.create_project(&dup).await, Err(StoreError::Conflict(Conflict::ProjectName(_)))));
+    let orphan = User {
+        id: new_id(),
+        name: "ghost".into(),
+        password_hash: "x".into(),
+        readonly: true,
+        projects: vec!["nope".into()],
+        created_at: now(),
+    };
+    assert!(is_not_found(&s.create_user(&orphan).await.unwrap_err(), Kind::Project));
+    assert!(is_not_found(&s.user_by_name("ghost").await.unwrap_err(), Kind::User), "the failed insert left nothing");
+}
+
+#[tokio::test]
+async fn groups_envs_and_variables() {
+    let f = sqlite().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let g = group("alpha");
+    s.create_group(i, &g).await.unwrap();
+    assert!(matches!(s.create_group(i, &group("alpha")).await, Err(StoreError::Conflict(Conflict::GroupName(_)))));
+    s.create_group(i, &group("beta")).await.unwrap();
+    let all = s.list_groups(i, &GroupFilter::default(), Page::default()).await.unwrap();
+    assert_eq!((all.total, all.items[0].name.as_str()), (2, "alpha"), "creation order");
+    let fuzzy = GroupFilter { id: None, name: Some(TextMatch::Contains("lph".into())) };
+    assert_eq!(s.list_groups(i, &fuzzy, Page::default()).await.unwrap().total, 1);
+    let exact = GroupFilter { id: None, name: Some(TextMatch::Exact("lph".into())) };
+    assert_eq!(s.list_groups(i, &exact, Page::default()).await.unwrap().total, 0);
+    let second_page = s.list_groups(i, &GroupFilter::default(), Page { offset: 1, limit: 1 }).await.unwrap();
+    assert_eq!((second_page.total, second_page.items.len(), second_page.items[0].name.as_str()), (2, 1, "beta"));
+
+    let envs = s.list_envs(i, None, Page::default()).await.unwrap();
+    assert_eq!(envs.items[0].id, RELEASE_ENV_ID);
+    assert!(matches!(s.delete_env(i, RELEASE_ENV_ID).await, Err(StoreError::Conflict(Conflict::BuiltInEnv))));
+    let env = Environment { id: new_id(), name: "test".into(), remark: None, create_time: now() };
+    s.create_env(i, &env).await.unwrap();
+
+    let variable = EnvVariable {
+        id: new_id(),
+        env_id: env.id.clone(),
+        group_id: g.id.clone(),
+        variable_name: "host".into(),
+        variable_value: "a.example.com".into(),
+    };
+    s.create_variable(i, &variable).await.unwrap();
+    let again = EnvVariable { id: new_id(), ..variable.clone() };
+    assert!(matches!(s.create_variable(i, &again).await, Err(StoreError::Conflict(Conflict::VariableName(_)))));
+    let elsewhere = EnvVariable { id: new_id(), env_id: "nope".into(), ..variable.clone() };
+    assert!(is_not_found(&s.create_variable(i, &elsewhere).await.unwrap_err(), Kind::Environment));
+    let changed = s.update_variable(i, &variable.id, "b.example.com").await.unwrap();
+    assert_eq!(changed.variable_value, "b.example.com");
+    let filter = VariableFilter { group_id: Some(g.id.clone()), ..Default::default() };
+    assert_eq!(s.list_variables(i, &filter, Page::default()).await.unwrap().total, 1);
+
+    s.delete_env(i, &env.id).await.unwrap();
+    assert!(is_not_found(&s.variable(i, &variable.id).await.unwrap_err(), Kind::Variable), "variables go with the env");
+    s.delete_group(i, &g.id).await.unwrap();
+    assert!(is_not_found(&s.group(i, &g.id).await.unwrap_err(), Kind::Group));
+}
+
+#[tokio::test]
+async fn apis_conflicts_and_filters() {
+    let f = sqlite().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let g = group("alpha");
+    s.create_group(i, &g).await.unwrap();
+    let one = api(&g.id, "api_one", "/one", &["red"]);
+    s.create_api(i, &one).await.unwrap();
+    let same_name = api(&g.id, "api_one", "/other", &[]);
+    assert!(matches!(s.create_api(i, &same_name).await, Err(StoreError::Conflict(Conflict::ApiName(_)))));
+    let same_route = api(&g.id, "api_two", "/one", &[]);
+    assert!(matches!(s.create_api(i, &same_route).await, Err(StoreError::Conflict(Conflict::ApiRoute(_)))));
+    let homeless = api("nope", "api_three", "/three", &[]);
+    assert!(is_not_found(&s.create_api(i, &homeless).await.unwrap_err(), Kind::Group));
+    s.create_api(i, &api(&g.id, "api_two", "/two", &[])).await.unwrap();
+
+    let red = ApiFilter { tag: Some(Some("red".into())), ..Default::default() };
+    assert_eq!(s.list_apis(i, &red, Page::default()).await.unwrap().items[0].id, one.id);
+    let untagged = ApiFilter { tag: Some(None), ..Default::default() };
+    assert_eq!(s.list_apis(i, &untagged, Page::default()).await.unwrap().items[0].definition.name, "api_two");
+    let by_uri = ApiFilter { req_uri: Some(TextMatch::Contains("tw".into())), ..Default::default() };
+    assert_eq!(s.list_apis(i, &by_uri, Page::default()).await.unwrap().total, 1);
+    assert_eq!(s.api_conflict(i, &g.id, Some("api_two"), None, None).await.unwrap(), Some(Conflict::ApiName("api_two".into())));
+    assert_eq!(s.api_conflict(i, &g.id, Some("api_one"), None, Some(&one.id)).await.unwrap(), None);
+
+    assert!(matches!(s.delete_group(i, &g.id).await, Err(StoreError::Conflict(Conflict::GroupHasApis(_)))));
+    let mut renamed = one.clone();
+    renamed.definition.name = "api_two".into();
+    assert!(matches!(s.update_api(i, &renamed).await, Err(StoreError::Conflict(Conflict::ApiName(_)))));
+}
+
+#[tokio::test]
+async fn publishing_versions_and_runtime() {
+    let f = sqlite().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let g = group("alpha");
+    s.create_group(i, &g).await.unwrap();
+    let env = Environment { id: new_id(), name: "test".into(), remark: None, create_time: now() };
+    s.create_env(i, &env).await.unwrap();
+    let one = api(&g.id, "api_one", "/one", &[]);
+    s.create_api(i, &one).await.unwrap();
+
+    let ids = vec![one.id.clone(), "missing".to_string()];
+    let outcome = s.publish(i, &env.id, &ids, Some("first"), now()).await.unwrap();
+    let first = outcome[0].1.as_ref().unwrap().clone();
+    assert!(is_not_found(outcome[1].1.as_ref().unwrap_err(), Kind::Api));
+    assert_eq!((first.env_name.as_str(), first.api_name.as_str()), ("test", "api_one"));
+
+    let mut draft = one.clone();
+    draft.definition.remark = Some("changed".into());
+    s.update_api(i, &draft).await.unwrap();
+    let live = s.runtime(i, &one.id, &env.id).await.unwrap();
+    assert_eq!(live.snapshot.definition.remark, None, "the live version is the published snapshot");
+
+    let second = s.publish(i, &env.id, std::slice::from_ref(&one.id), None, now()).await.unwrap()[0].1.as_ref().unwrap().clone();
+    assert_eq!(second.publish_id, first.publish_id, "republishing keeps the publish record");
+    assert_ne!(second.version_id, first.version_id);
+    let versions = s.list_versions(i, &one.id, None, Page::default()).await.unwrap();
+    assert_eq!(versions.total, 2);
+    assert!(versions.items[0].is_current && !versions.items[1].is_current, "newest first, newest live");
+
+    s.switch_version(i, &one.id, &first.version_id, now()).await.unwrap();
+    assert_eq!(s.runtime(i, &one.id, &env.id).await.unwrap().version_id, first.version_id);
+
+    s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
+    let publications = s.publications(i, std::slice::from_ref(&one.id)).await.unwrap();
+    assert_eq!(publications.iter().map(|p| p.env_id.as_str()).collect::<Vec<_>>(), [env.id.as_str(), RELEASE_ENV_ID]);
+    assert!(matches!(s.delete_env(i, &env.id).await, Err(StoreError::Conflict(Conflict::EnvHasPublishedApis(_)))));
+
+    let offline = s.offline(i, &env.id, std::slice::from_ref(&one.id)).await.unwrap();
+    assert!(offline[0].1.is_ok());
+    let again = s.offline(i, &env.id, std::slice::from_ref(&one.id)).await.unwrap();
+    assert!(is_not_found(again[0].1.as_ref().unwrap_err(), Kind::Publication));
+    assert!(is_not_found(&s.runtime(i, &one.id, &env.id).await.unwrap_err(), Kind::Publication));
+    let published_in_env = ApiFilter { env_id: Some(RELEASE_ENV_ID.into()), ..Default::default() };
+    assert_eq!(s.list_apis(i, &published_in_env, Page::default()).await.unwrap().total, 1);
+
+    s.delete_api(i, &one.id).await.unwrap();
+    assert!(s.publications(i, std::slice::from_ref(&one.id)).await.unwrap().is_empty());
+    assert!(is_not_found(&s.version(i, &first.version_id).await.unwrap_err(), Kind::Version));
+}
+
+#[tokio::test]
+async fn instances_are_walled_off() {
+    let f = sqlite().await;
+    let s = &f.store;
+    let other = Project { id: new_id(), name: "other".into(), created_at: now() };
+    s.create_project(&other).await.unwrap();
+    let theirs = Instance {
+        id: new_id(),
+        project_id: other.id.clone(),
+        instance_name: "theirs".into(),
+        description: None,
+        create_time: now(),
+    };
+    s.create_instance(&theirs).await.unwrap();
+    let g = group("alpha");
+    s.create_group(&f.instance, &g).await.unwrap();
+    assert!(is_not_found(&s.group(&theirs.id, &g.id).await.unwrap_err(), Kind::Group));
+    let default_project = s.project("default").await.unwrap();
+    assert!(is_not_found(&s.instance(&default_project.id, &theirs.id).await.unwrap_err(), Kind::Instance));
+    assert_eq!(s.list_instances(&other.id, None, Page::default()).await.unwrap().total, 1);
+    assert!(matches!(
+        s.delete_instance(&default_project.id, &f.instance).await,
+        Err(StoreError::Conflict(Conflict::InstanceHasGroups(_)))
+    ));
+    s.delete_instance(&other.id, &theirs.id).await.unwrap();
+}

@@ -145,24 +145,53 @@ impl SqliteStore {
     }
 }
 
-async fn env_in(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, env_id: &str) -> Result<Environment> {
-    let row = sqlx::query("SELECT doc FROM envs WHERE instance_id = ? AND id = ?")
+/// The `doc` of the object `id` of `table` in the instance; tables are fixed names in this file.
+async fn doc_in<'e, T: DeserializeOwned>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    table: &'static str,
+    kind: Kind,
+    instance_id: &str,
+    id: &str,
+) -> Result<T> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT doc FROM {table} WHERE instance_id = ? AND id = ?")))
         .bind(instance_id)
-        .bind(env_id)
-        .fetch_optional(&mut **tx)
+        .bind(id)
+        .fetch_optional(executor)
         .await?
-        .ok_or_else(|| StoreError::not_found(Kind::Environment, env_id))?;
+        .ok_or_else(|| StoreError::not_found(kind, id))?;
     from_doc(&row, "doc")
 }
 
+/// Renames and rewrites a named object (group or environment) of the instance.
+async fn update_named_doc(
+    pool: &SqlitePool,
+    table: &'static str,
+    kind: Kind,
+    instance_id: &str,
+    (id, name, doc): (&str, &str, String),
+    conflict: Conflict,
+) -> Result<()> {
+    let updated =
+        sqlx::query(AssertSqlSafe(format!("UPDATE {table} SET name = ?, doc = ? WHERE instance_id = ? AND id = ?")))
+            .bind(name)
+            .bind(doc)
+            .bind(instance_id)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map_err(|e| unique_or(e, conflict))?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::not_found(kind, id));
+    }
+    Ok(())
+}
+
+async fn env_in(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, env_id: &str) -> Result<Environment> {
+    doc_in(&mut **tx, "envs", Kind::Environment, instance_id, env_id).await
+}
+
 async fn api_in(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, api_id: &str) -> Result<Api> {
-    let row = sqlx::query("SELECT doc FROM apis WHERE instance_id = ? AND id = ?")
-        .bind(instance_id)
-        .bind(api_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found(Kind::Api, api_id))?;
-    from_doc(&row, "doc")
+    doc_in(&mut **tx, "apis", Kind::Api, instance_id, api_id).await
 }
 
 async fn group_exists(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, group_id: &str) -> Result<()> {
@@ -554,28 +583,20 @@ impl Store for SqliteStore {
     }
 
     async fn update_group(&self, instance_id: &str, group: &ApiGroup) -> Result<()> {
-        let updated = sqlx::query("UPDATE api_groups SET name = ?, doc = ? WHERE instance_id = ? AND id = ?")
-            .bind(&group.name)
-            .bind(to_doc(group)?)
-            .bind(instance_id)
-            .bind(&group.id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| unique_or(e, Conflict::GroupName(group.name.clone())))?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::not_found(Kind::Group, &group.id));
-        }
-        Ok(())
+        let target = (group.id.as_str(), group.name.as_str(), to_doc(group)?);
+        update_named_doc(
+            &self.pool,
+            "api_groups",
+            Kind::Group,
+            instance_id,
+            target,
+            Conflict::GroupName(group.name.clone()),
+        )
+        .await
     }
 
     async fn group(&self, instance_id: &str, id: &str) -> Result<ApiGroup> {
-        let row = sqlx::query("SELECT doc FROM api_groups WHERE instance_id = ? AND id = ?")
-            .bind(instance_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Group, id))?;
-        from_doc(&row, "doc")
+        doc_in(&self.pool, "api_groups", Kind::Group, instance_id, id).await
     }
 
     async fn list_groups(&self, instance_id: &str, filter: &GroupFilter, page: Page) -> Result<Paged<ApiGroup>> {
@@ -633,28 +654,20 @@ impl Store for SqliteStore {
         if env.id == RELEASE_ENV_ID {
             return Err(Conflict::BuiltInEnv.into());
         }
-        let updated = sqlx::query("UPDATE envs SET name = ?, doc = ? WHERE instance_id = ? AND id = ?")
-            .bind(&env.name)
-            .bind(to_doc(env)?)
-            .bind(instance_id)
-            .bind(&env.id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| unique_or(e, Conflict::EnvName(env.name.clone())))?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::not_found(Kind::Environment, &env.id));
-        }
-        Ok(())
+        let target = (env.id.as_str(), env.name.as_str(), to_doc(env)?);
+        update_named_doc(
+            &self.pool,
+            "envs",
+            Kind::Environment,
+            instance_id,
+            target,
+            Conflict::EnvName(env.name.clone()),
+        )
+        .await
     }
 
     async fn env(&self, instance_id: &str, id: &str) -> Result<Environment> {
-        let row = sqlx::query("SELECT doc FROM envs WHERE instance_id = ? AND id = ?")
-            .bind(instance_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Environment, id))?;
-        from_doc(&row, "doc")
+        doc_in(&self.pool, "envs", Kind::Environment, instance_id, id).await
     }
 
     async fn list_envs(&self, instance_id: &str, name: Option<&str>, page: Page) -> Result<Paged<Environment>> {
@@ -826,13 +839,7 @@ impl Store for SqliteStore {
     }
 
     async fn api(&self, instance_id: &str, id: &str) -> Result<Api> {
-        let row = sqlx::query("SELECT doc FROM apis WHERE instance_id = ? AND id = ?")
-            .bind(instance_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Api, id))?;
-        from_doc(&row, "doc")
+        doc_in(&self.pool, "apis", Kind::Api, instance_id, id).await
     }
 
     async fn list_apis(&self, instance_id: &str, filter: &ApiFilter, page: Page) -> Result<Paged<Api>> {

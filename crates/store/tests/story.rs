@@ -2,8 +2,8 @@
 //! contract of the `Store` trait, independent of HTTP.
 
 use portico_model::{
-    Api, ApiDefinition, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID,
-    User, new_id, now,
+    Api, ApiDefinition, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID, User,
+    new_id, now,
 };
 use portico_store::{
     ApiFilter, Bootstrap, Conflict, GroupFilter, Kind, SqliteStore, Store, StoreError, TextMatch, VariableFilter,
@@ -169,7 +169,10 @@ async fn apis_conflicts_and_filters() {
     assert_eq!(s.list_apis(i, &untagged, Page::default()).await.unwrap().items[0].definition.name, "api_two");
     let by_uri = ApiFilter { req_uri: Some(TextMatch::Contains("tw".into())), ..Default::default() };
     assert_eq!(s.list_apis(i, &by_uri, Page::default()).await.unwrap().total, 1);
-    assert_eq!(s.api_conflict(i, &g.id, Some("api_two"), None, None).await.unwrap(), Some(Conflict::ApiName("api_two".into())));
+    assert_eq!(
+        s.api_conflict(i, &g.id, Some("api_two"), None, None).await.unwrap(),
+        Some(Conflict::ApiName("api_two".into()))
+    );
     assert_eq!(s.api_conflict(i, &g.id, Some("api_one"), None, Some(&one.id)).await.unwrap(), None);
 
     assert!(matches!(s.delete_group(i, &g.id).await, Err(StoreError::Conflict(Conflict::GroupHasApis(_)))));
@@ -201,7 +204,8 @@ async fn publishing_versions_and_runtime() {
     let live = s.runtime(i, &one.id, &env.id).await.unwrap();
     assert_eq!(live.snapshot.definition.remark, None, "the live version is the published snapshot");
 
-    let second = s.publish(i, &env.id, std::slice::from_ref(&one.id), None, now()).await.unwrap()[0].1.as_ref().unwrap().clone();
+    let second =
+        s.publish(i, &env.id, std::slice::from_ref(&one.id), None, now()).await.unwrap()[0].1.as_ref().unwrap().clone();
     assert_eq!(second.publish_id, first.publish_id, "republishing keeps the publish record");
     assert_ne!(second.version_id, first.version_id);
     let versions = s.list_versions(i, &one.id, None, Page::default()).await.unwrap();

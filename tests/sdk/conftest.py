@@ -6,10 +6,8 @@ Environment:
 """
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -29,67 +27,12 @@ from huaweicloudsdkcore.http.http_handler import HttpHandler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sdkhelpers as h  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("PORTICO_BIN") or REPO / "target" / "debug" / "portico")
-STARTUP_TIMEOUT = 30.0
+from portico_server import BIN, Server  # noqa: E402
 
 # requests honours HTTP(S)_PROXY; the server is on loopback.
 for _var in ("NO_PROXY", "no_proxy"):
     _have = [x for x in os.environ.get(_var, "").split(",") if x]
     os.environ[_var] = ",".join(_have + [x for x in ("127.0.0.1", "localhost") if x not in _have])
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data_dir, log_dir):
-        self.data_dir = data_dir
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.stdout_path = log_dir / "portico.stdout"
-        self.stderr_path = log_dir / "portico.stderr"
-        self.proc = None
-
-    def output(self):
-        parts = []
-        for p in (self.stdout_path, self.stderr_path):
-            if p.exists():
-                parts.append(f"--- {p.name} ---\n{p.read_text(errors='replace')[-8000:]}")
-        return "\n".join(parts)
-
-    def start(self):
-        cmd = [str(BIN), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        with h.http_session() as s:
-            while True:
-                if self.proc.poll() is not None:
-                    pytest.fail(f"portico exited with {self.proc.returncode} before /health answered "
-                                f"({' '.join(cmd)})\n{self.output()}", pytrace=False)
-                try:
-                    if s.get(self.base_url + "/health", timeout=2).status_code == 200:
-                        return
-                except Exception:
-                    pass
-                if time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"GET /health did not answer 200 within {STARTUP_TIMEOUT:.0f}s\n{self.output()}",
-                                pytrace=False)
-                time.sleep(0.1)  # readiness polling only; no test relies on timing
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +46,12 @@ def server(tmp_path_factory):
     srv = Server(data_dir, root)
     srv.start()
     yield srv
+    crashed = srv.proc.poll() is not None
     srv.stop()
+    log = srv.output(tail=None)
+    if crashed or "panicked" in log:
+        pytest.fail(f"the server {'died' if crashed else 'panicked'} during the session\n{srv.output()}",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

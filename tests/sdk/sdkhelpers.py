@@ -243,3 +243,26 @@ def assert_runtime_matches(sent, runtime_resp, path="$runtime"):
     got = body_of(runtime_resp)
     backend = {k: v for k, v in wire(sent).items() if k not in runtime_view(sent) and k in got}
     assert_fields_match(backend, got, path)
+
+
+def time_format_problems(obj, path="$"):
+    """Every string field named *_time (register_time, update_time, create_time, publish_time, ...)
+    must be RFC 3339 UTC ending in Z (publish_time may be several joined with `|`)."""
+    out = []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k.endswith("_time") and isinstance(v, str) and v:
+                if not all(is_rfc3339_z(part) for part in v.split("|")):
+                    out.append(f"{path}.{k} = {v!r}")
+            else:
+                out.extend(time_format_problems(v, f"{path}.{k}"))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out.extend(time_format_problems(v, f"{path}[{i}]"))
+    return out
+
+
+def assert_times(resp_or_json):
+    data = body_of(resp_or_json) if hasattr(resp_or_json, "raw_content") else resp_or_json
+    problems = time_format_problems(data)
+    assert not problems, "times not RFC 3339 UTC: " + ", ".join(problems)

@@ -13,6 +13,7 @@ from huaweicloudsdkapig.v2 import (
     ShowDetailsOfApiV2Request,
     UpdateApiV2Request,
 )
+from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
 
 import sdkhelpers as h
 
@@ -196,3 +197,149 @@ def test_req_params_keep_order_and_ids(apig, instance_id, new_group):
     assert [p["name"] for p in raw["req_params"]] == ["zeta", "alpha", "mid"]
     assert all(h.is_hex32(p["id"]) for p in raw["req_params"])
     assert len({p["id"] for p in raw["req_params"]}) == 3
+
+
+def test_name_boundaries_and_unicode_are_accepted(apig, instance_id, new_group):
+    gid = new_group(name="分组_" + h.unique("cjk")).id
+    for name in ("a" * 3, "b" * 255, "接口、名称_" + h.unique("x") + "(v1):/.-", "9starts_with_digit_" + h.unique("n")):
+        body = h.http_api_body(gid, name=name, remark="r" * 255)
+        got = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+        h.assert_fields_match(body, got)
+        assert show(apig, instance_id, got.id).name == name
+    listed = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, name="接口、名称"))
+    assert listed.total == 1
+
+
+def test_backend_with_environment_variables(apig, instance_id, new_group):
+    gid = new_group().id
+    body = h.http_api_body(gid, backend_api=h.backend_body(url_domain="#Backend_Host#", req_uri="/#Base_Path#/items",
+                                                           retry_count="10", timeout=60000))
+    got = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+    h.assert_fields_match(body, show(apig, instance_id, got.id))
+
+
+def test_update_replaces_parameter_lists(apig, instance_id, new_group):
+    from huaweicloudsdkapig.v2 import BackendParamBase
+
+    gid = new_group().id
+    body = h.http_api_body(gid, req_uri="/upd/{a}", req_params=[
+        ReqParamBase(name="a", type="STRING", location="PATH", required=1),
+        ReqParamBase(name="b", type="NUMBER", location="QUERY", required=2),
+        ReqParamBase(name="c", type="STRING", location="HEADER", required=2)],
+        backend_params=[BackendParamBase(origin="REQUEST", name="ba", location="PATH", value="a"),
+                        BackendParamBase(origin="CONSTANT", name="k", location="HEADER", value="v")],
+        backend_api=h.backend_body(req_uri="/x/{ba}"))
+    api = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+    smaller = h.http_api_body(gid, name=body.name, req_uri="/upd/{a}", req_params=[
+        ReqParamBase(name="a", type="STRING", location="PATH", required=1)],
+        backend_params=[BackendParamBase(origin="REQUEST", name="ba", location="PATH", value="a")],
+        backend_api=h.backend_body(req_uri="/x/{ba}"))
+    apig.update_api_v2(UpdateApiV2Request(instance_id=instance_id, api_id=api.id, body=smaller))
+    raw = h.body_of(show(apig, instance_id, api.id))
+    assert [p["name"] for p in raw["req_params"]] == ["a"]
+    assert [p["name"] for p in raw["backend_params"]] == ["ba"]
+    assert raw["backend_params"][0]["req_param_id"] == raw["req_params"][0]["id"]
+    # and to none at all
+    bare = h.http_api_body(gid, name=body.name, req_uri="/upd/plain")
+    apig.update_api_v2(UpdateApiV2Request(instance_id=instance_id, api_id=api.id, body=bare))
+    raw = h.body_of(show(apig, instance_id, api.id))
+    assert not raw.get("req_params") and not raw.get("backend_params"), raw
+
+
+def test_unknown_body_fields_are_ignored(base_url, creds, project_id, instance_id):
+    name = h.unique("grp_extra")
+    r = h.signed_request(base_url, creds["access_key"], creds["secret_key"], project_id, "POST",
+                         f"/v2/{project_id}/apigw/instances/{instance_id}/api-groups",
+                         body='{"name": "%s", "remark": "x", "some_future_field": {"a": [1, 2]}}' % name)
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["name"] == name
+
+
+def test_list_query_with_special_characters(apig, instance_id):
+    # the SDK signs the RFC 3986-encoded query; the server must verify it the same way
+    tail = h.unique("q")
+    for name in ("a b", "x+y&z=1", "100%/ü?#", "名称"):
+        r = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, name=name + tail))
+        assert (r.total, r.apis) == (0, [])
+
+
+def test_deleting_a_published_api_leaves_no_publication(apig, instance_id, new_api, new_env, publish):
+    from huaweicloudsdkapig.v2 import DeleteEnvironmentV2Request
+
+    api = new_api()
+    env = new_env()
+    publish(api.id, env.id)
+    try:
+        apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=api.id))
+    except ServiceResponseException as e:  # refusing is acceptable too; then offline first
+        assert e.status_code in (400, 409) and e.error_code.startswith("APIG."), (e.status_code, e.error_code)
+        publish(api.id, env.id, action="offline")
+        apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=api.id))
+    assert apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, env_id=env.id)).total == 0
+    apig.delete_environment_v2(DeleteEnvironmentV2Request(instance_id=instance_id, env_id=env.id))
+
+
+def test_mock_and_function_policies_with_conditions(apig, instance_id, new_group):
+    from huaweicloudsdkapig.v2 import (ApiConditionBase, ApiPolicyFunctionCreate, ApiPolicyMockCreate,
+                                       BackendParamBase)
+
+    gid = new_group().id
+    params = [ReqParamBase(name="tier", type="STRING", location="QUERY", required=2),
+              ReqParamBase(name="X-Region", type="STRING", location="HEADER", required=2)]
+    mock = h.http_api_body(
+        gid, backend_type="MOCK", backend_api=None, req_params=params,
+        mock_info=ApiMockCreate(result_content="default mock", remark="mock"),
+        policy_mocks=[ApiPolicyMockCreate(
+            name="gold_mock", effect_mode="ALL", result_content='{"tier": "gold"}',
+            conditions=[
+                ApiConditionBase(condition_origin="param", req_param_name="tier", condition_type="exact",
+                                 condition_value="gold"),
+                ApiConditionBase(condition_origin="cookie", cookie_param_name="sid", condition_type="pattern",
+                                 condition_value="^s[0-9]+$"),
+                ApiConditionBase(condition_origin="system", sys_param_name="req_path", condition_type="pattern",
+                                 condition_value="^/mock/.*"),
+            ],
+            backend_params=[BackendParamBase(origin="CONSTANT", name="X-Mock", location="HEADER", value="1")])])
+    m = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=mock))
+    got = show(apig, instance_id, m.id)
+    h.assert_fields_match(mock, got)
+    raw = h.body_of(got)
+    assert h.is_hex32(raw["policy_mocks"][0]["id"])
+    assert all(h.is_hex32(c["id"]) for c in raw["policy_mocks"][0]["conditions"])
+
+    func = h.http_api_body(
+        gid, backend_type="FUNCTION", backend_api=None, req_params=params,
+        func_info=ApiFuncCreate(function_urn="urn:fss:r1:0123456789abcdef:function:default:main",
+                                invocation_type="sync", network_type="V2", timeout=5000),
+        policy_functions=[ApiPolicyFunctionCreate(
+            name="eu_func", effect_mode="ANY", function_urn="urn:fss:r1:0123456789abcdef:function:default:eu",
+            invocation_type="async", network_type="V1", timeout=3000, version="latest",
+            conditions=[ApiConditionBase(condition_origin="param", req_param_name="X-Region", condition_type="enum",
+                                         condition_value="eu-west,eu-north"),
+                        ApiConditionBase(condition_origin="source", condition_value="172.16.0.0/12")],
+            backend_params=[BackendParamBase(origin="REQUEST", name="region", location="QUERY", value="X-Region")])])
+    f = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=func))
+    got = show(apig, instance_id, f.id)
+    h.assert_fields_match(func, got)
+    raw = h.body_of(got)
+    cond = raw["policy_functions"][0]["conditions"][0]
+    x_region = [p for p in raw["req_params"] if p["name"] == "X-Region"][0]
+    assert (cond.get("req_param_id"), cond.get("req_param_location")) == (x_region["id"], "HEADER"), cond
+    assert raw["policy_functions"][0]["backend_params"][0]["req_param_id"] == x_region["id"]
+
+
+def test_optional_fields_and_defaults(apig, instance_id, new_group):
+    from huaweicloudsdkapig.v2 import ApiCreate
+
+    gid = new_group().id
+    traced = h.http_api_body(gid, trace_enabled=True, sampling_strategy="RATE", sampling_param="50",
+                             match_mode="SWA", type=2, cors=False, version="2024.1")
+    got = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=traced))
+    h.assert_fields_match(traced, show(apig, instance_id, got.id))
+
+    minimal = ApiCreate(name=h.unique("min_api"), type=1, req_protocol="HTTPS", req_method="GET",
+                        req_uri="/min/" + h.unique("p"), auth_type="NONE", backend_type="HTTP", group_id=gid,
+                        backend_api=h.backend_body())
+    raw = h.body_of(apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=minimal)))
+    assert raw["match_mode"] == "NORMAL" and raw["cors"] is False, raw
+    assert raw["backend_api"]["retry_count"] == "-1"

@@ -297,3 +297,94 @@ def test_readonly_token_cannot_write(get_token, new_tenant, base_url, project_id
     assert token_call(base_url, tok, "GET", groups_path(project_id, instance_id)).status_code == 200
     h.assert_apig_error(token_call(base_url, tok, "POST", groups_path(project_id, instance_id),
                                    json={"name": h.unique("grp_ro")}), 403, "APIG.1005")
+
+
+def test_health_is_public_and_request_ids_are_unique(base_url, creds, project_id, instance_id):
+    with h.http_session() as s:
+        health = s.get(base_url + "/health")
+    assert health.status_code == 200 and health.headers.get("X-Request-Id")
+    ids = set()
+    for _ in range(5):
+        r = h.signed_request(base_url, creds["access_key"], creds["secret_key"], project_id, "GET",
+                             groups_path(project_id, instance_id))
+        assert r.status_code == 200
+        ids.add(r.headers["X-Request-Id"])
+    assert len(ids) == 5, ids
+
+
+def test_iam_token_nocatalog(iam, creds, project_id):
+    req = token_request(creds["domain"], creds["admin_user"], creds["admin_password"], project_id=project_id)
+    req.nocatalog = "true"
+    resp = iam.keystone_create_user_token_by_password(req)
+    assert resp.status_code == 201 and resp.x_subject_token
+    assert resp.token.project.id == project_id
+
+
+def _hand_signed_get(base_url, ak, sk, path, signed, extra_headers=None, scheme="SDK-HMAC-SHA256"):
+    """A GET signed by hand with a chosen SignedHeaders list (the SDK always signs all it sets)."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlparse
+
+    date = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"host": urlparse(base_url).netloc, "x-sdk-date": date, "content-type": "application/json"}
+    headers.update(extra_headers or {})
+    canonical = "\n".join(["GET", path.rstrip("/") + "/", "", "".join(f"{n}:{headers[n]}\n" for n in signed),
+                           ";".join(signed), hashlib.sha256(b"").hexdigest()])
+    sts = f"SDK-HMAC-SHA256\n{date}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    sig = hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    send = {k: v for k, v in headers.items() if k != "host"}
+    send["Authorization"] = f"{scheme} Access={ak}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+    with h.http_session() as s:
+        return s.get(base_url + path, headers=send)
+
+
+def test_signed_headers_policy(base_url, creds, project_id, instance_id):
+    ak, sk, path = creds["access_key"], creds["secret_key"], groups_path(project_id, instance_id)
+    # control: the hand signer is right
+    assert _hand_signed_get(base_url, ak, sk, path, ["content-type", "host", "x-sdk-date"]).status_code == 200
+    assert _hand_signed_get(base_url, ak, sk, path, ["host", "x-sdk-date"]).status_code == 200
+    # SignedHeaders without host or without x-sdk-date is refused
+    h.assert_apig_error(_hand_signed_get(base_url, ak, sk, path, ["content-type", "x-sdk-date"]), 401, "APIG.1002")
+    h.assert_apig_error(_hand_signed_get(base_url, ak, sk, path, ["content-type", "host"]), 401, "APIG.1002")
+    # another algorithm name with a valid HMAC is not accepted as SDK-HMAC-SHA256
+    h.assert_apig_error(_hand_signed_get(base_url, ak, sk, path, ["host", "x-sdk-date"], scheme="V11-HMAC-SHA256"),
+                        401)
+
+
+@pytest.mark.parametrize("auth", [
+    "SDK-HMAC-SHA256",
+    "SDK-HMAC-SHA256 Access=",
+    "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date",
+    "SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=zz",
+    "SDK-HMAC-SHA256 Access=AK,SignedHeaders=,Signature=" + "0" * 64,
+    "Bearer abc",
+    "\u00ff\u00fe garbage",
+])
+def test_malformed_authorization_is_401(base_url, project_id, instance_id, auth):
+    with h.http_session() as s:
+        r = s.get(base_url + groups_path(project_id, instance_id),
+                  headers={"Authorization": auth.encode("latin-1"), "X-Sdk-Date": "20260101T000000Z"})
+    h.assert_apig_error(r, 401)
+
+
+def test_readonly_user_may_run_the_checks(new_tenant, project_id, instance_id, new_group):
+    """CheckApiGroupsV2 / CheckApisV2 are POSTs but read-level actions in APIG's permission model
+    (apig:apiGroup:checkApiGroupNameExistOrNot, apig:api:checkApiPathOrApiNameExistOrNot: Read)."""
+    from huaweicloudsdkapig.v2 import ApiCheckInfoV2, ApiGroupCheck, CheckApiGroupsV2Request, CheckApisV2Request
+
+    ro = new_tenant(readonly=True, project=project_id)["client"]
+    gid = new_group().id
+    r = ro.check_api_groups_v2(CheckApiGroupsV2Request(instance_id=instance_id, body=ApiGroupCheck(
+        group_name=h.unique("free"))))
+    assert 200 <= r.status_code < 300
+    r = ro.check_apis_v2(CheckApisV2Request(instance_id=instance_id, body=ApiCheckInfoV2(
+        type="name", name=h.unique("free"), group_id=gid)))
+    assert 200 <= r.status_code < 300
+
+
+def test_project_without_permission_is_403(make_client, creds, instance_id):
+    stranger_project = "abcdef0123456789abcdef0123456789"
+    c = make_client(creds["access_key"], creds["secret_key"], stranger_project)
+    h.expect_error(lambda: c.list_instances_v2(ListInstancesV2Request()), 403, "APIG.1005")
+    h.expect_error(lambda: c.list_api_groups_v2(ListApiGroupsV2Request(instance_id=instance_id)), 403, "APIG.1005")

@@ -82,6 +82,7 @@ def test_group_list_filters_and_paging(apig, instance_id, new_group):
     assert sorted(g.id for g in page1.groups + page2.groups) == sorted(ids)
 
     everything = apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id=instance_id, limit=500))
+    h.assert_times(everything)
     assert everything.total >= 3 and everything.size == len(everything.groups)
     assert set(ids) <= {g.id for g in everything.groups}
 
@@ -101,6 +102,7 @@ def test_check_group_name(apig, instance_id, new_group):
 
 def test_release_environment_is_builtin(apig, instance_id):
     envs = apig.list_environments_v2(ListEnvironmentsV2Request(instance_id=instance_id, limit=500))
+    h.assert_times(envs)
     release = [e for e in envs.envs if e.id == h.RELEASE_ENV_ID]
     assert len(release) == 1, [(e.id, e.name) for e in envs.envs]
     assert release[0].name == h.RELEASE_ENV_NAME

@@ -60,3 +60,28 @@ def test_unknown_instance(apig):
     h.expect_error(lambda: apig.show_details_of_instance_v2(
         ShowDetailsOfInstanceV2Request(instance_id="f" * 32)), 404)
     h.expect_error(lambda: apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id="f" * 32)), 404)
+
+
+def test_objects_of_another_instance_are_not_found(apig, instance_id, new_env, publish):
+    from huaweicloudsdkapig.v2 import (ApiActionInfo, ApiBatchPublish, BatchPublishOrOfflineApiV2Request,
+                                       CreateApiV2Request, CreateEnvironmentV2Request,
+                                       CreateOrDeletePublishRecordForApiV2Request, ShowDetailsOfApiV2Request)
+
+    other = apig.create_instance_v2(CreateInstanceV2Request(body=InstanceCreateReq(
+        instance_name="inst-" + h.unique("iso").replace("_", "-"), spec_id="BASIC", vpc_id="0" * 32,
+        subnet_id="1" * 32, security_group_id="2" * 32, available_zone_ids=["az1"]))).instance_id
+    g = apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=other, body=h.group_body()))
+    api = apig.create_api_v2(CreateApiV2Request(instance_id=other, body=h.http_api_body(g.id)))
+    env_other = apig.create_environment_v2(CreateEnvironmentV2Request(instance_id=other, body=h.env_body()))
+
+    h.expect_error(lambda: apig.show_details_of_api_v2(ShowDetailsOfApiV2Request(
+        instance_id=instance_id, api_id=api.id)), 404, "APIG.3002")
+    # the default instance's env cannot take the other instance's API, and the reverse
+    h.expect_error(lambda: publish(api.id, new_env().id), 404, "APIG.3002")
+    h.expect_error(lambda: apig.batch_publish_or_offline_api_v2(BatchPublishOrOfflineApiV2Request(
+        instance_id=instance_id, action="online", body=ApiBatchPublish(env_id=env_other.id, group_id=g.id))), 404)
+    # inside its own instance everything works
+    apig.create_or_delete_publish_record_for_api_v2(CreateOrDeletePublishRecordForApiV2Request(
+        instance_id=other, body=ApiActionInfo(action="online", env_id=env_other.id, api_id=api.id)))
+    assert apig.show_details_of_api_v2(ShowDetailsOfApiV2Request(
+        instance_id=other, api_id=api.id)).run_env_id == env_other.id

@@ -57,6 +57,7 @@ def test_publish_one_api_then_offline(apig, instance_id, new_group, new_env, pub
     assert rt.id == api.id
 
     hist = versions(apig, instance_id, api.id)
+    h.assert_times(hist)
     assert (hist.total, hist.size) == (1, 1)
     v = hist.api_versions[0]
     assert (v.version_id, v.api_id, v.env_id, v.env_name, v.remark) == (
@@ -112,11 +113,20 @@ def test_versions_switch_and_version_detail(apig, instance_id, new_group, new_en
     d2 = apig.list_api_version_detail_v2(ListApiVersionDetailV2Request(instance_id=instance_id, version_id=v2))
     h.assert_fields_match(body2, d2)
 
+    def status_of():
+        return {v.version_id: v.status for v in versions(apig, instance_id, api.id).api_versions}
+
+    nos = [v.version_no for v in hist.api_versions]
+    assert all(nos) and len(set(nos)) == 2, f"version_no must identify a version: {nos}"
+    assert status_of() == {v1: 2, v2: 1}, "status 1 = the version in effect"
+
     switched = apig.change_api_version_v2(ChangeApiVersionV2Request(
         instance_id=instance_id, api_id=api.id, body=ApiVersion(version_id=v1)))
     assert (switched.version_id, switched.api_id, switched.env_id) == (v1, api.id, env.id)
     h.assert_runtime_matches(body1, runtime(apig, instance_id, api.id, env.id))
     h.assert_fields_match(body2, show(apig, instance_id, api.id))          # the draft is untouched
+    assert status_of() == {v1: 1, v2: 2}
+    assert h.body_of(show(apig, instance_id, api.id))["run_env_id"] == env.id
 
     h.expect_error(lambda: apig.list_api_version_detail_v2(ListApiVersionDetailV2Request(
         instance_id=instance_id, version_id="0" * 32)), 404)

@@ -150,6 +150,7 @@ def test_story(apig, instance_id, new_group, new_env, publish):
     h.assert_fields_match(body, shown)
     raw = h.body_of(shown)
     check_server_fields(raw, group)
+    h.assert_times(raw)
     assert raw["id"] == api_id
     assert (raw["run_env_id"], raw["run_env_name"], raw["publish_id"]) == (env.id, env.name, rec.publish_id)
     assert h.is_rfc3339_z(raw["publish_time"])
@@ -189,7 +190,10 @@ def test_story(apig, instance_id, new_group, new_env, publish):
     h.assert_runtime_matches(draft, runtime(h.RELEASE_ENV_ID), "$runtime[RELEASE]")
     h.assert_runtime_matches(body, runtime(env.id), "$runtime[env]")
 
-    listed = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, id=api_id))
+    listed = apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, id=api_id,
+                                                 return_data_mode="include_group_backend"))
+    h.assert_times(listed)
+    h.assert_times(details())
     assert sorted(listed.apis[0].run_env_id.split("|")) == sorted([env.id, h.RELEASE_ENV_ID])
 
     # -- offline both (one by one and in a batch)

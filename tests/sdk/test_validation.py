@@ -3,7 +3,9 @@ deletions the server must refuse."""
 
 import pytest
 from huaweicloudsdkapig.v2 import (
+    ApiConditionBase,
     ApiGroupBase,
+    ApiPolicyHttpCreate,
     ApiGroupCreate,
     BackendParamBase,
     CreateApiGroupV2Request,
@@ -66,6 +68,15 @@ def _param(name, location, **kw):
     return ReqParamBase(name=name, location=location, **kw)
 
 
+def _policy(**kw):
+    fields = dict(name="pol_one", effect_mode="ANY", url_domain="p.example.com", req_protocol="HTTP",
+                  req_method="GET", req_uri="/p", timeout=1000,
+                  conditions=[ApiConditionBase(condition_origin="param", req_param_name="q", condition_type="exact",
+                                               condition_value="1")])
+    fields.update(kw)
+    return ApiPolicyHttpCreate(**fields)
+
+
 INVALID_APIS = {
     # case id: (overrides of a valid API, the field the error must name)
     "name_too_short": (dict(name="ab"), "name"),
@@ -97,6 +108,29 @@ INVALID_APIS = {
     "backend_retry_count_11": (dict(backend_api=h.backend_body(retry_count="11")), None),
     "backend_req_method_FETCH": (dict(backend_api=h.backend_body(req_method="FETCH")), None),
     "req_uri_without_slash": (dict(req_uri="items"), "req_uri"),
+    "req_uri_too_long": (dict(req_uri="/" + "u" * 512), "req_uri"),
+    "version_too_long": (dict(version="v" * 17), "version"),
+    "result_normal_sample_too_long": (dict(result_normal_sample="s" * 20481), "result_normal_sample"),
+    "body_remark_too_long": (dict(body_remark="b" * 20481), "body_remark"),
+    "tag_starts_with_digit": (dict(tags=["1abc"]), "tags"),
+    "eleven_tags": (dict(tags=[f"t{i}" for i in range(11)]), "tags"),
+    "backend_timeout_over_600000": (dict(backend_api=h.backend_body(timeout=600001)), None),
+    "backend_url_domain_too_long": (dict(backend_api=h.backend_body(url_domain="d" * 256)), None),
+    "policy_condition_names_missing_req_param": (dict(policy_https=[_policy(
+        conditions=[ApiConditionBase(condition_origin="param", req_param_name="ghost", condition_type="exact",
+                                     condition_value="1")])]), None),
+    "policy_effect_mode_SOME": (dict(req_params=[_param("q", "QUERY")], policy_https=[_policy(effect_mode="SOME")]),
+                                None),
+    "policy_condition_type_fuzzy": (dict(req_params=[_param("q", "QUERY")], policy_https=[_policy(
+        conditions=[ApiConditionBase(condition_origin="param", req_param_name="q", condition_type="fuzzy",
+                                     condition_value="1")])]), None),
+    "policy_condition_origin_moon": (dict(policy_https=[_policy(
+        conditions=[ApiConditionBase(condition_origin="moon", condition_value="1")])]), None),
+    "policy_without_conditions": (dict(policy_https=[_policy(conditions=[])]), None),
+    "policy_name_starts_with_digit": (dict(req_params=[_param("q", "QUERY")], policy_https=[_policy(name="1policy")]),
+                                      None),
+    "policy_backend_param_names_missing_req_param": (dict(req_params=[_param("q", "QUERY")], policy_https=[_policy(
+        backend_params=[BackendParamBase(origin="REQUEST", name="x", location="QUERY", value="ghost")])]), None),
 }
 
 
@@ -119,6 +153,21 @@ def test_missing_required_api_field_is_400_apig_2001(apig, instance_id, new_grou
     err = h.expect_error(lambda: apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body)),
                          400, "APIG.2001")
     assert field in err.error_msg, err.error_msg
+
+
+def test_policy_without_url_domain_is_400_apig_2001(apig, instance_id, new_group):
+    body = h.http_api_body(new_group().id, req_params=[_param("q", "QUERY")], policy_https=[_policy(url_domain=None)])
+    err = h.expect_error(lambda: apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body)),
+                         400, "APIG.2001")
+    assert "url_domain" in err.error_msg
+
+
+def test_length_limits_are_inclusive(apig, instance_id, new_group):
+    body = h.http_api_body(new_group().id, req_uri="/" + "u" * 511, version="v" * 16,
+                           result_normal_sample="s" * 20480, result_failure_sample="f" * 20480,
+                           body_remark="b" * 20480, tags=[f"t{i}" for i in range(10)])
+    created = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+    h.assert_fields_match(body, created)
 
 
 def test_invalid_update_keeps_the_api(apig, instance_id, new_api):

@@ -39,12 +39,18 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     if !caller.projects.iter().any(|p| p == project) {
         return Err(ApiError::forbidden());
     }
-    if caller.readonly && !matches!(parts.method, Method::GET | Method::HEAD) {
+    if caller.readonly && !is_read(&parts.method, uri.path()) {
         return Err(ApiError::forbidden());
     }
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+/// Reads change nothing: GET, HEAD, and the name and path availability checks (APIG counts
+/// `…/check` as a read action too).
+fn is_read(method: &Method, path: &str) -> bool {
+    matches!(*method, Method::GET | Method::HEAD) || (*method == Method::POST && path.ends_with("/check"))
 }
 
 /// The URI as the client sent it: routers nested under a prefix see it stripped, but the

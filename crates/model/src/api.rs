@@ -603,17 +603,19 @@ impl ApiDefinition {
     /// As [`ApiDefinition::from_json`], from an already parsed document.
     pub fn from_value(value: serde_json::Value) -> Result<ApiDefinition, FieldError> {
         rules::check_required(&value)?;
-        let mut def: ApiDefinition = from_value(value)?;
+        let mut def: ApiDefinition = from_value(&value).map_err(|e| name_policy_field(e, &value))?;
         rules::validate_api(&def)?;
         def.drop_unused_backends();
         Ok(def)
     }
 
     /// Assigns ids and times to the definition and all its parts, and derives the fields that
-    /// follow from others (`required` of PATH parameters, `req_param_id` of mapped parameters).
+    /// follow from others (`required` of PATH parameters, `req_param_id` of mapped parameters,
+    /// `auth_opt`, which APIG always reports).
     /// Parts that existed in `previous` under the same name keep their ids and creation time,
     /// so an update does not churn ids that other objects may hold.
     pub fn prepare(&mut self, previous: Option<&ApiDefinition>, now: OffsetDateTime) {
+        self.auth_opt.get_or_insert(AuthOpt { app_code_auth_type: AppCodeAuthType::Disable });
         for p in &mut self.req_params {
             p.id = previous
                 .and_then(|old| old.req_params.iter().find(|o| o.name == p.name))
@@ -667,6 +669,21 @@ impl ApiDefinition {
             .map(|p| &mut p.common)
             .chain(self.policy_functions.iter_mut().map(|p| &mut p.common))
             .chain(self.policy_mocks.iter_mut().map(|p| &mut p.common))
+    }
+}
+
+/// serde loses the path of an error inside a flattened struct, so an invalid `effect_mode`
+/// reports only `policy_https[0]`; parsing that policy's common part alone finds the field.
+fn name_policy_field(error: FieldError, doc: &serde_json::Value) -> FieldError {
+    let FieldError::Invalid(path) = &error else { return error };
+    let Some((list, index)) = path.strip_suffix(']').and_then(|p| p.split_once('[')) else { return error };
+    if !["policy_https", "policy_functions", "policy_mocks"].contains(&list) {
+        return error;
+    }
+    let element = index.parse::<usize>().ok().and_then(|i| doc.get(list)?.get(i));
+    match element.map(from_value::<PolicyCommon>) {
+        Some(Err(FieldError::Invalid(inner))) => FieldError::Invalid(format!("{path}.{inner}")),
+        _ => error,
     }
 }
 

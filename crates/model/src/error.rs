@@ -30,7 +30,7 @@ impl FieldError {
 
 /// Deserialises `value` into `T`, turning serde's complaint into a [`FieldError`] that names the
 /// offending field by its path (`req_params[0].type`).
-pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldError> {
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         FieldError::Invalid(if path == "." { "body".into() } else { path })
@@ -55,5 +55,5 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8], required: &[&str]
             Some(_) => {}
         }
     }
-    from_value(value)
+    from_value(&value)
 }

@@ -223,6 +223,6 @@ impl GroupCheck {
     pub fn from_json(body: &[u8]) -> Result<GroupCheck, FieldError> {
         let doc = parse_json(body)?;
         required_str(&doc, "group_name")?;
-        from_value(doc)
+        from_value(&doc)
     }
 }

@@ -137,7 +137,15 @@ fn cross_field_rules() {
 #[test]
 fn parameter_rules() {
     check(|b| b["req_params"][2]["name"] = json!("x-trace"), None);
-    check(|b| b["req_params"].as_array_mut().unwrap().push(json!({"name": "x-TRACE", "type": "STRING", "location": "HEADER"})), invalid("req_params[3].name"));
+    check(
+        |b| {
+            b["req_params"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "x-TRACE", "type": "STRING", "location": "HEADER"}))
+        },
+        invalid("req_params[3].name"),
+    );
     check(|b| b["req_params"][1]["min_num"] = json!(20), invalid("req_params[1].min_num"));
     check(|b| b["req_params"][1]["default_value"] = json!("abc"), invalid("req_params[1].default_value"));
     check(|b| b["req_params"][1]["default_value"] = json!("11"), invalid("req_params[1].default_value"));
@@ -149,8 +157,14 @@ fn parameter_rules() {
 #[test]
 fn policy_rules() {
     check(|b| b["policy_https"][0]["conditions"] = json!([]), invalid("policy_https[0].conditions"));
-    check(|b| b["policy_https"][0]["conditions"][0]["req_param_name"] = json!("nope"), invalid("policy_https[0].conditions[0].req_param_name"));
-    check(|b| b["policy_https"][0]["conditions"][1]["condition_value"] = json!("10.0.0.0/33"), invalid("policy_https[0].conditions[1].condition_value"));
+    check(
+        |b| b["policy_https"][0]["conditions"][0]["req_param_name"] = json!("nope"),
+        invalid("policy_https[0].conditions[0].req_param_name"),
+    );
+    check(
+        |b| b["policy_https"][0]["conditions"][1]["condition_value"] = json!("10.0.0.0/33"),
+        invalid("policy_https[0].conditions[1].condition_value"),
+    );
     check(|b| b["policy_https"][0]["conditions"][0]["condition_type"] = json!("pattern"), None);
     check(
         |b| {
@@ -159,7 +173,10 @@ fn policy_rules() {
         },
         invalid("policy_https[0].conditions[0].condition_value"),
     );
-    check(|b| drop(b["policy_https"][0]["conditions"][2].as_object_mut().unwrap().remove("condition_type")), missing("policy_https[0].conditions[2].condition_type"));
+    check(
+        |b| drop(b["policy_https"][0]["conditions"][2].as_object_mut().unwrap().remove("condition_type")),
+        missing("policy_https[0].conditions[2].condition_type"),
+    );
     check(|b| b["policy_https"][0]["name"] = json!("1bad"), invalid("policy_https[0].name"));
     check(
         |b| {
@@ -204,4 +221,14 @@ fn only_the_named_backend_is_kept() {
     let def = ApiDefinition::from_json(body.to_string().as_bytes()).unwrap();
     assert!(def.mock_info.is_none());
     assert!(def.backend_api.is_some());
+}
+
+#[test]
+fn errors_inside_a_policy_name_the_field() {
+    check(|b| b["policy_https"][0]["effect_mode"] = json!("SOME"), invalid("policy_https[0].effect_mode"));
+    check(
+        |b| b["policy_https"][0]["conditions"][0]["condition_origin"] = json!("moon"),
+        invalid("policy_https[0].conditions[0].condition_origin"),
+    );
+    check(|b| b["policy_https"][0]["req_method"] = json!("FETCH"), invalid("policy_https[0].req_method"));
 }

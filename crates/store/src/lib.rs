@@ -108,7 +108,7 @@ pub struct Publication {
 pub struct ApiVersion {
     /// Version id.
     pub version_id: String,
-    /// Human-readable version number (the publish time, `YYYYMMDDhhmmss`, plus a counter).
+    /// Version number: 1, 2, 3… in publishing order, per API.
     pub version_no: String,
     /// The API.
     pub api_id: String,

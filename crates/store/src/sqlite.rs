@@ -258,19 +258,6 @@ fn api_tags(api: &Api) -> Result<String> {
     to_doc(&api.definition.tags)
 }
 
-fn version_no(now: OffsetDateTime, seq: usize) -> String {
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}{:03}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        seq % 1000
-    )
-}
-
 const PUBLICATION_COLUMNS: &str = "p.publish_id, p.api_id, p.env_id, p.version_id, p.remark, p.publish_time, \
      e.name AS env_name, json_extract(v.snapshot, '$.name') AS api_name";
 const PUBLICATION_FROM: &str = "publications p \
@@ -290,7 +277,7 @@ fn decode_publication(row: &SqliteRow) -> Result<Publication> {
     })
 }
 
-const VERSION_COLUMNS: &str = "v.id, v.version_no, v.api_id, v.env_id, v.remark, v.publish_time, v.snapshot, \
+const VERSION_COLUMNS: &str = "v.id, CAST(v.number AS TEXT) AS version_no, v.api_id, v.env_id, v.remark, v.publish_time, v.snapshot, \
      COALESCE(e.name, '') AS env_name, (p.version_id IS NOT NULL) AS is_current";
 const VERSION_FROM: &str = "api_versions v \
      LEFT JOIN envs e ON e.instance_id = v.instance_id AND e.id = v.env_id \
@@ -550,6 +537,13 @@ impl Store for SqliteStore {
 
     async fn delete_instance(&self, project_id: &str, id: &str) -> Result<()> {
         let mut tx = self.write().await?;
+        // Existence in *this* project first, so another project learns nothing about the instance.
+        sqlx::query("SELECT 1 FROM instances WHERE project_id = ? AND id = ?")
+            .bind(project_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::Instance, id))?;
         let groups: i64 = sqlx::query("SELECT COUNT(*) FROM api_groups WHERE instance_id = ?")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -924,7 +918,7 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         env_in(&mut tx, instance_id, env_id).await?;
         let mut outcome = Vec::with_capacity(api_ids.len());
-        for (seq, api_id) in api_ids.iter().enumerate() {
+        for api_id in api_ids {
             let api = match api_in(&mut tx, instance_id, api_id).await {
                 Ok(api) => api,
                 Err(e @ StoreError::NotFound { .. }) => {
@@ -935,14 +929,14 @@ impl Store for SqliteStore {
             };
             let version_id = new_id();
             sqlx::query(
-                "INSERT INTO api_versions (id, instance_id, api_id, env_id, version_no, remark, publish_time, snapshot) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
+                 VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = ?), ?, ?, ?)",
             )
             .bind(&version_id)
             .bind(instance_id)
             .bind(api_id)
             .bind(env_id)
-            .bind(version_no(now, seq))
+            .bind(api_id)
             .bind(remark)
             .bind(ts(now))
             .bind(to_doc(&api)?)

@@ -211,6 +211,7 @@ async fn publishing_versions_and_runtime() {
     let versions = s.list_versions(i, &one.id, None, Page::default()).await.unwrap();
     assert_eq!(versions.total, 2);
     assert!(versions.items[0].is_current && !versions.items[1].is_current, "newest first, newest live");
+    assert_eq!(versions.items.iter().map(|v| v.version_no.as_str()).collect::<Vec<_>>(), ["2", "1"]);
 
     s.switch_version(i, &one.id, &first.version_id, now()).await.unwrap();
     assert_eq!(s.runtime(i, &one.id, &env.id).await.unwrap().version_id, first.version_id);

@@ -100,12 +100,13 @@ CREATE TABLE api_versions (
     instance_id  TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
     api_id       TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
     env_id       TEXT NOT NULL,
-    version_no   TEXT NOT NULL,
+    number       INTEGER NOT NULL,  -- 1, 2, 3… per API: the version_no clients see
     remark       TEXT,
     publish_time TEXT NOT NULL,
     snapshot     TEXT NOT NULL
 );
 CREATE INDEX api_versions_api ON api_versions (api_id, env_id, seq);
+CREATE UNIQUE INDEX api_versions_number ON api_versions (api_id, number);
 
 -- What is live: at most one version of an API per environment.
 CREATE TABLE publications (

@@ -1,0 +1,13 @@
+//! Integration tests of the management API: a real server on a loopback port, a real SQLite
+//! file, requests signed exactly as the Huawei Cloud SDK signs them. One binary, one module per
+//! feature; `helpers` holds `spawn_app()` and the typed client.
+
+mod apis;
+mod auth;
+mod envs;
+mod groups;
+mod helpers;
+mod instances;
+mod isolation;
+mod publish;
+mod variables;

@@ -223,17 +223,19 @@ p99_ms() {
 rps() { awk '$1 == "Requests/sec:" { printf "%.0f", $2; found = 1 } END { if (!found) exit 1 }' "$1"; }
 
 run_wrk() { # name url [header]
-    local name=$1 url=$2 out="$TMP/wrk-$1.txt"
-    shift 2
-    log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency $* $url"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" | tee "$out" >&2
+    local name=$1 url=$2 header=${3:-} out="$TMP/wrk-$1.txt"
+    local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
+    [ -n "$header" ] && args+=(-H "$header")
+    # The token is a secret: log the header's name only.
+    log "wrk ${args[*]:0:4}${header:+ -H '${header%%:*}: …'} $url"
+    wrk "${args[@]}" "$url" | tee "$out" >&2
     if grep -q 'Non-2xx or 3xx responses' "$out"; then
         die "$name answered non-2xx responses during the run (see above)"
     fi
 }
 
 run_wrk nginx "$N_URL"
-run_wrk portico "$P_URL$DETAILS_PATH" -H "X-Auth-Token: $TOKEN"
+run_wrk portico "$P_URL$DETAILS_PATH" "X-Auth-Token: $TOKEN"
 
 PORTICO_RSS_KB="$(ps -o rss= -p "$PORTICO_PID" | tr -d ' ')"
 N_RPS="$(rps "$TMP/wrk-nginx.txt")"

@@ -59,18 +59,35 @@ pub fn group(g: &ApiGroup) -> Value {
 }
 
 /// `ApiGroupCommonInfo`, as embedded in API details.
-fn group_common(g: &ApiGroup) -> Value {
-    json!({
-        "id": g.id,
-        "name": g.name,
-        "status": g.status,
-        "sl_domain": g.sl_domain,
-        "register_time": rfc3339(g.register_time),
-        "update_time": rfc3339(g.update_time),
-        "on_sell_status": g.on_sell_status,
-        "url_domains": [],
-        "sl_domain_access_enabled": g.sl_domain_access_enabled,
-    })
+#[derive(Serialize)]
+struct GroupCommon<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: i32,
+    sl_domain: &'a str,
+    #[serde(with = "time::serde::rfc3339")]
+    register_time: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    update_time: OffsetDateTime,
+    on_sell_status: i32,
+    url_domains: [(); 0],
+    sl_domain_access_enabled: bool,
+}
+
+impl<'a> From<&'a ApiGroup> for GroupCommon<'a> {
+    fn from(g: &'a ApiGroup) -> Self {
+        GroupCommon {
+            id: &g.id,
+            name: &g.name,
+            status: g.status,
+            sl_domain: &g.sl_domain,
+            register_time: g.register_time,
+            update_time: g.update_time,
+            on_sell_status: g.on_sell_status,
+            url_domains: [],
+            sl_domain_access_enabled: g.sl_domain_access_enabled,
+        }
+    }
 }
 
 /// `PublishResp`: one publish record.
@@ -90,27 +107,40 @@ fn joined(publications: &[&Publication], field: impl Fn(&Publication) -> String)
     publications.iter().map(|p| field(p)).collect::<Vec<_>>().join("|")
 }
 
-/// The top level every API view shares: the stored API plus its group and where it is live.
-fn api_base(api: &Api, group: Option<&ApiGroup>, publications: &[Publication]) -> Map<String, Value> {
-    let mine: Vec<&Publication> = publications.iter().filter(|p| p.api_id == api.id).collect();
-    let mut map = object(api);
-    map.insert("arrange_necessary".into(), json!(2));
-    map.insert("group_version".into(), json!("V1"));
-    if let Some(g) = group {
-        map.insert("group_name".into(), json!(g.name));
-    }
-    map.insert("run_env_id".into(), json!(joined(&mine, |p| p.env_id.clone())));
-    map.insert("run_env_name".into(), json!(joined(&mine, |p| p.env_name.clone())));
-    map.insert("publish_id".into(), json!(joined(&mine, |p| p.publish_id.clone())));
-    map.insert("publish_time".into(), json!(joined(&mine, |p| rfc3339(p.publish_time))));
-    map
+/// An API as `ShowDetailsOfApiV2` shows it: the stored API plus its group and where it is live
+/// (`run_env_id` and the rest joined with `|` when it is live in several environments).
+/// Serialised straight to the response body: this is the hottest read of the API.
+#[derive(Serialize)]
+pub struct ApiDetails<'a> {
+    #[serde(flatten)]
+    api: &'a Api,
+    arrange_necessary: i32,
+    group_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_name: Option<&'a str>,
+    run_env_id: String,
+    run_env_name: String,
+    publish_id: String,
+    publish_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_group_info: Option<GroupCommon<'a>>,
 }
 
-/// `ShowDetailsOfApiV2`: the whole model of seed 004.
-pub fn api_details(api: &Api, group: &ApiGroup, publications: &[Publication]) -> Value {
-    let mut map = api_base(api, Some(group), publications);
-    map.insert("api_group_info".into(), group_common(group));
-    Value::Object(map)
+impl<'a> ApiDetails<'a> {
+    pub fn new(api: &'a Api, group: Option<&'a ApiGroup>, publications: &[Publication]) -> Self {
+        let mine: Vec<&Publication> = publications.iter().filter(|p| p.api_id == api.id).collect();
+        ApiDetails {
+            api,
+            arrange_necessary: 2,
+            group_version: "V1",
+            group_name: group.map(|g| g.name.as_str()),
+            run_env_id: joined(&mine, |p| p.env_id.clone()),
+            run_env_name: joined(&mine, |p| p.env_name.clone()),
+            publish_id: joined(&mine, |p| p.publish_id.clone()),
+            publish_time: joined(&mine, |p| rfc3339(p.publish_time)),
+            api_group_info: group.map(GroupCommon::from),
+        }
+    }
 }
 
 /// What `ListApisV2` adds beyond the brief form, from `return_data_mode`.
@@ -122,15 +152,15 @@ pub struct ListDetail {
 
 /// `ApiInfoPerPage`: the frontend, without backend parameters and policies.
 pub fn api_list_item(api: &Api, group: Option<&ApiGroup>, publications: &[Publication], detail: ListDetail) -> Value {
-    let mut map = api_base(api, group, publications);
+    let mut map = object(&ApiDetails::new(api, group, publications));
     for key in ["backend_params", "policy_https", "policy_functions", "policy_mocks", "func_info", "mock_info"] {
         map.remove(key);
     }
     if !detail.backend {
         map.remove("backend_api");
     }
-    if let (true, Some(g)) = (detail.group, group) {
-        map.insert("api_group_info".into(), group_common(g));
+    if !detail.group {
+        map.remove("api_group_info");
     }
     Value::Object(map)
 }
@@ -164,7 +194,7 @@ pub fn version_details(v: &ApiVersion, group: Option<&ApiGroup>, publish_id: Opt
         map.insert("group_name".into(), json!(g.name));
         map.insert("sl_domain".into(), json!(g.sl_domain));
         map.insert("sl_domains".into(), json!([g.sl_domain]));
-        map.insert("api_group_info".into(), group_common(g));
+        map.insert("api_group_info".into(), serde_json::to_value(GroupCommon::from(g)).unwrap_or_default());
     }
     Value::Object(map)
 }

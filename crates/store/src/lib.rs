@@ -14,6 +14,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod cache;
 mod error;
 mod sqlite;
 
@@ -141,6 +142,17 @@ pub struct Bootstrap {
     pub domain: String,
 }
 
+/// An API with what its details show beside it: its group and where it is live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiContext {
+    /// The API (its draft).
+    pub api: Api,
+    /// Its group.
+    pub group: ApiGroup,
+    /// Its live publications, oldest first.
+    pub publications: Vec<Publication>,
+}
+
 /// The outcome of publishing or taking offline one API of a batch.
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
@@ -222,6 +234,8 @@ pub trait Store: Send + Sync + 'static {
     async fn update_api(&self, instance_id: &str, api: &Api) -> Result<()>;
     /// An API of the instance.
     async fn api(&self, instance_id: &str, id: &str) -> Result<Api>;
+    /// An API with its group and publications, as `ShowDetailsOfApiV2` shows it.
+    async fn api_context(&self, instance_id: &str, api_id: &str) -> Result<std::sync::Arc<ApiContext>>;
     /// APIs of the instance.
     async fn list_apis(&self, instance_id: &str, filter: &ApiFilter, page: Page) -> Result<Paged<Api>>;
     /// The first API that would conflict with one named `name` at (`method`, `uri`, `match_mode`)

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,15 +20,23 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::cache::{ReadCache, invalidate};
 use crate::{
-    ApiFilter, ApiVersion, BatchOutcome, Bootstrap, Conflict, GroupFilter, Kind, Publication, Result, Store,
-    StoreError, TextMatch, VariableFilter,
+    ApiContext, ApiFilter, ApiVersion, BatchOutcome, Bootstrap, Conflict, GroupFilter, Kind, Publication, Result,
+    Store, StoreError, TextMatch, VariableFilter,
 };
 
 /// The embedded engine.
+///
+/// It caches instances and API details in memory (`ReadCache`), which is sound because one
+/// `portico serve` process owns a SQLite file: the CLI commands that open it too write only
+/// projects, users and credentials, which are never cached.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    generation: Arc<AtomicU64>,
+    instances: Arc<ReadCache<(String, String), Instance>>,
+    api_contexts: Arc<ReadCache<(String, String), Arc<ApiContext>>>,
 }
 
 fn ts(t: OffsetDateTime) -> String {
@@ -94,11 +104,25 @@ impl SqliteStore {
     async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore> {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        Ok(SqliteStore { pool })
+        let generation = Arc::new(AtomicU64::new(0));
+        Ok(SqliteStore {
+            pool,
+            instances: Arc::new(ReadCache::new(generation.clone())),
+            api_contexts: Arc::new(ReadCache::new(generation.clone())),
+            generation,
+        })
     }
 
     async fn write(&self) -> Result<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Commits a transaction opened by [`SqliteStore::write`]; every write ends here, so the
+    /// read cache learns of every change.
+    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<()> {
+        tx.commit().await?;
+        invalidate(&self.generation);
+        Ok(())
     }
 
     async fn paged<T>(
@@ -164,7 +188,7 @@ async fn doc_in<'e, T: DeserializeOwned>(
 
 /// Renames and rewrites a named object (group or environment) of the instance.
 async fn update_named_doc(
-    pool: &SqlitePool,
+    tx: &mut Transaction<'static, Sqlite>,
     table: &'static str,
     kind: Kind,
     instance_id: &str,
@@ -177,7 +201,7 @@ async fn update_named_doc(
             .bind(doc)
             .bind(instance_id)
             .bind(id)
-            .execute(pool)
+            .execute(&mut **tx)
             .await
             .map_err(|e| unique_or(e, conflict))?;
     if updated.rows_affected() == 0 {
@@ -429,7 +453,7 @@ impl Store for SqliteStore {
     async fn create_project(&self, project: &Project) -> Result<()> {
         let mut tx = self.write().await?;
         insert_project(&mut tx, project).await?;
-        Ok(tx.commit().await?)
+        self.commit(tx).await
     }
 
     async fn project(&self, id_or_name: &str) -> Result<Project> {
@@ -451,7 +475,7 @@ impl Store for SqliteStore {
     async fn create_user(&self, user: &User) -> Result<()> {
         let mut tx = self.write().await?;
         insert_user(&mut tx, user).await?;
-        Ok(tx.commit().await?)
+        self.commit(tx).await
     }
 
     async fn user_by_name(&self, name: &str) -> Result<User> {
@@ -466,7 +490,7 @@ impl Store for SqliteStore {
     async fn create_credential(&self, credential: &Credential) -> Result<()> {
         let mut tx = self.write().await?;
         insert_credential(&mut tx, credential).await?;
-        Ok(tx.commit().await?)
+        self.commit(tx).await
     }
 
     async fn credential(&self, access_key: &str) -> Result<(Credential, User)> {
@@ -491,7 +515,7 @@ impl Store for SqliteStore {
     async fn create_instance(&self, instance: &Instance) -> Result<()> {
         let mut tx = self.write().await?;
         insert_instance(&mut tx, instance).await?;
-        Ok(tx.commit().await?)
+        self.commit(tx).await
     }
 
     async fn bootstrap(&self, b: &Bootstrap) -> Result<bool> {
@@ -511,18 +535,36 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
     async fn instance(&self, project_id: &str, id: &str) -> Result<Instance> {
-        let row = sqlx::query("SELECT doc FROM instances WHERE project_id = ? AND id = ?")
-            .bind(project_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Instance, id))?;
-        from_doc(&row, "doc")
+        let key = (project_id.to_string(), id.to_string());
+        self.instances
+            .get_or_load(&key, async {
+                let row = sqlx::query("SELECT doc FROM instances WHERE project_id = ? AND id = ?")
+                    .bind(project_id)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found(Kind::Instance, id))?;
+                from_doc(&row, "doc")
+            })
+            .await
+    }
+
+    async fn api_context(&self, instance_id: &str, api_id: &str) -> Result<Arc<ApiContext>> {
+        let key = (instance_id.to_string(), api_id.to_string());
+        self.api_contexts
+            .get_or_load(&key, async {
+                let api: Api = doc_in(&self.pool, "apis", Kind::Api, instance_id, api_id).await?;
+                let group =
+                    doc_in(&self.pool, "api_groups", Kind::Group, instance_id, &api.definition.group_id).await?;
+                let publications = self.publications(instance_id, std::slice::from_ref(&api.id)).await?;
+                Ok(Arc::new(ApiContext { api, group, publications }))
+            })
+            .await
     }
 
     async fn list_instances(&self, project_id: &str, name: Option<&str>, page: Page) -> Result<Paged<Instance>> {
@@ -560,33 +602,36 @@ impl Store for SqliteStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::not_found(Kind::Instance, id));
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
     async fn create_group(&self, instance_id: &str, group: &ApiGroup) -> Result<()> {
+        let mut tx = self.write().await?;
         sqlx::query("INSERT INTO api_groups (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
             .bind(&group.id)
             .bind(instance_id)
             .bind(&group.name)
             .bind(to_doc(group)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| unique_or(e, Conflict::GroupName(group.name.clone())))?;
-        Ok(())
+        self.commit(tx).await
     }
 
     async fn update_group(&self, instance_id: &str, group: &ApiGroup) -> Result<()> {
         let target = (group.id.as_str(), group.name.as_str(), to_doc(group)?);
+        let mut tx = self.write().await?;
         update_named_doc(
-            &self.pool,
+            &mut tx,
             "api_groups",
             Kind::Group,
             instance_id,
             target,
             Conflict::GroupName(group.name.clone()),
         )
-        .await
+        .await?;
+        self.commit(tx).await
     }
 
     async fn group(&self, instance_id: &str, id: &str) -> Result<ApiGroup> {
@@ -628,20 +673,21 @@ impl Store for SqliteStore {
         }
         sqlx::query("DELETE FROM env_variables WHERE group_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM api_groups WHERE id = ?").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
     async fn create_env(&self, instance_id: &str, env: &Environment) -> Result<()> {
+        let mut tx = self.write().await?;
         sqlx::query("INSERT INTO envs (instance_id, id, name, doc) VALUES (?, ?, ?, ?)")
             .bind(instance_id)
             .bind(&env.id)
             .bind(&env.name)
             .bind(to_doc(env)?)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| unique_or(e, Conflict::EnvName(env.name.clone())))?;
-        Ok(())
+        self.commit(tx).await
     }
 
     async fn update_env(&self, instance_id: &str, env: &Environment) -> Result<()> {
@@ -649,15 +695,10 @@ impl Store for SqliteStore {
             return Err(Conflict::BuiltInEnv.into());
         }
         let target = (env.id.as_str(), env.name.as_str(), to_doc(env)?);
-        update_named_doc(
-            &self.pool,
-            "envs",
-            Kind::Environment,
-            instance_id,
-            target,
-            Conflict::EnvName(env.name.clone()),
-        )
-        .await
+        let mut tx = self.write().await?;
+        update_named_doc(&mut tx, "envs", Kind::Environment, instance_id, target, Conflict::EnvName(env.name.clone()))
+            .await?;
+        self.commit(tx).await
     }
 
     async fn env(&self, instance_id: &str, id: &str) -> Result<Environment> {
@@ -697,7 +738,7 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -717,20 +758,22 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_or(e, Conflict::VariableName(variable.variable_name.clone())))?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
     async fn update_variable(&self, instance_id: &str, id: &str, value: &str) -> Result<EnvVariable> {
+        let mut tx = self.write().await?;
         let updated = sqlx::query("UPDATE env_variables SET value = ? WHERE instance_id = ? AND id = ?")
             .bind(value)
             .bind(instance_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::not_found(Kind::Variable, id));
         }
+        self.commit(tx).await?;
         self.variable(instance_id, id).await
     }
 
@@ -766,15 +809,16 @@ impl Store for SqliteStore {
     }
 
     async fn delete_variable(&self, instance_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
         let deleted = sqlx::query("DELETE FROM env_variables WHERE instance_id = ? AND id = ?")
             .bind(instance_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::not_found(Kind::Variable, id));
         }
-        Ok(())
+        self.commit(tx).await
     }
 
     async fn create_api(&self, instance_id: &str, api: &Api) -> Result<()> {
@@ -800,7 +844,7 @@ impl Store for SqliteStore {
         .bind(to_doc(api)?)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -828,7 +872,7 @@ impl Store for SqliteStore {
         .bind(&api.id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -903,7 +947,7 @@ impl Store for SqliteStore {
                 .await?;
         }
         sqlx::query("DELETE FROM apis WHERE id = ?").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -945,7 +989,7 @@ impl Store for SqliteStore {
             let publication = make_live(&mut tx, instance_id, api_id, env_id, &version_id, remark, now).await?;
             outcome.push((api_id.clone(), Ok(publication)));
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(outcome)
     }
 
@@ -969,7 +1013,7 @@ impl Store for SqliteStore {
                 .await?;
             outcome.push((api_id.clone(), Ok(publication)));
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(outcome)
     }
 
@@ -1051,7 +1095,7 @@ impl Store for SqliteStore {
         let env_id: String = row.try_get("env_id")?;
         let remark: Option<String> = row.try_get("remark")?;
         let publication = make_live(&mut tx, instance_id, api_id, &env_id, version_id, remark.as_deref(), now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(publication)
     }
 

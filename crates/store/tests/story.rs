@@ -202,9 +202,13 @@ async fn publishing_versions_and_runtime() {
     assert!(is_not_found(outcome[1].1.as_ref().unwrap_err(), Kind::Api));
     assert_eq!((first.env_name.as_str(), first.api_name.as_str()), ("test", "api_one"));
 
+    let context = s.api_context(i, &one.id).await.unwrap();
+    assert_eq!((context.group.id.as_str(), context.publications.len()), (g.id.as_str(), 1));
     let mut draft = one.clone();
     draft.definition.remark = Some("changed".into());
     s.update_api(i, &draft).await.unwrap();
+    let context = s.api_context(i, &one.id).await.unwrap();
+    assert_eq!(context.api.definition.remark.as_deref(), Some("changed"), "a write is visible to the next read");
     let live = s.runtime(i, &one.id, &env.id).await.unwrap();
     assert_eq!(live.snapshot.definition.remark, None, "the live version is the published snapshot");
 
@@ -225,8 +229,10 @@ async fn publishing_versions_and_runtime() {
     assert_eq!(publications.iter().map(|p| p.env_id.as_str()).collect::<Vec<_>>(), [env.id.as_str(), RELEASE_ENV_ID]);
     assert!(matches!(s.delete_env(i, &env.id).await, Err(StoreError::Conflict(Conflict::EnvHasPublishedApis(_)))));
 
+    assert_eq!(s.api_context(i, &one.id).await.unwrap().publications.len(), 2);
     let offline = s.offline(i, &env.id, std::slice::from_ref(&one.id)).await.unwrap();
     assert!(offline[0].1.is_ok());
+    assert_eq!(s.api_context(i, &one.id).await.unwrap().publications.len(), 1);
     let again = s.offline(i, &env.id, std::slice::from_ref(&one.id)).await.unwrap();
     assert!(is_not_found(again[0].1.as_ref().unwrap_err(), Kind::Publication));
     assert!(is_not_found(&s.runtime(i, &one.id, &env.id).await.unwrap_err(), Kind::Publication));
@@ -234,6 +240,7 @@ async fn publishing_versions_and_runtime() {
     assert_eq!(s.list_apis(i, &published_in_env, Page::default()).await.unwrap().total, 1);
 
     s.delete_api(i, &one.id).await.unwrap();
+    assert!(is_not_found(&s.api_context(i, &one.id).await.unwrap_err(), Kind::Api));
     assert!(s.publications(i, std::slice::from_ref(&one.id)).await.unwrap().is_empty());
     assert!(is_not_found(&s.version(i, &first.version_id).await.unwrap_err(), Kind::Version));
 }

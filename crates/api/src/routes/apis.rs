@@ -5,16 +5,17 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portico_model::{Api, ApiDefinition, ApiGroup, MatchMode, Page, new_id, now, parse_body};
-use portico_store::{ApiFilter, Store};
+use portico_store::{ApiContext, ApiFilter, Store};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
-use crate::views::{self, ListDetail};
+use crate::views::{self, ApiDetails, ListDetail};
 use crate::{ApiError, ApiResult, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -29,21 +30,21 @@ pub struct ApiId {
     pub api_id: String,
 }
 
-/// Renders an API as `ShowDetailsOfApiV2` does, joining its group and publications.
-pub async fn details(store: &dyn Store, instance_id: &str, api: &Api) -> ApiResult<Value> {
-    let group = store.group(instance_id, &api.definition.group_id).await?;
-    let publications = store.publications(instance_id, std::slice::from_ref(&api.id)).await?;
-    Ok(views::api_details(api, &group, &publications))
+/// Responds with the API as `ShowDetailsOfApiV2` shows it.
+async fn details(store: &dyn Store, instance_id: &str, api_id: &str) -> ApiResult<Response> {
+    let context = store.api_context(instance_id, api_id).await?;
+    let ApiContext { api, group, publications } = context.as_ref();
+    Ok(Json(ApiDetails::new(api, Some(group), publications)).into_response())
 }
 
-async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Response> {
     let mut definition = ApiDefinition::from_json(&body)?;
     let group = state.store.group(&scope.instance_id, &definition.group_id).await?;
     let now = now();
     definition.prepare(None, now);
     let api = Api { id: new_id(), status: 1, register_time: now, update_time: now, definition };
     state.store.create_api(&scope.instance_id, &api).await?;
-    Ok((StatusCode::CREATED, Json(views::api_details(&api, &group, &[]))))
+    Ok((StatusCode::CREATED, Json(ApiDetails::new(&api, Some(&group), &[]))).into_response())
 }
 
 async fn update(
@@ -51,19 +52,18 @@ async fn update(
     scope: Scope,
     Path(p): Path<ApiId>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let mut definition = ApiDefinition::from_json(&body)?;
     let existing = state.store.api(&scope.instance_id, &p.api_id).await?;
     let now = now();
     definition.prepare(Some(&existing.definition), now);
     let api = Api { definition, update_time: now, ..existing };
     state.store.update_api(&scope.instance_id, &api).await?;
-    Ok(Json(details(state.store.as_ref(), &scope.instance_id, &api).await?))
+    details(state.store.as_ref(), &scope.instance_id, &api.id).await
 }
 
-async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>) -> ApiResult<Json<Value>> {
-    let api = state.store.api(&scope.instance_id, &p.api_id).await?;
-    Ok(Json(details(state.store.as_ref(), &scope.instance_id, &api).await?))
+async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>) -> ApiResult<Response> {
+    details(state.store.as_ref(), &scope.instance_id, &p.api_id).await
 }
 
 async fn delete(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>) -> ApiResult<StatusCode> {

@@ -1,0 +1,46 @@
+//! A read cache for the lookups every management request makes (its instance; an API with its
+//! group and publications), so that reading API details costs no database round trip.
+//!
+//! Coherence comes from a generation counter instead of per-key invalidation: every committed
+//! write bumps it, and an entry is only used while its generation is the current one. A reader
+//! notes the generation *before* it reads the database, so an entry filled from data older than
+//! a write can never be served after that write returned. This is only sound while one process
+//! writes the data it caches; see `SqliteStore`.
+
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quick_cache::sync::Cache;
+
+/// Entries per map: bounds memory to a few thousand API documents.
+const CAPACITY: usize = 4096;
+
+pub(crate) struct ReadCache<K, V> {
+    generation: Arc<AtomicU64>,
+    entries: Cache<K, (u64, V)>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
+    pub(crate) fn new(generation: Arc<AtomicU64>) -> Self {
+        ReadCache { generation, entries: Cache::new(CAPACITY) }
+    }
+
+    /// The cached value, or `load`'s, cached under the generation seen before loading.
+    pub(crate) async fn get_or_load<E>(&self, key: &K, load: impl Future<Output = Result<V, E>>) -> Result<V, E> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some((seen, value)) = self.entries.get(key)
+            && seen == generation
+        {
+            return Ok(value);
+        }
+        let value = load.await?;
+        self.entries.insert(key.clone(), (generation, value.clone()));
+        Ok(value)
+    }
+}
+
+/// Marks every cached entry stale; called after each committed write.
+pub(crate) fn invalidate(generation: &AtomicU64) {
+    generation.fetch_add(1, Ordering::AcqRel);
+}

@@ -47,12 +47,7 @@ async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
     Ok((StatusCode::CREATED, Json(ApiDetails::new(&api, Some(&group), &[]))).into_response())
 }
 
-async fn update(
-    State(state): State<AppState>,
-    scope: Scope,
-    Path(p): Path<ApiId>,
-    body: Bytes,
-) -> ApiResult<Response> {
+async fn update(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>, body: Bytes) -> ApiResult<Response> {
     let mut definition = ApiDefinition::from_json(&body)?;
     let existing = state.store.api(&scope.instance_id, &p.api_id).await?;
     let now = now();

@@ -11,6 +11,7 @@ mod auth;
 mod error;
 mod extract;
 mod routes;
+mod startup;
 mod views;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
+pub use startup::{DEFAULT_DOMAIN, FirstStart, StartupError};
 
 /// Settings of the management API that come from configuration.
 #[derive(Debug, Clone)]
@@ -36,16 +38,6 @@ pub struct ApiConfig {
     pub group_domain_suffix: String,
     /// The account (IAM domain) name users log in under.
     pub domain_name: String,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig {
-            token_ttl: time::Duration::hours(24),
-            group_domain_suffix: "apig.localhost".into(),
-            domain_name: "portico".into(),
-        }
-    }
 }
 
 /// What every handler can reach.

@@ -7,9 +7,6 @@ use anyhow::Context;
 use clap::Args;
 use serde::Deserialize;
 
-/// The account name users log in under when nothing else was stored.
-pub const DEFAULT_DOMAIN: &str = "portico";
-
 /// Flags (and their environment variables) every command takes.
 #[derive(Args, Debug, Clone)]
 pub struct SettingsArgs {

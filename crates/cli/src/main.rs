@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use portico_api::{ApiConfig, AppState};
-use portico_auth::token::TokenKey;
+use portico_api::{AppState, DEFAULT_DOMAIN, FirstStart};
 use portico_auth::{generate, password};
-use portico_model::{Credential, Instance, Project, User, is_project_name, is_user_name, now};
-use portico_store::{Bootstrap, SqliteStore, Store};
+use portico_model::{Credential, Project, User, is_project_name, is_user_name, now};
+use portico_store::{SqliteStore, Store};
 use serde::Serialize;
 
 use config::{Settings, SettingsArgs};
@@ -200,7 +199,7 @@ async fn add_user(store: &SqliteStore, name: String, projects: &[String], readon
         created_at: now(),
     };
     store.create_user(&user).await?;
-    let domain = store.setting_or_insert("domain", config::DEFAULT_DOMAIN).await?;
+    let domain = store.setting_or_insert("domain", DEFAULT_DOMAIN).await?;
     print_toml(&UserCreated { user_name: user.name, password: secret, domain, projects: user.projects, readonly })
 }
 
@@ -221,43 +220,19 @@ async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
 /// commit and only renamed into place after it, so a crash never leaves credentials that do
 /// not work, and a second start never overwrites them.
 async fn bootstrap(store: &SqliteStore, data_dir: &Path) -> anyhow::Result<()> {
-    let created_at = now();
-    let project = Project { id: generate::hex_id(), name: "default".into(), created_at };
-    let admin_password = generate::password();
-    let admin = User {
-        id: generate::hex_id(),
-        name: "admin".into(),
-        password_hash: password::hash(&admin_password),
-        readonly: false,
-        projects: vec![project.id.clone()],
-        created_at,
-    };
-    let credential = Credential {
-        access_key: generate::access_key(),
-        secret_key: generate::secret_key(),
-        user_id: admin.id.clone(),
-        created_at,
-    };
-    let instance = Instance {
-        id: generate::hex_id(),
-        project_id: project.id.clone(),
-        instance_name: "portico-default".into(),
-        description: Some("Created at first start".into()),
-        create_time: created_at,
-    };
+    let FirstStart { bootstrap, admin_password } = FirstStart::generate();
     let credentials = Credentials {
-        project_id: project.id.clone(),
-        instance_id: instance.id.clone(),
-        domain: config::DEFAULT_DOMAIN.into(),
-        admin_user: admin.name.clone(),
+        project_id: bootstrap.project.id.clone(),
+        instance_id: bootstrap.instance.id.clone(),
+        domain: bootstrap.domain.clone(),
+        admin_user: bootstrap.admin.name.clone(),
         admin_password,
-        access_key: credential.access_key.clone(),
-        secret_key: credential.secret_key.clone(),
+        access_key: bootstrap.credential.access_key.clone(),
+        secret_key: bootstrap.credential.secret_key.clone(),
     };
     let text = toml::to_string(&credentials)?;
     let pending = data_dir.join("credentials.toml.new");
     write_private(&pending, &text)?;
-    let bootstrap = Bootstrap { project, admin, credential, instance, domain: credentials.domain.clone() };
     if store.bootstrap(&bootstrap).await? {
         std::fs::rename(&pending, data_dir.join("credentials.toml"))?;
         println!(
@@ -289,17 +264,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     config::init_logging(&settings);
     let store = open_store(&settings).await?;
     bootstrap(&store, &settings.data_dir).await?;
-    let token_key = store.setting_or_insert("token_key", &TokenKey::generate().to_hex()).await?;
-    let domain_name = store.setting_or_insert("domain", config::DEFAULT_DOMAIN).await?;
-    let state = AppState {
-        store: Arc::new(store),
-        token_key: Arc::new(TokenKey::from_hex(&token_key).context("stored token key is corrupt")?),
-        config: Arc::new(ApiConfig {
-            token_ttl: settings.token_ttl,
-            group_domain_suffix: settings.group_domain_suffix.clone(),
-            domain_name,
-        }),
-    };
+    let state = AppState::load(Arc::new(store), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

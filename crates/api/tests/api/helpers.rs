@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use portico_api::{ApiConfig, AppState};
+use portico_api::{AppState, FirstStart};
 use portico_auth::token::{self, TokenClaims, TokenKey};
 use portico_auth::{generate, password, signature};
 use portico_model::{Credential, Instance, Project, User, new_id, now};
-use portico_store::{Bootstrap, SqliteStore, Store};
+use portico_store::{SqliteStore, Store};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -103,49 +103,21 @@ pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let store = SqliteStore::open(&data_dir.path().join("portico.db")).await.expect("open the SQLite store");
 
-    let created_at = now();
-    let project = Project { id: generate::hex_id(), name: "default".into(), created_at };
-    let admin_password = generate::password();
-    let admin = User {
-        id: generate::hex_id(),
-        name: "admin".into(),
-        password_hash: password::hash(&admin_password),
-        readonly: false,
-        projects: vec![project.id.clone()],
-        created_at,
-    };
-    let credential = Credential {
-        access_key: generate::access_key(),
-        secret_key: generate::secret_key(),
-        user_id: admin.id.clone(),
-        created_at,
-    };
-    let instance = Instance {
-        id: generate::hex_id(),
-        project_id: project.id.clone(),
-        instance_name: "portico-default".into(),
-        description: Some("Created at first start".into()),
-        create_time: created_at,
-    };
+    let FirstStart { bootstrap, admin_password } = FirstStart::generate();
     let identity = Identity {
-        user_name: admin.name.clone(),
+        user_name: bootstrap.admin.name.clone(),
         password: admin_password,
-        access_key: credential.access_key.clone(),
-        secret_key: credential.secret_key.clone(),
+        access_key: bootstrap.credential.access_key.clone(),
+        secret_key: bootstrap.credential.secret_key.clone(),
     };
-    let (project_id, instance_id) = (project.id.clone(), instance.id.clone());
-    let bootstrap = Bootstrap { project, admin, credential, instance, domain: DOMAIN.into() };
+    let (project_id, instance_id) = (bootstrap.project.id.clone(), bootstrap.instance.id.clone());
     assert!(store.bootstrap(&bootstrap).await.expect("bootstrap"), "a fresh data directory bootstraps");
 
-    let token_key = store.setting_or_insert("token_key", &TokenKey::generate().to_hex()).await.expect("token key");
-    let domain_name = store.setting_or_insert("domain", DOMAIN).await.expect("domain");
     let store = Arc::new(store);
-    let token_key = Arc::new(TokenKey::from_hex(&token_key).expect("stored token key"));
-    let state = AppState {
-        store: store.clone(),
-        token_key: token_key.clone(),
-        config: Arc::new(ApiConfig { domain_name, ..ApiConfig::default() }),
-    };
+    let state = AppState::load(store.clone(), time::Duration::hours(24), "apig.localhost".into())
+        .await
+        .expect("load the state");
+    let token_key = state.token_key.clone();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let port = listener.local_addr().expect("local address").port();

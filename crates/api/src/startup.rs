@@ -1,0 +1,86 @@
+//! How a store becomes a running API: the first start's generated identities, and the state
+//! every later start loads. `portico serve` and the integration tests both go through here.
+
+use std::sync::Arc;
+
+use portico_auth::token::TokenKey;
+use portico_auth::{generate, password};
+use portico_model::{Credential, Instance, Project, User, now};
+use portico_store::{Bootstrap, Store, StoreError};
+
+use crate::{ApiConfig, AppState};
+
+/// The account (IAM domain) name of a fresh data directory.
+pub const DEFAULT_DOMAIN: &str = "portico";
+
+/// What a fresh data directory starts with: a project `default`, an instance in it, an admin
+/// user with a generated password and an AK/SK pair. The password is kept in clear here only
+/// to be shown once.
+pub struct FirstStart {
+    /// Ready for [`Store::bootstrap`].
+    pub bootstrap: Bootstrap,
+    /// The admin's password (the store keeps only its hash).
+    pub admin_password: String,
+}
+
+impl FirstStart {
+    /// Generates new ids, password and keys.
+    pub fn generate() -> FirstStart {
+        let created_at = now();
+        let project = Project { id: generate::hex_id(), name: "default".into(), created_at };
+        let admin_password = generate::password();
+        let admin = User {
+            id: generate::hex_id(),
+            name: "admin".into(),
+            password_hash: password::hash(&admin_password),
+            readonly: false,
+            projects: vec![project.id.clone()],
+            created_at,
+        };
+        let credential = Credential {
+            access_key: generate::access_key(),
+            secret_key: generate::secret_key(),
+            user_id: admin.id.clone(),
+            created_at,
+        };
+        let instance = Instance {
+            id: generate::hex_id(),
+            project_id: project.id.clone(),
+            instance_name: "portico-default".into(),
+            description: Some("Created at first start".into()),
+            create_time: created_at,
+        };
+        let bootstrap = Bootstrap { project, admin, credential, instance, domain: DEFAULT_DOMAIN.into() };
+        FirstStart { bootstrap, admin_password }
+    }
+}
+
+/// Why a store cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored token key is not 64 hex digits.
+    #[error("the stored token key is corrupt")]
+    CorruptTokenKey,
+}
+
+impl AppState {
+    /// The state for serving `store`: its token key (created on first use, shared by every
+    /// server of the store) and its account name, with the given token lifetime and group
+    /// domain suffix.
+    pub async fn load(
+        store: Arc<dyn Store>,
+        token_ttl: time::Duration,
+        group_domain_suffix: String,
+    ) -> Result<AppState, StartupError> {
+        let token_key = store.setting_or_insert("token_key", &TokenKey::generate().to_hex()).await?;
+        let domain_name = store.setting_or_insert("domain", DEFAULT_DOMAIN).await?;
+        Ok(AppState {
+            store,
+            token_key: Arc::new(TokenKey::from_hex(&token_key).map_err(|_| StartupError::CorruptTokenKey)?),
+            config: Arc::new(ApiConfig { token_ttl, group_domain_suffix, domain_name }),
+        })
+    }
+}

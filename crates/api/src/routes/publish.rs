@@ -183,7 +183,13 @@ async fn switch_version(
 }
 
 async fn render_version(state: &AppState, scope: &Scope, version: &ApiVersion) -> ApiResult<Value> {
-    let group = state.store.group(&scope.instance_id, &version.snapshot.definition.group_id).await.ok();
+    // A snapshot's group is gone only if the API moved to another group since and the old one
+    // was deleted; a failing database is still an error.
+    let group = match state.store.group(&scope.instance_id, &version.snapshot.definition.group_id).await {
+        Ok(group) => Some(group),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
     let publications: Vec<Publication> =
         state.store.publications(&scope.instance_id, std::slice::from_ref(&version.api_id)).await?;
     let publish_id = publications.iter().find(|p| p.version_id == version.version_id).map(|p| p.publish_id.as_str());

@@ -320,6 +320,10 @@ pub struct ReqParam {
     /// Orchestration rule ids, in priority order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orchestrations: Vec<String>,
+    /// Extension fields (`x-…`) of the OpenAPI object this came from that Portico does not
+    /// interpret: kept on import, written again on export. Keys must start with `x-`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub openapi_extensions: serde_json::Map<String, serde_json::Value>,
     /// Parameter id.
     #[serde(default)]
     pub id: String,
@@ -585,6 +589,10 @@ pub struct ApiDefinition {
     /// HTTP backend policies.
     #[serde(default)]
     pub policy_https: Vec<PolicyHttp>,
+    /// Extension fields (`x-…`) of the OpenAPI object this came from that Portico does not
+    /// interpret: kept on import, written again on export. Keys must start with `x-`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub openapi_extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 fn normal() -> MatchMode {

@@ -92,6 +92,29 @@ pub struct ApiGroup {
     /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
+    /// Extension fields (`x-…`) of the OpenAPI object this came from that Portico does not
+    /// interpret: kept on import, written again on export. Keys must start with `x-`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub openapi_extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiGroup {
+    /// A new group with a fresh id and its subdomain `<id>.<domain_suffix>`.
+    pub fn new(name: String, remark: Option<String>, domain_suffix: &str, now: OffsetDateTime) -> ApiGroup {
+        let id = crate::new_id();
+        ApiGroup {
+            sl_domain: format!("{id}.{domain_suffix}"),
+            id,
+            name,
+            status: 1,
+            register_time: now,
+            update_time: now,
+            on_sell_status: 2,
+            sl_domain_access_enabled: true,
+            remark,
+            openapi_extensions: serde_json::Map::new(),
+        }
+    }
 }
 
 /// Body of `CreateApiGroupV2` / `UpdateApiGroupV2`.

@@ -342,6 +342,11 @@ fn check_vpc(
     }
 }
 
+/// OpenAPI keeps `x-` keys for extensions; anything else would not be an extension on export.
+fn check_extension_keys(field: &str, extensions: &serde_json::Map<String, Value>) -> Rule {
+    if extensions.keys().all(|k| k.starts_with("x-")) { Ok(()) } else { Err(invalid(field)) }
+}
+
 pub(crate) fn validate_api(api: &ApiDefinition) -> Rule {
     if !is_display_name(&api.name) {
         return Err(invalid("name"));
@@ -354,6 +359,7 @@ pub(crate) fn validate_api(api: &ApiDefinition) -> Rule {
         return Err(invalid("req_uri"));
     }
     max_len("remark", api.remark.as_ref(), 255)?;
+    check_extension_keys("openapi_extensions", &api.openapi_extensions)?;
     max_len("body_remark", api.body_remark.as_ref(), 20480)?;
     max_len("result_normal_sample", api.result_normal_sample.as_ref(), 20480)?;
     max_len("result_failure_sample", api.result_failure_sample.as_ref(), 20480)?;
@@ -456,6 +462,7 @@ fn check_req_params(api: &ApiDefinition) -> Rule {
             return Err(invalid(field("pass_through")));
         }
         max_len(&field("remark"), p.remark.as_ref(), 255)?;
+        check_extension_keys(&field("openapi_extensions"), &p.openapi_extensions)?;
         max_len(&field("default_value"), p.default_value.as_ref(), 255)?;
         max_len(&field("sample_value"), p.sample_value.as_ref(), 255)?;
         max_len(&field("enumerations"), p.enumerations.as_ref(), 1024)?;

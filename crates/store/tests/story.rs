@@ -60,6 +60,7 @@ fn group(name: &str) -> ApiGroup {
         on_sell_status: 2,
         sl_domain_access_enabled: true,
         remark: None,
+        openapi_extensions: Default::default(),
     }
 }
 

@@ -61,19 +61,7 @@ async fn list_groups(
 
 async fn create_group(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Created> {
     let input = GroupInput::from_json(&body)?;
-    let id = new_id();
-    let now = now();
-    let group = ApiGroup {
-        sl_domain: format!("{id}.{}", state.config.group_domain_suffix),
-        id,
-        name: input.name,
-        status: 1,
-        register_time: now,
-        update_time: now,
-        on_sell_status: 2,
-        sl_domain_access_enabled: true,
-        remark: input.remark,
-    };
+    let group = ApiGroup::new(input.name, input.remark, &state.config.group_domain_suffix, now());
     state.store.create_group(&scope.instance_id, &group).await?;
     Ok((StatusCode::CREATED, Json(views::group(&group))))
 }

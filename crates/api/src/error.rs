@@ -60,6 +60,16 @@ impl ApiError {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "APIG.2013", "The request body is too large")
     }
 
+    /// 400 `APIG.2011` for a value whose problem needs more words than its name: an uploaded
+    /// document that cannot be read, an API id that is not in the group.
+    pub fn invalid_because(field: &str, reason: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "APIG.2011",
+            format!("Invalid parameter value,parameterName:{field}. {reason}"),
+        )
+    }
+
     /// 500 with nothing internal in it; the cause is logged here, once.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "request failed");
@@ -89,6 +99,7 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::Instance => "APIG.3008",
         Kind::Project => "APIG.3009",
         Kind::User | Kind::Credential => "APIG.3010",
+        Kind::Task => "APIG.3011",
     }
 }
 

@@ -41,3 +41,22 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for AppQuery<T> {
         })
     }
 }
+
+/// Which product's path a request came in on: the same instance routes serve APIG
+/// (`/v2/{project_id}/apigw/…`) and ROMA Connect (`/v2/{project_id}/apic/…`), and a handler
+/// that behaves differently asks for this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// API Gateway.
+    Apig,
+    /// ROMA Connect's API Connect.
+    Roma,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Flavor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Flavor>().copied().unwrap_or(Flavor::Apig))
+    }
+}

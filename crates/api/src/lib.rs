@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod download;
 mod error;
 mod extract;
 mod routes;

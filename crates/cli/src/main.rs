@@ -264,6 +264,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     config::init_logging(&settings);
     let store = open_store(&settings).await?;
     bootstrap(&store, &settings.data_dir).await?;
+    // This process owns the data directory, so a task still marked running was cut off by a
+    // stop or crash of an earlier one and will never finish.
+    let reason = r#"{"error_code":"APIG.9999","error_msg":"The server stopped while the task ran"}"#;
+    let abandoned = store.fail_unfinished_tasks(reason, now()).await?;
+    if abandoned > 0 {
+        tracing::warn!(abandoned, "async tasks cut off by an earlier stop are marked failed");
+    }
     let state = AppState::load(Arc::new(store), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await

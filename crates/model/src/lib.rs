@@ -28,3 +28,4 @@ pub use group::*;
 pub use identity::*;
 pub use ids::{new_id, now};
 pub use page::{Page, Paged};
+pub use rules::is_display_name;

@@ -23,6 +23,8 @@ pub enum Kind {
     Version,
     /// A publication of an API in an environment.
     Publication,
+    /// An asynchronous export or import.
+    Task,
 }
 
 impl fmt::Display for Kind {
@@ -38,6 +40,7 @@ impl fmt::Display for Kind {
             Kind::Api => "API",
             Kind::Version => "API version",
             Kind::Publication => "Publication",
+            Kind::Task => "Async task",
         })
     }
 }

@@ -16,6 +16,7 @@
 
 mod cache;
 mod error;
+mod openapi;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -23,6 +24,7 @@ use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instanc
 use time::OffsetDateTime;
 
 pub use error::{Conflict, Kind, StoreError};
+pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
 pub use sqlite::SqliteStore;
 
 /// Result of a store operation.
@@ -289,4 +291,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Publication>;
     /// The live version of an API in an environment.
     async fn runtime(&self, instance_id: &str, api_id: &str, env_id: &str) -> Result<ApiVersion>;
+
+    // --- OpenAPI export and import, asynchronous tasks ---
+
+    /// The APIs of a group as an export shows them: with `env_id`, the versions live in that
+    /// environment; without, the current drafts. In creation order.
+    async fn apis_for_export(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<Api>>;
+    /// Imports APIs in one transaction (or works out what an import would do, with
+    /// `dry_run`). Conflict: a new group's name is taken. NotFound: an existing group.
+    async fn import_apis(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome>;
+    /// Records a new asynchronous task.
+    async fn create_task(&self, instance_id: &str, task: &AsyncTask) -> Result<()>;
+    /// Moves a task on, with its result once it has one.
+    async fn update_task(
+        &self,
+        instance_id: &str,
+        id: &str,
+        status: TaskStatus,
+        result: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    /// A task of the instance.
+    async fn task(&self, instance_id: &str, id: &str) -> Result<AsyncTask>;
+    /// Marks every task still waiting or processing as failed with `reason`: called at start,
+    /// when no task can be running. Returns how many there were.
+    async fn fail_unfinished_tasks(&self, reason: &str, now: OffsetDateTime) -> Result<u64>;
 }

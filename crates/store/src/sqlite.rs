@@ -20,10 +20,12 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod openapi;
+
 use crate::cache::{ReadCache, invalidate};
 use crate::{
-    ApiContext, ApiFilter, ApiVersion, BatchOutcome, Bootstrap, Conflict, GroupFilter, Kind, Publication, Result,
-    Store, StoreError, TextMatch, VariableFilter,
+    ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, ImportOutcome,
+    ImportRequest, Kind, Publication, Result, Store, StoreError, TaskStatus, TextMatch, VariableFilter,
 };
 
 /// The embedded engine.
@@ -1111,6 +1113,37 @@ impl Store for SqliteStore {
         .await?
         .ok_or_else(|| not_published(api_id, env_id))?;
         decode_version(&row)
+    }
+
+    async fn apis_for_export(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<Api>> {
+        self.apis_for_export_impl(instance_id, group_id, env_id).await
+    }
+
+    async fn import_apis(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
+        self.import_apis_impl(instance_id, request).await
+    }
+
+    async fn create_task(&self, instance_id: &str, task: &AsyncTask) -> Result<()> {
+        self.create_task_impl(instance_id, task).await
+    }
+
+    async fn update_task(
+        &self,
+        instance_id: &str,
+        id: &str,
+        status: TaskStatus,
+        result: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.update_task_impl(instance_id, id, status, result, now).await
+    }
+
+    async fn task(&self, instance_id: &str, id: &str) -> Result<AsyncTask> {
+        self.task_impl(instance_id, id).await
+    }
+
+    async fn fail_unfinished_tasks(&self, reason: &str, now: OffsetDateTime) -> Result<u64> {
+        self.fail_unfinished_tasks_impl(reason, now).await
     }
 }
 

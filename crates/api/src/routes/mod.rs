@@ -4,23 +4,32 @@ mod apis;
 mod groups;
 mod iam;
 mod instances;
+mod openapi;
 mod publish;
 
-use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
+use crate::extract::Flavor;
 use crate::{AppState, auth};
 
-/// Everything under `/v2/{project_id}/apigw/instances/{instance_id}`. Written once so the ROMA
-/// Connect prefix (`apic`) can mount the same routes.
-fn instance_routes() -> Router<AppState> {
-    Router::new().merge(groups::routes()).merge(apis::routes()).merge(publish::routes())
+/// Everything under `/v2/{project_id}/apigw/instances/{instance_id}`, and the same again under
+/// ROMA Connect's `/v2/{project_id}/apic/instances/{instance_id}`: handlers that differ between
+/// the two ask for the [`Flavor`].
+fn instance_routes(flavor: Flavor) -> Router<AppState> {
+    Router::new()
+        .merge(groups::routes())
+        .merge(apis::routes())
+        .merge(publish::routes())
+        .merge(openapi::routes())
+        .layer(Extension(flavor))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
     let management = Router::new()
-        .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes())
+        .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes(Flavor::Apig))
+        .nest("/v2/{project_id}/apic/instances/{instance_id}", instance_routes(Flavor::Roma))
         .merge(instances::routes())
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
     Router::new()

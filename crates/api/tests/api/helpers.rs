@@ -279,6 +279,50 @@ impl TestApp {
         self.call(&Auth::Token(token.to_string()), method, path_and_query, body).await
     }
 
+    /// `POST …/openapi/export` under `prefix` (`apigw` or `apic`) with the admin's signature:
+    /// status, headers and the raw file.
+    pub async fn export(&self, prefix: &str, query: &str, body: &Value) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let path = format!("/v2/{}/{prefix}/instances/{}/openapi/export{query}", self.project_id, self.instance_id);
+        let bytes = serde_json::to_vec(body).expect("serialise body");
+        let headers = self.sign_headers(&self.admin_auth(), &Method::POST, &path, &bytes, &self.host);
+        let response = self
+            .http
+            .post(format!("{}{path}", self.address))
+            .headers(headers)
+            .body(bytes)
+            .send()
+            .await
+            .expect("request reaches the server");
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.bytes().await.expect("body").to_vec())
+    }
+
+    /// A multipart form (text fields, then the file part `file_name`) to `rel` under the
+    /// instance, with the admin's token.
+    pub async fn upload(&self, rel: &str, fields: &[(&str, &str)], file: &[u8]) -> (StatusCode, Value) {
+        let boundary = unique();
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+            );
+        }
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file_name\"; filename=\"api.yaml\"\r\n\r\n"
+            )
+            .bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let token = self.token(&self.admin.user_name, &self.admin.password, &self.project_id).await;
+        let mut headers = HeaderMap::new();
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        headers.insert(CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("content type"));
+        headers.insert("x-auth-token", HeaderValue::from_str(&token).expect("token header"));
+        self.send_raw(Method::POST, &self.inst(rel), headers, body).await.pair()
+    }
+
     /// Signed GET of a path under the bootstrapped instance.
     pub async fn get(&self, rel: &str) -> (StatusCode, Value) {
         self.signed(Method::GET, &self.inst(rel), None).await.pair()

@@ -9,5 +9,6 @@ mod groups;
 mod helpers;
 mod instances;
 mod isolation;
+mod openapi;
 mod publish;
 mod variables;

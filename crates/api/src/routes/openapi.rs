@@ -1,0 +1,402 @@
+//! Export and import of API definitions (`…/openapi/export`, `…/openapi/import`), their
+//! asynchronous variants and the task they leave (`…/async-tasks/{task_id}`). The same handlers
+//! serve APIG (`apigw`) and ROMA Connect (`apic`); [`Flavor`] carries the few differences.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use portico_model::{Api, ApiGroup, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
+use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion};
+use portico_store::{AsyncTask, ImportAction, ImportRequest, ImportTarget, TaskStatus, TaskType};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::extract::{AppQuery, Flavor, Scope};
+use crate::{ApiError, ApiResult, AppState, download};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi/export", post(export))
+        .route("/openapi/import", post(import))
+        .route("/openapi/async-export", post(async_export))
+        .route("/openapi/async-import", post(async_import))
+        .route("/async-tasks/{task_id}", get(show_task))
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    oas_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ExportBody {
+    group_id: String,
+    env_id: Option<String>,
+    define: Option<String>,
+    #[serde(rename = "type")]
+    format: Option<String>,
+    version: Option<String>,
+    apis: Option<Vec<String>>,
+}
+
+/// A checked export request with everything loaded: what remains is writing it.
+struct PreparedExport {
+    oas: OasVersion,
+    define: Define,
+    format: Format,
+    extension: &'static str,
+    version: String,
+    file_name: String,
+    group: ApiGroup,
+    apis: Vec<Api>,
+    objects: ExtensionObjects,
+    names: HashMap<String, String>,
+}
+
+impl PreparedExport {
+    fn write(&self, writer: &mut dyn Write) -> Result<(), portico_openapi::WriteError> {
+        let apis: Vec<&Api> = self.apis.iter().collect();
+        let export = Export {
+            oas: self.oas,
+            define: self.define,
+            title: &self.group.name,
+            description: self.group.remark.as_deref(),
+            version: &self.version,
+            host: &self.group.sl_domain,
+            apis: &apis,
+            objects: &self.objects,
+            names: &self.names,
+            group_extensions: &self.group.openapi_extensions,
+        };
+        portico_openapi::write(&export, self.format, writer)
+    }
+
+    fn content_type(&self) -> &'static str {
+        match self.format {
+            Format::Json => "application/json",
+            Format::Yaml => "application/x-yaml",
+        }
+    }
+}
+
+fn parse_choice<T>(value: Option<&str>, default: T, field: &str, parse: impl Fn(&str) -> Option<T>) -> ApiResult<T> {
+    match value {
+        None => Ok(default),
+        Some(v) => parse(v).ok_or_else(|| ApiError::invalid(field)),
+    }
+}
+
+async fn prepare_export(
+    state: &AppState,
+    scope: &Scope,
+    flavor: Flavor,
+    oas_version: Option<&str>,
+    body: &[u8],
+) -> ApiResult<PreparedExport> {
+    let request: ExportBody = parse_body(body, &["group_id"])?;
+    let define = parse_choice(request.define.as_deref(), Define::Spec, "define", Define::parse)?;
+    let extension = match request.format.as_deref() {
+        None | Some("json") => "json",
+        Some("yaml") => "yaml",
+        Some("yml") => "yml",
+        Some(_) => return Err(ApiError::invalid("type")),
+    };
+    let format = Format::parse(extension).unwrap_or(Format::Json);
+    let oas = parse_choice(oas_version, OasVersion::V2, "oas_version", OasVersion::parse)?;
+    let env_id = match (define, request.env_id.filter(|e| !e.is_empty()), flavor) {
+        (Define::Dev, _, _) => None,
+        (_, Some(env_id), _) => Some(env_id),
+        (_, None, Flavor::Roma) => Some(RELEASE_ENV_ID.to_owned()),
+        (_, None, Flavor::Apig) => return Err(ApiError::missing("env_id")),
+    };
+    let group = state.store.group(&scope.instance_id, &request.group_id).await?;
+    let env = match &env_id {
+        Some(id) => Some(state.store.env(&scope.instance_id, id).await?),
+        None => None,
+    };
+    let mut apis = state.store.apis_for_export(&scope.instance_id, &group.id, env_id.as_deref()).await?;
+    if let Some(wanted) = &request.apis {
+        let in_group = state.store.group_api_ids(&scope.instance_id, &group.id).await?;
+        for id in wanted {
+            if !in_group.contains(id) {
+                return Err(ApiError::invalid_because("apis", &format!("API {id} is not in group {}.", group.id)));
+            }
+            if !apis.iter().any(|a| &a.id == id) {
+                let env_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or_default();
+                return Err(ApiError::invalid_because("apis", &format!("API {id} is not published in {env_name}.")));
+            }
+        }
+        apis.retain(|a| wanted.contains(&a.id));
+    }
+    let version = request.version.unwrap_or_else(|| {
+        let format = time::macros::format_description!("[year]-[month]-[day]-[hour]:[minute]:[second]");
+        now().format(&format).unwrap_or_default()
+    });
+    let scope_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or("DRAFT");
+    let file_name = format!("{}-{}-{}-{}.{extension}", group.name, scope_name, define.as_str(), version);
+    Ok(PreparedExport {
+        oas,
+        define,
+        format,
+        extension,
+        version,
+        file_name,
+        group,
+        apis,
+        objects: ExtensionObjects::default(),
+        names: HashMap::new(),
+    })
+}
+
+async fn export(
+    State(state): State<AppState>,
+    scope: Scope,
+    flavor: Flavor,
+    AppQuery(query): AppQuery<ExportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let prepared = prepare_export(&state, &scope, flavor, query.oas_version.as_deref(), &body).await?;
+    let (file_name, content_type) = (prepared.file_name.clone(), prepared.content_type());
+    Ok(download::attachment(&file_name, content_type, move |writer| prepared.write(writer)))
+}
+
+async fn async_export(
+    State(state): State<AppState>,
+    scope: Scope,
+    flavor: Flavor,
+    AppQuery(query): AppQuery<ExportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let prepared = prepare_export(&state, &scope, flavor, query.oas_version.as_deref(), &body).await?;
+    let task = start_task(&state, &scope, TaskType::Export).await?;
+    let store = state.store.clone();
+    let (instance_id, task_id) = (scope.instance_id.clone(), task.id.clone());
+    tokio::spawn(async move {
+        let written = tokio::task::spawn_blocking(move || {
+            let mut document = Vec::new();
+            prepared.write(&mut document).map(|()| {
+                let stem = prepared.file_name.trim_end_matches(&format!(".{}", prepared.extension)).to_owned();
+                json!({
+                    "FileName": stem,
+                    "FileType": format!(".{}", prepared.extension),
+                    "Comment": String::from_utf8_lossy(&document),
+                })
+            })
+        })
+        .await;
+        let (status, result) = match written {
+            Ok(Ok(result)) => (TaskStatus::Succeed, result),
+            Ok(Err(e)) => (TaskStatus::Failed, json!({"error_code": "APIG.9999", "error_msg": e.to_string()})),
+            Err(e) => (TaskStatus::Failed, json!({"error_code": "APIG.9999", "error_msg": e.to_string()})),
+        };
+        finish_task(store.as_ref(), &instance_id, &task_id, status, &result).await;
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({ "task_id": task.id }))).into_response())
+}
+
+async fn start_task(state: &AppState, scope: &Scope, task_type: TaskType) -> ApiResult<AsyncTask> {
+    let now = now();
+    let task = AsyncTask {
+        id: new_id(),
+        task_type,
+        status: TaskStatus::Processing,
+        result: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_task(&scope.instance_id, &task).await?;
+    Ok(task)
+}
+
+async fn finish_task(
+    store: &dyn portico_store::Store,
+    instance_id: &str,
+    task_id: &str,
+    status: TaskStatus,
+    result: &Value,
+) {
+    let text = result.to_string();
+    if let Err(error) = store.update_task(instance_id, task_id, status, Some(&text), now()).await {
+        tracing::error!(%error, task_id, "could not record the end of an async task");
+    }
+}
+
+async fn show_task(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let id = params.get("task_id").map(String::as_str).unwrap_or_default();
+    let task = state.store.task(&scope.instance_id, id).await?;
+    Ok(Json(json!({
+        "task_id": task.id,
+        "task_status": task.status.as_str(),
+        "task_type": task.task_type.as_str(),
+        "task_result": task.result,
+    })))
+}
+
+/// The import form, checked.
+struct ImportForm {
+    create_group: bool,
+    group_id: Option<String>,
+    overwrite: bool,
+    mock_mode: bool,
+    app_id: Option<String>,
+    file: Bytes,
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn form_bool(field: &str, value: &str) -> ApiResult<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::invalid(field)),
+    }
+}
+
+fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
+    match value {
+        "merge" => Ok(false),
+        "override" => Ok(true),
+        _ => Err(ApiError::invalid(field)),
+    }
+}
+
+async fn read_form(mut multipart: Multipart) -> ApiResult<ImportForm> {
+    let mut form = ImportForm {
+        create_group: true,
+        group_id: None,
+        overwrite: false,
+        mock_mode: false,
+        app_id: None,
+        file: Bytes::new(),
+    };
+    let mut file = None;
+    let malformed = |e: axum::extract::multipart::MultipartError| ApiError::invalid_because("body", &e.body_text());
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file_name" {
+            file = Some(field.bytes().await.map_err(malformed)?);
+            continue;
+        }
+        let value = field.text().await.map_err(malformed)?;
+        match name.as_str() {
+            "is_create_group" => form.create_group = form_bool(&name, &value)?,
+            "group_id" => form.group_id = Some(value).filter(|v| !v.is_empty()),
+            "extend_mode" => drop(form_mode(&name, &value)?),
+            "api_mode" => form.overwrite = form_mode(&name, &value)?,
+            "simple_mode" => drop(form_bool(&name, &value)?),
+            "mock_mode" => form.mock_mode = form_bool(&name, &value)?,
+            "app_id" => form.app_id = Some(value).filter(|v| !v.is_empty()),
+            _ => {}
+        }
+    }
+    form.file = file.ok_or_else(|| ApiError::missing("file_name"))?;
+    if !form.create_group && form.group_id.is_none() {
+        return Err(ApiError::missing("group_id"));
+    }
+    Ok(form)
+}
+
+/// Runs an import and renders its result: `{group_id, success, failure, ignore}`.
+async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_run: bool) -> ApiResult<Value> {
+    let new_group_id = new_id();
+    let group_id = form.group_id.clone().filter(|_| !form.create_group).unwrap_or_else(|| new_group_id.clone());
+    let context = ImportContext { group_id: group_id.clone(), mock_mode: form.mock_mode, ..Default::default() };
+    let file = form.file.clone();
+    let document = tokio::task::spawn_blocking(move || portico_openapi::parse(&file, &context))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::invalid_because("file_name", &e.to_string()))?;
+    let target = if form.create_group {
+        let title = document.title.clone().unwrap_or_default();
+        if !is_display_name(&title) {
+            return Err(ApiError::invalid_because("info.title", "A new group is named after the document's title."));
+        }
+        let mut group = ApiGroup::new(title, document.description.clone(), &state.config.group_domain_suffix, now());
+        group.id = new_group_id;
+        group.sl_domain = format!("{}.{}", group.id, state.config.group_domain_suffix);
+        group.openapi_extensions = document.extensions.clone();
+        ImportTarget::NewGroup(group)
+    } else {
+        ImportTarget::Existing { group_id, extensions: document.extensions.clone() }
+    };
+    let mut failure = Vec::new();
+    let mut accepted = Vec::new();
+    let mut definitions = Vec::new();
+    for api in document.apis {
+        match api.definition {
+            Ok(mut definition) => {
+                if let Some(app_id) = &form.app_id {
+                    definition.roma_app_id = Some(app_id.clone());
+                }
+                accepted.push((api.path, api.method));
+                definitions.push(definition);
+            }
+            Err(error) => failure.push(failure_entry(&api.path, &api.method, ApiError::from(error))),
+        }
+    }
+    let request = ImportRequest { target, apis: definitions, overwrite: form.overwrite, dry_run, now: now() };
+    let outcome = state.store.import_apis(instance_id, request).await?;
+    let (mut success, mut ignore) = (Vec::new(), Vec::new());
+    for ((path, method), action) in accepted.into_iter().zip(outcome.actions) {
+        match action {
+            ImportAction::Created(id) => {
+                success.push(json!({"path": path, "method": method, "action": "create", "id": id}))
+            }
+            ImportAction::Updated(id) => {
+                success.push(json!({"path": path, "method": method, "action": "update", "id": id}))
+            }
+            ImportAction::Ignored(id) => ignore.push(json!({"path": path, "method": method, "id": id})),
+            ImportAction::Failed(conflict) => failure.push(failure_entry(&path, &method, ApiError::from(conflict))),
+        }
+    }
+    let mut result = json!({ "group_id": outcome.group_id, "success": success, "failure": failure, "ignore": ignore });
+    if dry_run {
+        result["dry_run"] = Value::Bool(true);
+    }
+    Ok(result)
+}
+
+fn failure_entry(path: &str, method: &str, error: ApiError) -> Value {
+    json!({"path": path, "method": method, "error_code": error.code, "error_msg": error.message})
+}
+
+async fn import(
+    State(state): State<AppState>,
+    scope: Scope,
+    AppQuery(query): AppQuery<ImportQuery>,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    let form = read_form(multipart).await?;
+    Ok(Json(run_import(&state, &scope.instance_id, form, query.dry_run).await?))
+}
+
+async fn async_import(State(state): State<AppState>, scope: Scope, multipart: Multipart) -> ApiResult<Response> {
+    let form = read_form(multipart).await?;
+    let task = start_task(&state, &scope, TaskType::Import).await?;
+    let (instance_id, task_id) = (scope.instance_id.clone(), task.id.clone());
+    let state = Arc::new(state);
+    tokio::spawn(async move {
+        let (status, result) = match run_import(&state, &instance_id, form, false).await {
+            Ok(result) => (TaskStatus::Succeed, result),
+            Err(e) => (TaskStatus::Failed, json!({"error_code": e.code, "error_msg": e.message})),
+        };
+        finish_task(state.store.as_ref(), &instance_id, &task_id, status, &result).await;
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({ "task_id": task.id }))).into_response())
+}

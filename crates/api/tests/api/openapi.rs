@@ -1,0 +1,266 @@
+//! Export and import of API definitions: `…/openapi/export`, `…/openapi/import`, the async
+//! variants and `…/async-tasks/{task_id}`, on the APIG (`apigw`) and ROMA (`apic`) paths.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A group with a published API (RELEASE) and a draft-only one; returns (group id, published
+/// API id, draft API id).
+async fn setup(app: &TestApp) -> (String, String, String) {
+    let group_id = app.create_group().await["id"].as_str().unwrap().to_string();
+    let published = app.new_api(&group_id).await["id"].as_str().unwrap().to_string();
+    let draft = app.new_api(&group_id).await["id"].as_str().unwrap().to_string();
+    app.publish(&published, RELEASE).await;
+    (group_id, published, draft)
+}
+
+fn document(bytes: &[u8]) -> Value {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) => yaml_serde::from_slice(bytes).expect("the export is JSON or YAML"),
+    }
+}
+
+fn operations(doc: &Value) -> Vec<&Value> {
+    doc["paths"].as_object().unwrap().values().flat_map(|item| item.as_object().unwrap().values()).collect()
+}
+
+fn error(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("an error body is JSON")
+}
+
+#[tokio::test]
+async fn export_refuses_bad_requests_with_the_seed_errors() {
+    let app = spawn_app().await;
+    let (group_id, api_id, _) = setup(&app).await;
+
+    let (status, _, body) = app.export("apigw", "", &json!({"define": "all"})).await;
+    assert_missing(&(status, error(&body)), "group_id");
+    let (status, _, body) = app.export("apigw", "", &json!({"group_id": group_id, "define": "all"})).await;
+    assert_missing(&(status, error(&body)), "env_id");
+    let unknown = "c77f5e81d9cb4424bf704ef2b0ac7600";
+    let (status, _, body) = app.export("apigw", "", &json!({"group_id": unknown, "env_id": RELEASE})).await;
+    let body = error(&body);
+    assert_error(&(status, body.clone()), StatusCode::NOT_FOUND, "APIG.3001");
+    assert_eq!(body["error_msg"], format!("API group {unknown} does not exist"));
+    for (query, body, field) in [
+        ("", json!({"group_id": group_id, "env_id": RELEASE, "define": "full"}), "define"),
+        ("", json!({"group_id": group_id, "env_id": RELEASE, "type": "xml"}), "type"),
+        ("?oas_version=3.1", json!({"group_id": group_id, "env_id": RELEASE}), "oas_version"),
+    ] {
+        let (status, _, bytes) = app.export("apigw", query, &body).await;
+        assert_invalid(&(status, error(&bytes)), field);
+    }
+    let (status, _, body) =
+        app.export("apigw", "", &json!({"group_id": group_id, "env_id": RELEASE, "apis": [api_id, unknown]})).await;
+    let body = error(&body);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error_msg"].as_str().unwrap().contains(unknown), "{body}");
+}
+
+#[tokio::test]
+async fn definition_levels_choose_versions_and_content() {
+    let app = spawn_app().await;
+    let (group_id, published, draft) = setup(&app).await;
+    let name_of = |id: &str| {
+        let id = id.to_string();
+        let app = &app;
+        async move { app.api_details(&id).await["name"].as_str().unwrap().to_string() }
+    };
+    let (published_name, draft_name) = (name_of(&published).await, name_of(&draft).await);
+
+    let (status, headers, bytes) = app.export("apigw", "", &json!({"group_id": group_id, "env_id": RELEASE})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/json");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"") && disposition.contains("-RELEASE-spec-"),
+        "{disposition}"
+    );
+    let spec = document(&bytes);
+    assert_eq!(spec["swagger"], "2.0");
+    let ops = operations(&spec);
+    assert_eq!(ops.len(), 1, "only the API published in RELEASE: {spec}");
+    assert_eq!(ops[0]["operationId"], published_name.as_str());
+    assert!(ops[0].get("x-apigateway-backend").is_none(), "spec has no backend");
+
+    let (_, _, bytes) = app
+        .export(
+            "apigw",
+            "?oas_version=3.0",
+            &json!({"group_id": group_id, "env_id": RELEASE, "define": "proxy", "type": "yaml"}),
+        )
+        .await;
+    assert!(!bytes.starts_with(b"{"), "YAML was asked for");
+    let proxy = document(&bytes);
+    assert!(proxy["openapi"].as_str().unwrap().starts_with("3.0"));
+    assert_eq!(operations(&proxy)[0]["x-apigateway-backend"]["type"], "HTTP");
+
+    let (_, _, bytes) = app.export("apigw", "", &json!({"group_id": group_id, "define": "dev"})).await;
+    let dev = document(&bytes);
+    let names: Vec<&str> = operations(&dev).iter().map(|o| o["operationId"].as_str().unwrap()).collect();
+    assert_eq!(names, [published_name.as_str(), draft_name.as_str()], "dev exports every draft");
+
+    let (status, _, bytes) =
+        app.export("apigw", "", &json!({"group_id": group_id, "env_id": RELEASE, "apis": [draft]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "the draft is not published: {}", String::from_utf8_lossy(&bytes));
+}
+
+#[tokio::test]
+async fn the_roma_path_serves_the_same_export_with_release_as_default() {
+    let app = spawn_app().await;
+    let (group_id, _, _) = setup(&app).await;
+    let (status, _, bytes) = app.export("apic", "", &json!({"group_id": group_id, "define": "all"})).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(operations(&document(&bytes)).len(), 1);
+}
+
+fn without_volatile(mut doc: Value) -> Value {
+    let o = doc.as_object_mut().unwrap();
+    o.remove("info");
+    o.remove("host");
+    o.remove("servers");
+    for item in o["paths"].as_object_mut().unwrap().values_mut() {
+        for op in item.as_object_mut().unwrap().values_mut() {
+            op.as_object_mut().unwrap().remove("servers");
+        }
+    }
+    doc
+}
+
+#[tokio::test]
+async fn export_import_export_round_trips_over_http() {
+    let app = spawn_app().await;
+    let (group_id, _, _) = setup(&app).await;
+    for oas in ["2.0", "3.0"] {
+        let query = format!("?oas_version={oas}");
+        let (_, _, bytes) = app.export("apigw", &query, &json!({"group_id": group_id, "define": "dev"})).await;
+        let mut first = document(&bytes);
+        first["info"]["title"] = Value::from(format!("copy_{}", unique()));
+        let (status, result) =
+            app.upload("/openapi/import", &[("is_create_group", "true")], first.to_string().as_bytes()).await;
+        assert_eq!(status, StatusCode::OK, "{result}");
+        assert_eq!(result["success"].as_array().unwrap().len(), 2, "{result}");
+        assert!(result["failure"].as_array().unwrap().is_empty(), "{result}");
+        assert!(result["success"].as_array().unwrap().iter().all(|s| s["action"] == "create"));
+        let copy = result["group_id"].as_str().unwrap();
+        assert_ne!(copy, group_id);
+        let (_, _, bytes) = app.export("apigw", &query, &json!({"group_id": copy, "define": "dev"})).await;
+        assert_eq!(without_volatile(document(&bytes)), without_volatile(first), "OpenAPI {oas}");
+    }
+}
+
+#[tokio::test]
+async fn import_modes_decide_what_happens_to_existing_apis() {
+    let app = spawn_app().await;
+    let (group_id, published, _) = setup(&app).await;
+    let (_, _, bytes) = app.export("apigw", "", &json!({"group_id": group_id, "define": "dev"})).await;
+    let mut doc = document(&bytes);
+    let (path, item) = doc["paths"].as_object_mut().unwrap().iter_mut().next().unwrap();
+    let path = path.clone();
+    item["get"]["description"] = Value::from("changed by import");
+    let file = doc.to_string();
+    let existing = [("is_create_group", "false"), ("group_id", group_id.as_str())];
+
+    let (status, merged) = app.upload("/openapi/import", &existing, file.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!(merged["ignore"].as_array().unwrap().len(), 2, "merge keeps both existing APIs: {merged}");
+    assert!(merged["ignore"].as_array().unwrap().iter().any(|i| i["path"] == path.as_str() && i["method"] == "GET"));
+
+    let overriding = [existing[0], existing[1], ("api_mode", "override")];
+    let (status, dry) = app.upload("/openapi/import?dry_run=true", &overriding, file.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!(dry["dry_run"], true);
+    assert!(dry["success"].as_array().unwrap().iter().all(|s| s["action"] == "update"), "{dry}");
+    assert_ne!(app.api_details(&published).await["remark"], "changed by import", "a dry run writes nothing");
+
+    let (status, applied) = app.upload("/openapi/import", &overriding, file.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    let updated: Vec<&str> = applied["success"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert!(updated.contains(&published.as_str()), "override keeps the id: {applied}");
+    assert_eq!(app.api_details(&published).await["remark"], "changed by import");
+}
+
+#[tokio::test]
+async fn a_bad_operation_fails_alone_and_a_bad_file_fails_the_import() {
+    let app = spawn_app().await;
+    let title = format!("imported_{}", unique());
+    let file = format!(
+        r#"swagger: "2.0"
+info: {{title: {title}, version: "1"}}
+paths:
+  /good:
+    get:
+      operationId: good_api
+      responses: {{default: {{description: ok}}}}
+  /bad:
+    post:
+      operationId: bad_api
+      parameters:
+        - {{name: payload, in: formData, type: string}}
+      responses: {{default: {{description: ok}}}}
+"#
+    );
+    let (status, result) = app.upload("/openapi/import", &[], file.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["success"][0]["path"], "/good");
+    assert_eq!(result["failure"][0]["path"], "/bad");
+    assert_eq!(result["failure"][0]["method"], "POST");
+    assert_eq!(result["failure"][0]["error_code"], "APIG.2011");
+    assert!(result["failure"][0]["error_msg"].as_str().unwrap().contains("parameters[0].in"), "{result}");
+    let (_, group) = app.get(&format!("/api-groups/{}", result["group_id"].as_str().unwrap())).await;
+    assert_eq!(group["name"], title.as_str());
+
+    let (status, body) = app.upload("/openapi/import", &[], b"{not: [a document").await;
+    assert_error(&(status, body.clone()), StatusCode::BAD_REQUEST, "APIG.2011");
+    assert!(body["error_msg"].as_str().unwrap().contains("parameterName:file_name. the file is neither JSON nor YAML"));
+    let (status, body) = app.upload("/openapi/import", &[("is_create_group", "false")], file.as_bytes()).await;
+    assert_missing(&(status, body), "group_id");
+    let (status, body) = app.upload("/openapi/import", &[("api_mode", "replace")], file.as_bytes()).await;
+    assert_invalid(&(status, body), "api_mode");
+    let (status, body) = app.upload("/openapi/import", &[], file.as_bytes()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the group name is taken now: {body}");
+}
+
+async fn wait_for_task(app: &TestApp, task_id: &str) -> Value {
+    for _ in 0..200 {
+        let (status, task) = app.get(&format!("/async-tasks/{task_id}")).await;
+        assert_eq!(status, StatusCode::OK, "{task}");
+        if task["task_status"] != "processing" && task["task_status"] != "waiting" {
+            return task;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("task {task_id} did not finish");
+}
+
+#[tokio::test]
+async fn async_export_and_import_leave_a_task_with_the_result() {
+    let app = spawn_app().await;
+    let (group_id, _, _) = setup(&app).await;
+    let (status, accepted) = app.post("/openapi/async-export", &json!({"group_id": group_id, "define": "dev"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let task = wait_for_task(&app, accepted["task_id"].as_str().unwrap()).await;
+    assert_eq!(task["task_type"], "export_api");
+    assert_eq!(task["task_status"], "succeed", "{task}");
+    let result: Value = serde_json::from_str(task["task_result"].as_str().unwrap()).unwrap();
+    assert_eq!(result["FileType"], ".json");
+    let mut doc: Value = serde_json::from_str(result["Comment"].as_str().unwrap()).unwrap();
+    assert_eq!(operations(&doc).len(), 2);
+
+    doc["info"]["title"] = Value::from(format!("async_{}", unique()));
+    let (status, accepted) = app.upload("/openapi/async-import", &[], doc.to_string().as_bytes()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let task = wait_for_task(&app, accepted["task_id"].as_str().unwrap()).await;
+    assert_eq!(task["task_type"], "import_api");
+    assert_eq!(task["task_status"], "succeed", "{task}");
+    let result: Value = serde_json::from_str(task["task_result"].as_str().unwrap()).unwrap();
+    assert_eq!(result["success"].as_array().unwrap().len(), 2, "{result}");
+
+    let (status, body) = app.get("/async-tasks/c77f5e81d9cb4424bf704ef2b0ac7600").await;
+    assert_error(&(status, body), StatusCode::NOT_FOUND, "APIG.3011");
+}

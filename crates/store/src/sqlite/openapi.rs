@@ -1,0 +1,310 @@
+//! Import, export reads and asynchronous tasks on SQLite.
+
+use std::collections::HashMap;
+
+use portico_model::{Api, ApiDefinition, ApiGroup};
+use sqlx::{Row, Sqlite, Transaction};
+use time::OffsetDateTime;
+
+use super::{api_in, from_doc, group_exists, parse_ts, to_doc, ts, unique_or};
+use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
+use crate::{Conflict, Kind, Result, SqliteStore, StoreError};
+
+/// What identifies an API in its group: its name, and its route.
+type Route = (String, String, String);
+
+fn route_of(d: &ApiDefinition) -> Route {
+    (d.req_method.as_str().to_owned(), d.req_uri.clone(), d.match_mode.as_str().to_owned())
+}
+
+fn describe(route: &Route) -> String {
+    format!("{} {} ({})", route.0, route.1, route.2)
+}
+
+/// The APIs a group holds while an import runs: keys of existing and already imported APIs.
+#[derive(Default)]
+struct GroupIndex {
+    by_name: HashMap<String, String>,
+    by_route: HashMap<Route, String>,
+}
+
+impl GroupIndex {
+    fn insert(&mut self, id: &str, d: &ApiDefinition) {
+        self.by_name.insert(d.name.clone(), id.to_owned());
+        self.by_route.insert(route_of(d), id.to_owned());
+    }
+
+    fn remove(&mut self, d: &ApiDefinition) {
+        self.by_name.remove(&d.name);
+        self.by_route.remove(&route_of(d));
+    }
+}
+
+async fn insert_api(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, api: &Api) -> Result<()> {
+    let d = &api.definition;
+    sqlx::query(
+        "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
+         auth_type, api_type, tags, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&api.id)
+    .bind(instance_id)
+    .bind(&d.group_id)
+    .bind(&d.name)
+    .bind(d.req_protocol.as_str())
+    .bind(d.req_method.as_str())
+    .bind(&d.req_uri)
+    .bind(d.match_mode.as_str())
+    .bind(d.auth_type.as_str())
+    .bind(d.api_type)
+    .bind(to_doc(&d.tags)?)
+    .bind(to_doc(api)?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn replace_api(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, api: &Api) -> Result<()> {
+    let d = &api.definition;
+    sqlx::query(
+        "UPDATE apis SET name = ?, req_protocol = ?, req_method = ?, req_uri = ?, match_mode = ?, auth_type = ?, \
+         api_type = ?, tags = ?, doc = ? WHERE instance_id = ? AND id = ?",
+    )
+    .bind(&d.name)
+    .bind(d.req_protocol.as_str())
+    .bind(d.req_method.as_str())
+    .bind(&d.req_uri)
+    .bind(d.match_mode.as_str())
+    .bind(d.auth_type.as_str())
+    .bind(d.api_type)
+    .bind(to_doc(&d.tags)?)
+    .bind(to_doc(api)?)
+    .bind(instance_id)
+    .bind(&api.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn prepare_target(
+    tx: &mut Transaction<'static, Sqlite>,
+    instance_id: &str,
+    target: &ImportTarget,
+) -> Result<String> {
+    match target {
+        ImportTarget::NewGroup(group) => {
+            sqlx::query("INSERT INTO api_groups (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
+                .bind(&group.id)
+                .bind(instance_id)
+                .bind(&group.name)
+                .bind(to_doc(group)?)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| unique_or(e, Conflict::GroupName(group.name.clone())))?;
+            Ok(group.id.clone())
+        }
+        ImportTarget::Existing { group_id, extensions } => {
+            group_exists(tx, instance_id, group_id).await?;
+            if !extensions.is_empty() {
+                let row = sqlx::query("SELECT doc FROM api_groups WHERE instance_id = ? AND id = ?")
+                    .bind(instance_id)
+                    .bind(group_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let mut group: ApiGroup = from_doc(&row, "doc")?;
+                group.openapi_extensions.extend(extensions.iter().map(|(k, v)| (k.clone(), v.clone())));
+                sqlx::query("UPDATE api_groups SET doc = ? WHERE instance_id = ? AND id = ?")
+                    .bind(to_doc(&group)?)
+                    .bind(instance_id)
+                    .bind(group_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(group_id.clone())
+        }
+    }
+}
+
+async fn group_index(tx: &mut Transaction<'static, Sqlite>, group_id: &str) -> Result<GroupIndex> {
+    let rows = sqlx::query("SELECT id, name, req_method, req_uri, match_mode FROM apis WHERE group_id = ?")
+        .bind(group_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut index = GroupIndex::default();
+    for row in rows {
+        let id: String = row.try_get(0)?;
+        index.by_name.insert(row.try_get(1)?, id.clone());
+        index.by_route.insert((row.try_get(2)?, row.try_get(3)?, row.try_get(4)?), id);
+    }
+    Ok(index)
+}
+
+impl SqliteStore {
+    pub(super) async fn import_apis_impl(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
+        let mut tx = self.write().await?;
+        let group_id = prepare_target(&mut tx, instance_id, &request.target).await?;
+        let mut index = group_index(&mut tx, &group_id).await?;
+        // APIs written by this import: a later API of the same file that conflicts with one of
+        // them fails, whatever the mode (the first of two conflicting APIs wins).
+        let mut imported: std::collections::HashSet<String> = Default::default();
+        let mut actions = Vec::with_capacity(request.apis.len());
+        for mut definition in request.apis {
+            definition.group_id.clone_from(&group_id);
+            let by_name = index.by_name.get(&definition.name).cloned();
+            let by_route = index.by_route.get(&route_of(&definition)).cloned();
+            let existing = match (by_name, by_route) {
+                (None, None) => None,
+                (Some(a), Some(b)) if a != b => {
+                    actions.push(ImportAction::Failed(Conflict::ApiName(definition.name.clone())));
+                    continue;
+                }
+                (Some(id), _) | (_, Some(id)) => Some(id),
+            };
+            let action = match existing {
+                Some(id) if imported.contains(&id) => {
+                    let conflict = if index.by_name.contains_key(&definition.name) {
+                        Conflict::ApiName(definition.name.clone())
+                    } else {
+                        Conflict::ApiRoute(describe(&route_of(&definition)))
+                    };
+                    ImportAction::Failed(conflict)
+                }
+                Some(id) if !request.overwrite => ImportAction::Ignored(id),
+                Some(id) => {
+                    let previous = api_in(&mut tx, instance_id, &id).await?;
+                    definition.prepare(Some(&previous.definition), request.now);
+                    let api = Api { update_time: request.now, definition, ..previous.clone() };
+                    replace_api(&mut tx, instance_id, &api).await?;
+                    index.remove(&previous.definition);
+                    index.insert(&id, &api.definition);
+                    imported.insert(id.clone());
+                    ImportAction::Updated(id)
+                }
+                None => {
+                    definition.prepare(None, request.now);
+                    let api = Api {
+                        id: portico_model::new_id(),
+                        status: 1,
+                        register_time: request.now,
+                        update_time: request.now,
+                        definition,
+                    };
+                    insert_api(&mut tx, instance_id, &api).await?;
+                    index.insert(&api.id, &api.definition);
+                    imported.insert(api.id.clone());
+                    ImportAction::Created(api.id)
+                }
+            };
+            actions.push(action);
+        }
+        if request.dry_run {
+            tx.rollback().await?;
+        } else {
+            self.commit(tx).await?;
+        }
+        Ok(ImportOutcome { group_id, actions })
+    }
+
+    pub(super) async fn apis_for_export_impl(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        env_id: Option<&str>,
+    ) -> Result<Vec<Api>> {
+        let rows = match env_id {
+            Some(env_id) => {
+                sqlx::query(
+                    "SELECT v.snapshot AS doc FROM publications p JOIN apis a ON a.id = p.api_id \
+                     JOIN api_versions v ON v.id = p.version_id \
+                     WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? ORDER BY a.seq",
+                )
+                .bind(instance_id)
+                .bind(env_id)
+                .bind(group_id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query("SELECT doc FROM apis WHERE instance_id = ? AND group_id = ? ORDER BY seq")
+                    .bind(instance_id)
+                    .bind(group_id)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(|row| from_doc(row, "doc")).collect()
+    }
+
+    pub(super) async fn create_task_impl(&self, instance_id: &str, task: &AsyncTask) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO async_tasks (id, instance_id, task_type, status, result, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&task.id)
+        .bind(instance_id)
+        .bind(task.task_type.as_str())
+        .bind(task.status.as_str())
+        .bind(&task.result)
+        .bind(ts(task.created_at))
+        .bind(ts(task.updated_at))
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx).await
+    }
+
+    pub(super) async fn update_task_impl(
+        &self,
+        instance_id: &str,
+        id: &str,
+        status: TaskStatus,
+        result: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        let updated = sqlx::query(
+            "UPDATE async_tasks SET status = ?, result = ?, updated_at = ? WHERE instance_id = ? AND id = ?",
+        )
+        .bind(status.as_str())
+        .bind(result)
+        .bind(ts(now))
+        .bind(instance_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::not_found(Kind::Task, id));
+        }
+        self.commit(tx).await
+    }
+
+    pub(super) async fn task_impl(&self, instance_id: &str, id: &str) -> Result<AsyncTask> {
+        let row = sqlx::query(
+            "SELECT id, task_type, status, result, created_at, updated_at FROM async_tasks \
+             WHERE instance_id = ? AND id = ?",
+        )
+        .bind(instance_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found(Kind::Task, id))?;
+        let times = (parse_ts(row.try_get("created_at")?)?, parse_ts(row.try_get("updated_at")?)?);
+        let (task_type, status): (String, String) = (row.try_get("task_type")?, row.try_get("status")?);
+        AsyncTask::decode(row.try_get("id")?, &task_type, &status, row.try_get("result")?, times).ok_or_else(|| {
+            StoreError::Corrupt(serde::de::Error::custom(format!("async task {id}: {task_type}/{status}")))
+        })
+    }
+
+    pub(super) async fn fail_unfinished_tasks_impl(&self, reason: &str, now: OffsetDateTime) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let updated = sqlx::query(
+            "UPDATE async_tasks SET status = 'failed', result = ?, updated_at = ? \
+             WHERE status IN ('waiting', 'processing')",
+        )
+        .bind(reason)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx).await?;
+        Ok(updated.rows_affected())
+    }
+}

@@ -3,6 +3,7 @@
 checked by openapi-spec-validator and parsed; its content is checked at each definition level."""
 
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -34,6 +35,7 @@ from huaweicloudsdkroma.v2 import (
 from openapi_spec_validator import validate
 
 import sdkhelpers as h
+from portico_server import BIN
 
 
 @pytest.fixture(scope="session")
@@ -239,3 +241,29 @@ def test_roma_exports_without_env_and_imports_for_an_integration_app(roma, insta
     assert len(body["success"]) == 3, body
     first = roma.show_details_of_api_v2(RomaShowRequest(instance_id=instance_id, api_id=body["success"][0]["id"]))
     assert first.roma_app_id == app_id
+
+
+def test_cli_exports_and_imports_against_the_running_server(server, base_url, rich_group, tmp_path):
+    group, apis = rich_group
+
+    def cli(*args):
+        cmd = [str(BIN), *map(str, args), "--server", base_url, "--data-dir", str(server.data_dir)]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, f"{' '.join(cmd)} exited {p.returncode}\n{p.stdout}\n{p.stderr}"
+        return p.stdout
+
+    out = tmp_path / "group.yaml"
+    cli("export", "--group", group.name, "--define", "dev", "--format", "yaml", "--oas", "3.0", "-o", out)
+    doc = yaml.safe_load(out.read_text())
+    validate(doc)
+    assert set(operations(doc)) == {a.name for a in apis.values()}
+
+    report = cli("import", out, "--group", group.id, "--api-mode", "override", "--dry-run")
+    assert report.startswith("dry run: nothing was changed\n"), report
+    assert sum(line.startswith("update ") for line in report.splitlines()) == 4, report
+    assert report.rstrip().endswith("0 created, 4 updated, 0 ignored, 0 failed"), report
+
+    doc["info"]["title"] = h.unique("cli")
+    out.write_text(yaml.safe_dump(doc))
+    report = cli("import", out)
+    assert report.rstrip().endswith("4 created, 0 updated, 0 ignored, 0 failed"), report

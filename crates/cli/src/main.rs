@@ -3,6 +3,7 @@
 //! running or not.
 
 mod config;
+mod remote;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -48,6 +49,10 @@ enum Command {
         #[command(subcommand)]
         action: CredentialAction,
     },
+    /// Export a group's API definitions from a running server as a Swagger/OpenAPI file.
+    Export(remote::ExportArgs),
+    /// Import a Swagger/OpenAPI file into a running server and print what became of each API.
+    Import(remote::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -110,6 +115,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(Settings::load(args)?).await,
+        Command::Export(args) => remote::export(args).await,
+        Command::Import(args) => remote::import(args).await,
         Command::Project { action: ProjectAction::Create { name, settings } } => {
             let store = open_store(&Settings::load(settings)?).await?;
             if !is_project_name(&name) {

@@ -4,6 +4,7 @@ checked by openapi-spec-validator and parsed; its content is checked at each def
 
 import json
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -14,8 +15,12 @@ from huaweicloudsdkapig.v2 import (
     ApiConditionBase,
     BackendParamBase,
     CreateApiV2Request,
+    ExportApiDefinitionsAsyncRequest,
     ExportApiDefinitionsV2Request,
     ExportOpenApiReq,
+    ImportApiDefinitionsAsyncRequest,
+    ImportApiDefinitionsAsyncRequestBody,
+    ShowAsyncTaskResultRequest,
     ImportApiDefinitionsV2Request,
     ImportApiDefinitionsV2RequestBody,
     ReqParamBase,
@@ -267,3 +272,38 @@ def test_cli_exports_and_imports_against_the_running_server(server, base_url, ri
     out.write_text(yaml.safe_dump(doc))
     report = cli("import", out)
     assert report.rstrip().endswith("4 created, 0 updated, 0 ignored, 0 failed"), report
+
+
+def wait_for_task(apig, instance_id, task_id):
+    for _ in range(200):
+        task = apig.show_async_task_result(ShowAsyncTaskResultRequest(instance_id=instance_id, task_id=task_id))
+        if task.task_status not in ("waiting", "processing"):
+            return task
+        time.sleep(0.05)
+    pytest.fail(f"task {task_id} did not finish")
+
+
+def test_async_export_then_async_import(apig, instance_id, rich_group, tmp_path):
+    group, apis = rich_group
+    accepted = apig.export_api_definitions_async(ExportApiDefinitionsAsyncRequest(
+        instance_id=instance_id, oas_version="3.0", body=ExportOpenApiReq(group_id=group.id, define="dev", type="yaml")))
+    task = wait_for_task(apig, instance_id, accepted.task_id)
+    assert (task.task_type, task.task_status) == ("export_api", "succeed"), task
+    result = json.loads(task.task_result)
+    assert result["FileType"] == ".yaml" and result["FileName"].startswith(group.name)
+    doc = yaml.safe_load(result["Comment"])
+    validate(doc)
+    assert set(operations(doc)) == {a.name for a in apis.values()}
+
+    doc["info"]["title"] = h.unique("async")
+    path = tmp_path / "async.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    accepted = apig.import_api_definitions_async(ImportApiDefinitionsAsyncRequest(
+        instance_id=instance_id, body=ImportApiDefinitionsAsyncRequestBody(file_name=FormFile(str(path)))))
+    task = wait_for_task(apig, instance_id, accepted.task_id)
+    assert (task.task_type, task.task_status) == ("import_api", "succeed"), task
+    assert len(json.loads(task.task_result)["success"]) == 4
+
+    err = h.expect_error(lambda: apig.show_async_task_result(ShowAsyncTaskResultRequest(
+        instance_id=instance_id, task_id="c77f5e81d9cb4424bf704ef2b0ac7600")), 404, "APIG.3011")
+    assert "c77f5e81d9cb4424bf704ef2b0ac7600" in err.error_msg

@@ -68,7 +68,7 @@ log "cargo bench -p portico-openapi --bench export"
 (cd "$ROOT" && cargo bench -p portico-openapi --bench export 2>&1) | tee "$TMP/criterion.txt" >&2
 criterion_ms() { # the middle estimate of "<name> ... time: [a b c]", in ms
     awk -v name="$1" '$0 ~ name {found=1} found && /time:/ {
-        v=$5; u=$6; if (u=="s") v*=1000; if (u=="µs"||u=="us") v/=1000; print v; exit }' "$TMP/criterion.txt"
+        v=$4; u=$5; if (u=="s") v*=1000; if (u=="µs"||u=="us") v/=1000; print v; exit }' "$TMP/criterion.txt"
 }
 SERDE_MS="$(criterion_ms serde_json_value_to_writer_pretty)"
 WRITER_JSON_MS="$(criterion_ms 'export_10k_apis/portico_json')"

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,12 +23,17 @@ use crate::extract::{AppQuery, Flavor, Scope};
 use crate::{ApiError, ApiResult, AppState, download};
 
 pub fn routes() -> Router<AppState> {
+    // Documents are large: the authentication layer already caps every body at `MAX_BODY`,
+    // so axum's own 2 MiB default must not cut an import shorter.
+    let uploads = Router::new()
+        .route("/openapi/import", post(import))
+        .route("/openapi/async-import", post(async_import))
+        .layer(DefaultBodyLimit::max(crate::auth::MAX_BODY));
     Router::new()
         .route("/openapi/export", post(export))
-        .route("/openapi/import", post(import))
         .route("/openapi/async-export", post(async_export))
-        .route("/openapi/async-import", post(async_import))
         .route("/async-tasks/{task_id}", get(show_task))
+        .merge(uploads)
 }
 
 #[derive(Deserialize)]

@@ -264,3 +264,18 @@ async fn async_export_and_import_leave_a_task_with_the_result() {
     let (status, body) = app.get("/async-tasks/c77f5e81d9cb4424bf704ef2b0ac7600").await;
     assert_error(&(status, body), StatusCode::NOT_FOUND, "APIG.3011");
 }
+
+#[tokio::test]
+async fn documents_larger_than_axum_default_limit_import() {
+    let app = spawn_app().await;
+    let padding = "x".repeat(3 * 1024 * 1024);
+    let file = json!({
+        "swagger": "2.0",
+        "info": {"title": format!("big_{}", unique()), "version": "1"},
+        "x-padding": padding,
+        "paths": {"/big": {"get": {"operationId": "big_api", "responses": {"default": {"description": "ok"}}}}}
+    });
+    let (status, result) = app.upload("/openapi/import", &[], file.to_string().as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["success"].as_array().unwrap().len(), 1, "{result}");
+}

@@ -206,16 +206,17 @@ impl Serialize for SecuritySchemes<'_, '_> {
             &ApiKeyScheme { name: "Authorization", auth_type: "AppSigv1", extra: header_opt },
         )?;
         map.serialize_entry(IAM, &ApiKeyScheme { name: "unused", auth_type: "IAM", extra: None })?;
-        let mut seen = std::collections::HashSet::new();
+        // Sorted by scheme name, so that the order of the APIs does not change the document.
+        let mut custom = std::collections::BTreeMap::new();
         for api in e.apis {
             let def = &api.definition;
-            let Some(id) = def.authorizer_id.as_deref().filter(|_| def.auth_type == AuthType::Authorizer) else {
-                continue;
-            };
-            if seen.insert(id) {
-                let object = e.objects.authorizers.get(id).filter(|_| e.define.has_objects()).map(|(_, o)| o);
-                map.serialize_entry(&authorizer_scheme(e.objects, id), &AuthorizerScheme { id, object })?;
+            if let Some(id) = def.authorizer_id.as_deref().filter(|_| def.auth_type == AuthType::Authorizer) {
+                custom.entry(authorizer_scheme(e.objects, id)).or_insert(id);
             }
+        }
+        for (scheme, id) in custom {
+            let object = e.objects.authorizers.get(id).filter(|_| e.define.has_objects()).map(|(_, o)| o);
+            map.serialize_entry(&scheme, &AuthorizerScheme { id, object })?;
         }
         map.end()
     }

@@ -451,7 +451,8 @@ impl Reader<'_> {
         };
         let kind =
             str_of(backend, "type").map(str::to_ascii_uppercase).ok_or_else(|| invalid("x-apigateway-backend.type"))?;
-        let endpoint = self.endpoint(&kind, backend).map_err(|f| invalid(format!("{}.{f}", keys::BACKEND)))?;
+        let endpoint =
+            self.endpoint(&kind, backend, Some(5000)).map_err(|f| invalid(format!("{}.{f}", keys::BACKEND)))?;
         let authorizer = backend.get("authorizerId").cloned();
         let (backend_type, field) = match endpoint {
             Endpoint::Http(mut b) => {
@@ -495,8 +496,9 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// The endpoint object of a backend or policy of `kind`, in wire form.
-    fn endpoint(&self, kind: &str, owner: &Value) -> Result<Endpoint, String> {
+    /// The endpoint object of a backend or policy of `kind`, in wire form. An API's backend
+    /// needs a timeout (`default_timeout`); a policy's is optional and stays absent when absent.
+    fn endpoint(&self, kind: &str, owner: &Value, default_timeout: Option<i64>) -> Result<Endpoint, String> {
         let (key, status) = match kind {
             "HTTP" => ("httpEndpoints", 2),
             "HTTP-VPC" => ("httpVpcEndpoints", 1),
@@ -517,7 +519,9 @@ impl Reader<'_> {
                     copy(&mut out, wire, f, key);
                 }
                 out.entry("network_type").or_insert_with(|| "V1".into());
-                out.entry("timeout").or_insert_with(|| 5000.into());
+                if let Some(t) = default_timeout {
+                    out.entry("timeout").or_insert_with(|| t.into());
+                }
                 return Ok(Endpoint::Function(out));
             }
             "MOCK" => {
@@ -563,7 +567,9 @@ impl Reader<'_> {
         out.insert("req_method".into(), upper("method").ok_or(format!("{key}.method"))?);
         copy(&mut out, "req_uri", e, "path");
         copy(&mut out, "timeout", e, "timeout");
-        out.entry("timeout").or_insert_with(|| 5000.into());
+        if let Some(t) = default_timeout {
+            out.entry("timeout").or_insert_with(|| t.into());
+        }
         if let Some(retry) = e.get("retryCount") {
             out.insert("retry_count".into(), scalar_text(retry).ok_or(format!("{key}.retryCount"))?.into());
         }
@@ -576,7 +582,7 @@ impl Reader<'_> {
 
     fn policy(&self, p: &Value) -> Result<(PolicyList, Value), String> {
         let kind = str_of(p, "type").map(str::to_ascii_uppercase).ok_or("type")?;
-        let mut out = match self.endpoint(&kind, p)? {
+        let mut out = match self.endpoint(&kind, p, None)? {
             Endpoint::Http(mut b) => {
                 // A policy's HTTP backend has no remark, version or client TLS of its own.
                 for field in ["remark", "version", "enable_client_ssl"] {

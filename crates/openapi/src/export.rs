@@ -535,8 +535,9 @@ impl Serialize for Operation<'_, '_> {
             map.serialize_entry(keys::PORTICO_API, &portico)?;
         }
         let bound = e.objects.per_api.get(&self.api.id).filter(|_| e.define.has_objects());
+        // An extension named like a key written above would be a duplicate key: that key wins.
         for (key, value) in &def.openapi_extensions {
-            if !bound.is_some_and(|b| b.contains_key(key)) {
+            if !bound.is_some_and(|b| b.contains_key(key)) && !keys::OPERATION_KEYS.contains(&key.as_str()) {
                 map.serialize_entry(key, value)?;
             }
         }
@@ -752,7 +753,7 @@ impl Serialize for Parameter<'_> {
         if let (Some(d), None) = (&p.default_value, self.default()) {
             map.serialize_entry(keys::PORTICO_DEFAULT, d)?;
         }
-        for (key, value) in &p.openapi_extensions {
+        for (key, value) in p.openapi_extensions.iter().filter(|(k, _)| !keys::PARAMETER_KEYS.contains(&k.as_str())) {
             map.serialize_entry(key, value)?;
         }
         map.end()

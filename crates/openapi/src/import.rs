@@ -364,7 +364,8 @@ impl Reader<'_> {
             resolved.push(self.dereference(p).ok_or_else(|| invalid(format!("parameters[{i}]")))?);
         }
         for p in shared.iter().filter_map(|p| self.dereference(p)) {
-            let same = |o: &&Value| str_of(o, "name") == str_of(p, "name") && str_of(o, "in") == str_of(p, "in");
+            let location = |v: &Value| str_of(v, "in").map(str::to_ascii_lowercase);
+            let same = |o: &&Value| str_of(o, "name") == str_of(p, "name") && location(o) == location(p);
             if !resolved.iter().any(same) {
                 resolved.push(p);
             }
@@ -380,7 +381,9 @@ impl Reader<'_> {
     fn parameter(&self, p: &Value) -> Result<Value, &'static str> {
         let mut out = Map::new();
         out.insert("name".into(), str_of(p, "name").ok_or("name")?.into());
-        let location = match str_of(p, "in") {
+        // OpenAPI spells locations in lower case; APIG's backend parameters use either case,
+        // and so may a hand-written document here.
+        let location = match str_of(p, "in").map(str::to_ascii_lowercase).as_deref() {
             Some("path") => "PATH",
             Some("query") => "QUERY",
             Some("header") => "HEADER",

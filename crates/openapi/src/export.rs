@@ -57,10 +57,72 @@ pub enum WriteError {
 pub fn write<W: io::Write>(export: &Export<'_>, format: Format, writer: W) -> Result<(), WriteError> {
     let document = Document { export, paths: group_by_path(export.apis) };
     match format {
-        Format::Json => serde_json::to_writer_pretty(writer, &document)?,
+        Format::Json => {
+            let formatter = PrintableJson(serde_json::ser::PrettyFormatter::new());
+            document.serialize(&mut serde_json::Serializer::with_formatter(writer, formatter))?
+        }
         Format::Yaml => yaml::write(writer, &serde_json::to_value(&document)?)?,
     }
     Ok(())
+}
+
+/// Pretty JSON that escapes the characters serde_json writes raw but YAML does not allow or
+/// reads as line breaks (DEL, C1 controls, U+2028/2029, U+FEFF, U+FFFE/FFFF): many tools, and
+/// `openapi-spec-validator` among them, read JSON documents with a YAML parser.
+struct PrintableJson(serde_json::ser::PrettyFormatter<'static>);
+
+fn printable(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}')
+        || c >= '\u{10000}'
+}
+
+impl serde_json::ser::Formatter for PrintableJson {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(|c: char| !printable(c)) {
+            w.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(w, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 /// A block-style YAML writer that a YAML 1.1 reader reads the same way as a YAML 1.2 one.
@@ -193,9 +255,7 @@ mod yaml {
                 '\t' => w.write_all(b"\\t")?,
                 '\r' => w.write_all(b"\\r")?,
                 // Not printable in YAML, or a line break to YAML 1.1.
-                c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                    write!(w, "\\u{:04x}", c as u32)?
-                }
+                c if !super::printable(c) => write!(w, "\\u{:04x}", c as u32)?,
                 c => write!(w, "{c}")?,
             }
         }

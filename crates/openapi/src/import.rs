@@ -410,9 +410,14 @@ impl Reader<'_> {
             let items: Option<Vec<String>> = items.as_array().ok_or("enum")?.iter().map(scalar_text).collect();
             out.insert("enumerations".into(), items.ok_or("enum")?.join(",").into());
         }
-        for (wire, key) in
-            [("min_num", "minimum"), ("max_num", "maximum"), ("min_size", "minLength"), ("max_size", "maxLength")]
-        {
+        // Huawei's exports write all four bounds as 0 when none is set (extensions.md §2.13), so
+        // that reads as "no bounds"; a single 0/0 pair is a real bound. (Portico writes four
+        // zeros only for a parameter that has them all set to 0, which admits no value at all;
+        // that one does not survive a round trip.)
+        let bounds =
+            [("min_num", "minimum"), ("max_num", "maximum"), ("min_size", "minLength"), ("max_size", "maxLength")];
+        let unset = bounds.iter().all(|(_, key)| schema.get(key).and_then(integer) == Some(0));
+        for (wire, key) in bounds.into_iter().filter(|_| !unset) {
             if let Some(v) = schema.get(key) {
                 out.insert(wire.into(), integer(v).ok_or(key)?.into());
             }

@@ -499,6 +499,28 @@ fn conditions_in_the_older_spelling() {
     assert_eq!(def.policy_https[0].timeout, None, "a policy without timeout keeps none");
 }
 
+/// Huawei's exports write 0 for all four unset bounds; a single 0/0 pair is a real bound.
+#[test]
+fn zero_bounds_from_huawei_exports_are_unset() {
+    let text = swagger(
+        "  /a:
+    get:
+      operationId: api_a
+      parameters:
+        - {name: q, in: query, type: string, maximum: 0, minimum: 0, maxLength: 0, minLength: 0,
+           x-apigateway-pass-through: always, x-apigateway-sample: '', x-apigateway-orchestrations: []}
+        - {name: n, in: query, type: number, maximum: 0, minimum: 0}
+      responses: {default: {description: ok}}
+",
+    );
+    let def = only_api(&text);
+    let q = &def.req_params[0];
+    assert_eq!((q.min_num, q.max_num, q.min_size, q.max_size), (None, None, None, None));
+    assert!(q.orchestrations.is_empty());
+    let n = &def.req_params[1];
+    assert_eq!((n.min_num, n.max_num), (Some(0), Some(0)));
+}
+
 /// APIG's own OpenAPI 3 exports answer with a `default-cors` response holding the samples.
 #[test]
 fn samples_in_a_default_cors_response() {

@@ -120,7 +120,16 @@ pub fn parse(bytes: &[u8], context: &ImportContext) -> Result<ParsedDocument, Do
             apis.push(ParsedApi { path: path.clone(), method, definition });
         }
     }
-    let extensions = root.iter().filter(|(k, _)| k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut extensions: Object =
+        root.iter().filter(|(k, _)| k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    // OpenAPI 3 documents may keep document-level maps under `components` (Huawei puts
+    // `x-apigateway-responses` there, extensions.md §2.11/§2.14): they count as the root's,
+    // which wins when both have a key.
+    if let Some(Value::Object(components)) = root.get("components").filter(|_| oas == OasVersion::V3) {
+        for (k, v) in components.iter().filter(|(k, _)| k.starts_with("x-")) {
+            extensions.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     Ok(ParsedDocument { oas, title: text("title"), description: text("description"), extensions, apis })
 }
 

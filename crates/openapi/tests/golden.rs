@@ -183,6 +183,8 @@ fn imports_the_worked_example_swagger() {
 fn imports_the_worked_example_openapi() {
     let doc = import(&std::fs::read_to_string(golden("import/orders_demo.openapi.yaml")).unwrap());
     assert_eq!(doc.oas, OasVersion::V3);
+    // Kept from `components`, as a document-level map.
+    assert_eq!(doc.extensions.get("x-apigateway-responses"), Some(&json!({"default": {}})));
     check_worked_example(&doc);
 }
 

@@ -204,7 +204,8 @@ impl Reader<'_> {
         if !op.is_object() {
             return Err(invalid("operation"));
         }
-        if method == "TRACE" || method.is_empty() {
+        // TRACE, and whatever an `x-portico-operations` entry may name, is no APIG method.
+        if portico_model::Method::parse(method).is_none() {
             return Err(invalid("req_method"));
         }
         let mut api = Map::new();
@@ -705,6 +706,7 @@ fn generated_name(method: &str, path: &str) -> String {
         name.push('_');
         name.extend(part.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)));
     }
-    name.truncate(255);
+    let end = name.char_indices().nth(255).map_or(name.len(), |(i, _)| i);
+    name.truncate(end);
     name
 }

@@ -727,3 +727,22 @@ fn documents_that_are_not_openapi() {
         }
     }
 }
+
+/// An operation without `operationId` gets a name from its method and path; a long,
+/// non-ASCII method (only `x-portico-operations` can have one) fails cleanly.
+#[test]
+fn generated_names_and_odd_methods() {
+    let long = "é".repeat(200);
+    let text = swagger(&format!(
+        "  /orders/{{id}}:
+    get:
+      parameters: [{{name: id, in: path, required: true, type: string}}]
+      responses: {{default: {{description: ok}}}}
+    x-portico-operations:
+      - {{method: '{long}', responses: {{default: {{description: ok}}}}}}
+"
+    ));
+    let doc = import(&text);
+    assert_eq!(doc.apis[0].definition.as_ref().map(|d| d.name.as_str()), Ok("GET_orders_id"));
+    assert_eq!(doc.apis[1].definition, Err(FieldError::Invalid("req_method".into())));
+}

@@ -833,3 +833,68 @@ fn generator_covers_the_model() {
     let missing: Vec<&str> = expected.iter().copied().filter(|e| !seen.contains(*e)).collect();
     assert!(missing.is_empty(), "the generator never produced {missing:?}");
 }
+
+fn nodes(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => m.values().map(|c| 1 + nodes(c)).sum(),
+        Value::Array(a) => a.iter().map(|c| 1 + nodes(c)).sum(),
+        _ => 0,
+    }
+}
+
+/// Replaces or removes the `target`-th node (in document order) of `doc`.
+fn mutate(doc: &mut Value, target: &mut usize, replacement: &Value, remove: bool) -> bool {
+    let children: Vec<String> = match doc {
+        Value::Object(m) => m.keys().cloned().collect(),
+        Value::Array(a) => (0..a.len()).map(|i| i.to_string()).collect(),
+        _ => return false,
+    };
+    for key in children {
+        if *target == 0 {
+            match doc {
+                Value::Object(m) if remove => drop(m.shift_remove(&key)),
+                Value::Object(m) => m[&key] = replacement.clone(),
+                Value::Array(a) => a[key.parse::<usize>().unwrap()] = replacement.clone(),
+                _ => {}
+            }
+            return true;
+        }
+        *target -= 1;
+        let child = match doc {
+            Value::Object(m) => m.get_mut(&key).unwrap(),
+            Value::Array(a) => &mut a[key.parse::<usize>().unwrap()],
+            _ => unreachable!(),
+        };
+        if mutate(child, target, replacement, remove) {
+            return true;
+        }
+    }
+    false
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A damaged document never panics the reader: it imports, fails per API, or is refused.
+    #[test]
+    fn damaged_documents_do_not_panic(
+        data in prop::collection::vec(any::<u32>(), 600),
+        edits in prop::collection::vec((any::<usize>(), 0usize..12, any::<bool>()), 1..6),
+        v3 in any::<bool>(),
+    ) {
+        let (apis, group_extensions) = group(&data);
+        let (setting, references) = setting(group_extensions);
+        let oas = if v3 { OasVersion::V3 } else { OasVersion::V2 };
+        let mut doc: Value = serde_json::from_slice(&export(&setting, &apis, oas, Format::Json)).unwrap();
+        let replacements = [
+            Value::Null, json!(""), json!("x"), json!(0), json!(-1), json!(1e300), json!([]), json!({}),
+            json!(true), json!("é".repeat(200)), json!({"$ref": "#/nowhere/at/all"}), json!([{"$ref": "#/"}]),
+        ];
+        for (target, which, remove) in edits {
+            let mut at = target % nodes(&doc).max(1);
+            mutate(&mut doc, &mut at, &replacements[which], remove);
+        }
+        let context = ImportContext { group_id: GROUP_ID.into(), references, mock_mode: false };
+        let _ = parse(&serde_json::to_vec(&doc).unwrap(), &context);
+    }
+}

@@ -1,6 +1,6 @@
-//! APIs → document. The document is never built in memory: these types borrow the APIs and
+//! APIs → document. A JSON document is never built in memory: these types borrow the APIs and
 //! serialise them straight into the writer, so a 10,000-API export costs the APIs plus the
-//! writer's buffer. Each OpenAPI object is a `Serialize` impl written by hand because which keys
+//! writer's buffer (YAML goes through a JSON value first, see `mod yaml`). Each OpenAPI object is a `Serialize` impl written by hand because which keys
 //! appear depends on the definition level and the specification version.
 
 use std::collections::HashMap;
@@ -48,19 +48,219 @@ pub enum WriteError {
     /// Writing JSON failed (usually: the writer did).
     #[error("writing JSON: {0}")]
     Json(#[from] serde_json::Error),
-    /// Writing YAML failed.
+    /// Writing YAML failed (the writer did).
     #[error("writing YAML: {0}")]
-    Yaml(#[from] yaml_serde::Error),
+    Yaml(#[from] std::io::Error),
 }
 
 /// Writes the document for `export` in `format` to `writer`.
 pub fn write<W: io::Write>(export: &Export<'_>, format: Format, writer: W) -> Result<(), WriteError> {
     let document = Document { export, paths: group_by_path(export.apis) };
     match format {
-        Format::Json => serde_json::to_writer_pretty(writer, &document)?,
-        Format::Yaml => yaml_serde::to_writer(writer, &document)?,
+        Format::Json => {
+            let formatter = PrintableJson(serde_json::ser::PrettyFormatter::new());
+            document.serialize(&mut serde_json::Serializer::with_formatter(writer, formatter))?
+        }
+        Format::Yaml => yaml::write(writer, &serde_json::to_value(&document)?)?,
     }
     Ok(())
+}
+
+/// Pretty JSON that escapes the characters serde_json writes raw but YAML does not allow or
+/// reads as line breaks (DEL, C1 controls, U+2028/2029, U+FEFF, U+FFFE/FFFF): many tools, and
+/// `openapi-spec-validator` among them, read JSON documents with a YAML parser.
+struct PrintableJson(serde_json::ser::PrettyFormatter<'static>);
+
+fn printable(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}')
+        || c >= '\u{10000}'
+}
+
+impl serde_json::ser::Formatter for PrintableJson {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(|c: char| !printable(c)) {
+            w.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(w, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// A block-style YAML writer that a YAML 1.1 reader reads the same way as a YAML 1.2 one.
+///
+/// `yaml_serde` quotes only the strings YAML 1.2 would take for something else, so `yes`,
+/// `on`, `2024-05-01`, `1:20`, `1_000` or `=` come out plain, and YAML 1.1 readers (PyYAML, so
+/// `openapi-spec-validator`, and many tools besides) read a boolean, a date, a number or fail.
+/// Here a string is plain only when it cannot be anything but a string in either version, and
+/// double-quoted (JSON escapes, which YAML shares) otherwise. The document is built as a JSON
+/// value first, so a YAML export, unlike a JSON one, holds the whole document in memory.
+mod yaml {
+    use std::io::{self, Write};
+
+    use serde_json::Value;
+
+    pub(super) fn write<W: Write>(mut w: W, doc: &Value) -> io::Result<()> {
+        match doc {
+            Value::Object(m) if !m.is_empty() => mapping(&mut w, m, 0)?,
+            Value::Array(a) if !a.is_empty() => sequence(&mut w, a, 0)?,
+            other => {
+                scalar(&mut w, other)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        w.flush()
+    }
+
+    fn indent<W: Write>(w: &mut W, n: usize) -> io::Result<()> {
+        write!(w, "{:n$}", "")
+    }
+
+    fn is_block(v: &Value) -> bool {
+        matches!(v, Value::Object(m) if !m.is_empty()) || matches!(v, Value::Array(a) if !a.is_empty())
+    }
+
+    /// The entries of a mapping, the first one on the current line (after `- ` in a sequence).
+    fn mapping<W: Write>(w: &mut W, m: &serde_json::Map<String, Value>, at: usize) -> io::Result<()> {
+        for (i, (k, v)) in m.iter().enumerate() {
+            if i > 0 {
+                indent(w, at)?;
+            }
+            string(w, k)?;
+            w.write_all(b":")?;
+            match v {
+                Value::Object(inner) if !inner.is_empty() => {
+                    w.write_all(b"\n")?;
+                    indent(w, at + 2)?;
+                    mapping(w, inner, at + 2)?;
+                }
+                Value::Array(items) if !items.is_empty() => {
+                    w.write_all(b"\n")?;
+                    indent(w, at)?;
+                    sequence(w, items, at)?;
+                }
+                other => {
+                    w.write_all(b" ")?;
+                    scalar(w, other)?;
+                    w.write_all(b"\n")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sequence<W: Write>(w: &mut W, items: &[Value], at: usize) -> io::Result<()> {
+        for (i, v) in items.iter().enumerate() {
+            if i > 0 {
+                indent(w, at)?;
+            }
+            w.write_all(b"- ")?;
+            match v {
+                Value::Object(m) if is_block(v) => mapping(w, m, at + 2)?,
+                Value::Array(a) if is_block(v) => sequence(w, a, at + 2)?,
+                other => {
+                    scalar(w, other)?;
+                    w.write_all(b"\n")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar<W: Write>(w: &mut W, v: &Value) -> io::Result<()> {
+        match v {
+            Value::Null => w.write_all(b"null"),
+            Value::Bool(b) => write!(w, "{b}"),
+            Value::Number(n) => w.write_all(number(n).as_bytes()),
+            Value::String(s) => string(w, s),
+            Value::Object(_) => w.write_all(b"{}"),
+            Value::Array(_) => w.write_all(b"[]"),
+        }
+    }
+
+    /// YAML 1.1 wants a dot and a signed exponent in a float (`1.0e+20`, not `1e20`).
+    fn number(n: &serde_json::Number) -> String {
+        let text = n.to_string();
+        if !n.is_f64() || !text.contains('e') {
+            return text;
+        }
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
+        let exponent = if exponent.starts_with(['-', '+']) { exponent.to_owned() } else { format!("+{exponent}") };
+        format!("{mantissa}e{exponent}")
+    }
+
+    /// Words that some YAML version reads as a boolean, a null or a special float.
+    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan"];
+
+    fn is_plain(s: &str) -> bool {
+        let mut chars = s.chars();
+        let Some(first) = chars.next() else { return false };
+        (first.is_ascii_alphabetic() || "_/$".contains(first))
+            && chars.all(|c| c.is_ascii_alphanumeric() || "_./{}+:$- ".contains(c))
+            && !s.ends_with([':', ' '])
+            && !s.contains(": ")
+            && !s.contains("://")
+            && !WORDS.contains(&s.to_ascii_lowercase().as_str())
+    }
+
+    fn string<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
+        if is_plain(s) {
+            return w.write_all(s.as_bytes());
+        }
+        w.write_all(b"\"")?;
+        for c in s.chars() {
+            match c {
+                '"' => w.write_all(b"\\\"")?,
+                '\\' => w.write_all(b"\\\\")?,
+                '\n' => w.write_all(b"\\n")?,
+                '\t' => w.write_all(b"\\t")?,
+                '\r' => w.write_all(b"\\r")?,
+                // Not printable in YAML, or a line break to YAML 1.1.
+                c if !super::printable(c) => write!(w, "\\u{:04x}", c as u32)?,
+                c => write!(w, "{c}")?,
+            }
+        }
+        w.write_all(b"\"")
+    }
 }
 
 /// The path key of an API: OpenAPI has no `{name+}` placeholder, so the key says `{name}` and
@@ -206,16 +406,17 @@ impl Serialize for SecuritySchemes<'_, '_> {
             &ApiKeyScheme { name: "Authorization", auth_type: "AppSigv1", extra: header_opt },
         )?;
         map.serialize_entry(IAM, &ApiKeyScheme { name: "unused", auth_type: "IAM", extra: None })?;
-        let mut seen = std::collections::HashSet::new();
+        // Sorted by scheme name, so that the order of the APIs does not change the document.
+        let mut custom = std::collections::BTreeMap::new();
         for api in e.apis {
             let def = &api.definition;
-            let Some(id) = def.authorizer_id.as_deref().filter(|_| def.auth_type == AuthType::Authorizer) else {
-                continue;
-            };
-            if seen.insert(id) {
-                let object = e.objects.authorizers.get(id).filter(|_| e.define.has_objects()).map(|(_, o)| o);
-                map.serialize_entry(&authorizer_scheme(e.objects, id), &AuthorizerScheme { id, object })?;
+            if let Some(id) = def.authorizer_id.as_deref().filter(|_| def.auth_type == AuthType::Authorizer) {
+                custom.entry(authorizer_scheme(e.objects, id)).or_insert(id);
             }
+        }
+        for (scheme, id) in custom {
+            let object = e.objects.authorizers.get(id).filter(|_| e.define.has_objects()).map(|(_, o)| o);
+            map.serialize_entry(&scheme, &AuthorizerScheme { id, object })?;
         }
         map.end()
     }
@@ -394,8 +595,9 @@ impl Serialize for Operation<'_, '_> {
             map.serialize_entry(keys::PORTICO_API, &portico)?;
         }
         let bound = e.objects.per_api.get(&self.api.id).filter(|_| e.define.has_objects());
+        // An extension named like a key written above would be a duplicate key: that key wins.
         for (key, value) in &def.openapi_extensions {
-            if !bound.is_some_and(|b| b.contains_key(key)) {
+            if !bound.is_some_and(|b| b.contains_key(key)) && !keys::OPERATION_KEYS.contains(&key.as_str()) {
                 map.serialize_entry(key, value)?;
             }
         }
@@ -473,14 +675,45 @@ fn as_number(s: &str) -> Option<serde_json::Number> {
     (n.to_string() == s).then_some(n)
 }
 
+/// Equal as a JSON Schema validator compares: numbers by value (`1` equals `1.0`).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
 impl Parameter<'_> {
     /// The default as OpenAPI wants it (a number for NUMBER), or `None` when only the verbatim
     /// `x-portico-default` can carry it.
+    ///
+    /// Validators check a schema's `default` against the schema (type, `enum`, bounds,
+    /// `pattern`), but APIG checks a default only when validation is on, and never against the
+    /// regular expression. So `default` is written only when it passes the schema, and with no
+    /// `pattern` (whose dialect Portico cannot evaluate); otherwise `x-portico-default` has it.
     fn default(&self) -> Option<Value> {
-        let d = self.p.default_value.as_deref()?;
-        match self.p.param_type {
-            ParamType::String => Some(Value::from(d)),
-            ParamType::Number => as_number(d).map(Value::Number),
+        let p = self.p;
+        let d = p.default_value.as_deref()?;
+        if p.regular.is_some() {
+            return None;
+        }
+        let value = match p.param_type {
+            ParamType::String => {
+                let len = d.chars().count() as i64;
+                let fits = p.min_size.is_none_or(|lo| len >= lo) && p.max_size.is_none_or(|hi| len <= hi);
+                fits.then(|| Value::from(d))?
+            }
+            ParamType::Number => {
+                let n = as_number(d)?;
+                let f = n.as_f64()?;
+                let fits = p.min_num.is_none_or(|lo| f >= lo as f64) && p.max_num.is_none_or(|hi| f <= hi as f64);
+                fits.then_some(Value::Number(n))?
+            }
+        };
+        match (&p.enumerations, self.enumeration()) {
+            (None, _) => Some(value),
+            (Some(_), Some(items)) if items.iter().any(|i| same_value(i, &value)) => Some(value),
+            _ => None,
         }
     }
 
@@ -494,7 +727,7 @@ impl Parameter<'_> {
             })
             .collect();
         let items = items?;
-        let unique = items.iter().enumerate().all(|(i, v)| !items[..i].contains(v));
+        let unique = items.iter().enumerate().all(|(i, v)| !items[..i].iter().any(|o| same_value(o, v)));
         unique.then_some(items)
     }
 
@@ -580,7 +813,7 @@ impl Serialize for Parameter<'_> {
         if let (Some(d), None) = (&p.default_value, self.default()) {
             map.serialize_entry(keys::PORTICO_DEFAULT, d)?;
         }
-        for (key, value) in &p.openapi_extensions {
+        for (key, value) in p.openapi_extensions.iter().filter(|(k, _)| !keys::PARAMETER_KEYS.contains(&k.as_str())) {
             map.serialize_entry(key, value)?;
         }
         map.end()

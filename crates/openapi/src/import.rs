@@ -120,7 +120,16 @@ pub fn parse(bytes: &[u8], context: &ImportContext) -> Result<ParsedDocument, Do
             apis.push(ParsedApi { path: path.clone(), method, definition });
         }
     }
-    let extensions = root.iter().filter(|(k, _)| k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut extensions: Object =
+        root.iter().filter(|(k, _)| k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    // OpenAPI 3 documents may keep document-level maps under `components` (Huawei puts
+    // `x-apigateway-responses` there, extensions.md §2.11/§2.14): they count as the root's,
+    // which wins when both have a key.
+    if let Some(Value::Object(components)) = root.get("components").filter(|_| oas == OasVersion::V3) {
+        for (k, v) in components.iter().filter(|(k, _)| k.starts_with("x-")) {
+            extensions.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     Ok(ParsedDocument { oas, title: text("title"), description: text("description"), extensions, apis })
 }
 
@@ -195,7 +204,8 @@ impl Reader<'_> {
         if !op.is_object() {
             return Err(invalid("operation"));
         }
-        if method == "TRACE" || method.is_empty() {
+        // TRACE, and whatever an `x-portico-operations` entry may name, is no APIG method.
+        if portico_model::Method::parse(method).is_none() {
             return Err(invalid("req_method"));
         }
         let mut api = Map::new();
@@ -364,7 +374,8 @@ impl Reader<'_> {
             resolved.push(self.dereference(p).ok_or_else(|| invalid(format!("parameters[{i}]")))?);
         }
         for p in shared.iter().filter_map(|p| self.dereference(p)) {
-            let same = |o: &&Value| str_of(o, "name") == str_of(p, "name") && str_of(o, "in") == str_of(p, "in");
+            let location = |v: &Value| str_of(v, "in").map(str::to_ascii_lowercase);
+            let same = |o: &&Value| str_of(o, "name") == str_of(p, "name") && location(o) == location(p);
             if !resolved.iter().any(same) {
                 resolved.push(p);
             }
@@ -380,7 +391,9 @@ impl Reader<'_> {
     fn parameter(&self, p: &Value) -> Result<Value, &'static str> {
         let mut out = Map::new();
         out.insert("name".into(), str_of(p, "name").ok_or("name")?.into());
-        let location = match str_of(p, "in") {
+        // OpenAPI spells locations in lower case; APIG's backend parameters use either case,
+        // and so may a hand-written document here.
+        let location = match str_of(p, "in").map(str::to_ascii_lowercase).as_deref() {
             Some("path") => "PATH",
             Some("query") => "QUERY",
             Some("header") => "HEADER",
@@ -407,9 +420,14 @@ impl Reader<'_> {
             let items: Option<Vec<String>> = items.as_array().ok_or("enum")?.iter().map(scalar_text).collect();
             out.insert("enumerations".into(), items.ok_or("enum")?.join(",").into());
         }
-        for (wire, key) in
-            [("min_num", "minimum"), ("max_num", "maximum"), ("min_size", "minLength"), ("max_size", "maxLength")]
-        {
+        // Huawei's exports write all four bounds as 0 when none is set (extensions.md §2.13), so
+        // that reads as "no bounds"; a single 0/0 pair is a real bound. (Portico writes four
+        // zeros only for a parameter that has them all set to 0, which admits no value at all;
+        // that one does not survive a round trip.)
+        let bounds =
+            [("min_num", "minimum"), ("max_num", "maximum"), ("min_size", "minLength"), ("max_size", "maxLength")];
+        let unset = bounds.iter().all(|(_, key)| schema.get(key).and_then(integer) == Some(0));
+        for (wire, key) in bounds.into_iter().filter(|_| !unset) {
             if let Some(v) = schema.get(key) {
                 out.insert(wire.into(), integer(v).ok_or(key)?.into());
             }
@@ -451,7 +469,8 @@ impl Reader<'_> {
         };
         let kind =
             str_of(backend, "type").map(str::to_ascii_uppercase).ok_or_else(|| invalid("x-apigateway-backend.type"))?;
-        let endpoint = self.endpoint(&kind, backend).map_err(|f| invalid(format!("{}.{f}", keys::BACKEND)))?;
+        let endpoint =
+            self.endpoint(&kind, backend, Some(5000)).map_err(|f| invalid(format!("{}.{f}", keys::BACKEND)))?;
         let authorizer = backend.get("authorizerId").cloned();
         let (backend_type, field) = match endpoint {
             Endpoint::Http(mut b) => {
@@ -495,8 +514,9 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// The endpoint object of a backend or policy of `kind`, in wire form.
-    fn endpoint(&self, kind: &str, owner: &Value) -> Result<Endpoint, String> {
+    /// The endpoint object of a backend or policy of `kind`, in wire form. An API's backend
+    /// needs a timeout (`default_timeout`); a policy's is optional and stays absent when absent.
+    fn endpoint(&self, kind: &str, owner: &Value, default_timeout: Option<i64>) -> Result<Endpoint, String> {
         let (key, status) = match kind {
             "HTTP" => ("httpEndpoints", 2),
             "HTTP-VPC" => ("httpVpcEndpoints", 1),
@@ -517,7 +537,9 @@ impl Reader<'_> {
                     copy(&mut out, wire, f, key);
                 }
                 out.entry("network_type").or_insert_with(|| "V1".into());
-                out.entry("timeout").or_insert_with(|| 5000.into());
+                if let Some(t) = default_timeout {
+                    out.entry("timeout").or_insert_with(|| t.into());
+                }
                 return Ok(Endpoint::Function(out));
             }
             "MOCK" => {
@@ -563,7 +585,9 @@ impl Reader<'_> {
         out.insert("req_method".into(), upper("method").ok_or(format!("{key}.method"))?);
         copy(&mut out, "req_uri", e, "path");
         copy(&mut out, "timeout", e, "timeout");
-        out.entry("timeout").or_insert_with(|| 5000.into());
+        if let Some(t) = default_timeout {
+            out.entry("timeout").or_insert_with(|| t.into());
+        }
         if let Some(retry) = e.get("retryCount") {
             out.insert("retry_count".into(), scalar_text(retry).ok_or(format!("{key}.retryCount"))?.into());
         }
@@ -576,7 +600,7 @@ impl Reader<'_> {
 
     fn policy(&self, p: &Value) -> Result<(PolicyList, Value), String> {
         let kind = str_of(p, "type").map(str::to_ascii_uppercase).ok_or("type")?;
-        let mut out = match self.endpoint(&kind, p)? {
+        let mut out = match self.endpoint(&kind, p, None)? {
             Endpoint::Http(mut b) => {
                 // A policy's HTTP backend has no remark, version or client TLS of its own.
                 for field in ["remark", "version", "enable_client_ssl"] {
@@ -682,6 +706,7 @@ fn generated_name(method: &str, path: &str) -> String {
         name.push('_');
         name.extend(part.chars().filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)));
     }
-    name.truncate(255);
+    let end = name.char_indices().nth(255).map_or(name.len(), |(i, _)| i);
+    name.truncate(end);
     name
 }

@@ -53,8 +53,6 @@ pub const PORTICO_JSON_SCHEMA: &str = "x-portico-json-schema";
 pub const PORTICO_ENUMERATIONS: &str = "x-portico-enumerations";
 /// Parameter default that a number would not spell the same way, verbatim.
 pub const PORTICO_DEFAULT: &str = "x-portico-default";
-/// Parameter `required` when it is neither 1 nor 2.
-pub const PORTICO_REQ_PROTOCOL: &str = "x-portico-req-protocol";
 /// The custom authorizer's id on a security scheme.
 pub const PORTICO_AUTHORIZER_ID: &str = "x-portico-authorizer-id";
 

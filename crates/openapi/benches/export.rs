@@ -34,7 +34,7 @@ fn api(i: usize) -> Api {
         "backend_api": {"url_domain": "backend.example.com:8443", "req_protocol": "HTTPS", "req_method": "GET",
                         "req_uri": "/v1/items/{id}", "timeout": 5000}
     });
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         body["policy_https"] = json!([{
             "name": "vip_tenant", "effect_mode": "ANY", "url_domain": "vip.example.com:8443", "req_protocol": "HTTPS",
             "req_method": "GET", "req_uri": "/v1/items/{id}", "timeout": 5000,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use portico_model::{Api, ApiDefinition, ApiGroup};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 use super::{api_in, from_doc, group_exists, parse_ts, to_doc, ts, unique_or};
@@ -40,26 +40,35 @@ impl GroupIndex {
     }
 }
 
-async fn insert_api(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, api: &Api) -> Result<()> {
-    let d = &api.definition;
-    sqlx::query(
-        "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
-         auth_type, api_type, tags, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&api.id)
-    .bind(instance_id)
-    .bind(&d.group_id)
-    .bind(&d.name)
-    .bind(d.req_protocol.as_str())
-    .bind(d.req_method.as_str())
-    .bind(&d.req_uri)
-    .bind(d.match_mode.as_str())
-    .bind(d.auth_type.as_str())
-    .bind(d.api_type)
-    .bind(to_doc(&d.tags)?)
-    .bind(to_doc(api)?)
-    .execute(&mut **tx)
-    .await?;
+/// Rows per multi-row `INSERT`: one statement instead of 500 round trips to SQLite's thread,
+/// and 12 × 500 bound values stay far below SQLite's limit.
+const INSERT_BATCH: usize = 500;
+
+async fn insert_apis(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, apis: &[Api]) -> Result<()> {
+    for batch in apis.chunks(INSERT_BATCH) {
+        let rows: Vec<(&Api, String, String)> =
+            batch.iter().map(|api| Ok((api, to_doc(&api.definition.tags)?, to_doc(api)?))).collect::<Result<_>>()?;
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
+             auth_type, api_type, tags, doc) ",
+        );
+        insert.push_values(rows, |mut row, (api, tags, doc)| {
+            let d = &api.definition;
+            row.push_bind(api.id.clone())
+                .push_bind(instance_id.to_owned())
+                .push_bind(d.group_id.clone())
+                .push_bind(d.name.clone())
+                .push_bind(d.req_protocol.as_str())
+                .push_bind(d.req_method.as_str())
+                .push_bind(d.req_uri.clone())
+                .push_bind(d.match_mode.as_str())
+                .push_bind(d.auth_type.as_str())
+                .push_bind(d.api_type)
+                .push_bind(tags)
+                .push_bind(doc);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -147,6 +156,9 @@ impl SqliteStore {
         // them fails, whatever the mode (the first of two conflicting APIs wins).
         let mut imported: std::collections::HashSet<String> = Default::default();
         let mut actions = Vec::with_capacity(request.apis.len());
+        // New APIs are written together at the end; the index already knows them, so later
+        // APIs of the file see them as they would see rows.
+        let mut created = Vec::new();
         for mut definition in request.apis {
             definition.group_id.clone_from(&group_id);
             let by_name = index.by_name.get(&definition.name).cloned();
@@ -188,14 +200,16 @@ impl SqliteStore {
                         update_time: request.now,
                         definition,
                     };
-                    insert_api(&mut tx, instance_id, &api).await?;
                     index.insert(&api.id, &api.definition);
                     imported.insert(api.id.clone());
-                    ImportAction::Created(api.id)
+                    let id = api.id.clone();
+                    created.push(api);
+                    ImportAction::Created(id)
                 }
             };
             actions.push(action);
         }
+        insert_apis(&mut tx, instance_id, &created).await?;
         if request.dry_run {
             tx.rollback().await?;
         } else {

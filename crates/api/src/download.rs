@@ -12,13 +12,14 @@ use tokio::sync::mpsc;
 
 const CHUNK: usize = 64 * 1024;
 
-/// An `io::Write` whose bytes become the response body.
-struct ChannelWriter {
+/// An `io::Write` whose bytes become the response body. A concrete type rather than
+/// `dyn Write`, so that a serializer's many small writes are inlined appends to the buffer.
+pub struct DownloadWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
     buffer: Vec<u8>,
 }
 
-impl ChannelWriter {
+impl DownloadWriter {
     fn send(&mut self) -> io::Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
@@ -29,7 +30,7 @@ impl ChannelWriter {
     }
 }
 
-impl Write for ChannelWriter {
+impl Write for DownloadWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.buffer.extend_from_slice(data);
         if self.buffer.len() >= CHUNK {
@@ -48,11 +49,11 @@ impl Write for ChannelWriter {
 pub fn attachment<E: std::fmt::Display>(
     file_name: &str,
     content_type: &'static str,
-    produce: impl FnOnce(&mut dyn Write) -> Result<(), E> + Send + 'static,
+    produce: impl FnOnce(&mut DownloadWriter) -> Result<(), E> + Send + 'static,
 ) -> Response {
     let (sender, receiver) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
-        let mut writer = ChannelWriter { sender, buffer: Vec::with_capacity(CHUNK) };
+        let mut writer = DownloadWriter { sender, buffer: Vec::with_capacity(CHUNK) };
         let outcome =
             produce(&mut writer).map_err(|e| e.to_string()).and_then(|()| writer.flush().map_err(|e| e.to_string()));
         if let Err(error) = outcome {

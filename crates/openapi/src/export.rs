@@ -1,9 +1,13 @@
-//! APIs → document. A JSON document is never built in memory: these types borrow the APIs and
-//! serialise them straight into the writer, so a 10,000-API export costs the APIs plus the
-//! writer's buffer (YAML goes through a JSON value first, see `mod yaml`). Each OpenAPI object is a `Serialize` impl written by hand because which keys
-//! appear depends on the definition level and the specification version.
+//! APIs → document. The document is never built in memory: APIs arrive one path at a time (the
+//! caller streams them in path order), these types borrow them and serialise them straight into
+//! the writer, as JSON (serde_json) or YAML (`crate::yaml`). Each OpenAPI object is a
+//! `Serialize` impl written by hand because which keys appear depends on the definition level
+//! and the specification version.
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 
 use portico_model::{
@@ -11,7 +15,7 @@ use portico_model::{
     BackendType, Condition, ConditionOrigin, ConditionType, MemberGroupUrlInfo, Method, ParamLocation, ParamType,
     PolicyCommon, ReqParam, ReqProtocol,
 };
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 use crate::{Define, ExtensionObjects, Format, OasVersion, Object, keys};
@@ -31,8 +35,6 @@ pub struct Export<'a> {
     pub version: &'a str,
     /// The group's domain (`host`, `servers`).
     pub host: &'a str,
-    /// The APIs, in the order they are written.
-    pub apis: &'a [&'a Api],
     /// Extension objects bound to the APIs (written at `all` and `dev`).
     pub objects: &'a ExtensionObjects,
     /// Names of referenced objects by id (VPC channels, gateway responses); an id without a
@@ -53,17 +55,37 @@ pub enum WriteError {
     Yaml(#[from] std::io::Error),
 }
 
-/// Writes the document for `export` in `format` to `writer`.
-pub fn write<W: io::Write>(export: &Export<'_>, format: Format, writer: W) -> Result<(), WriteError> {
-    let document = Document { export, paths: group_by_path(export.apis) };
+/// Writes the document for `export` with `apis` in `format` to `writer`. The APIs must come in
+/// [`path_order`] (a database query can produce it; [`sort_by_path`] sorts a slice): they are
+/// written as they come, one path item at a time, and a path seen again later is an error.
+pub fn write<W, I, B>(export: &Export<'_>, apis: I, format: Format, writer: W) -> Result<(), WriteError>
+where
+    W: io::Write,
+    I: IntoIterator<Item = B>,
+    B: Borrow<Api>,
+{
+    let document =
+        Document { export, apis: RefCell::new(Some(apis.into_iter())), authorizers: RefCell::new(BTreeMap::new()) };
+    let mut writer = writer;
     match format {
         Format::Json => {
             let formatter = PrintableJson(serde_json::ser::PrettyFormatter::new());
-            document.serialize(&mut serde_json::Serializer::with_formatter(writer, formatter))?
+            document.serialize(&mut serde_json::Serializer::with_formatter(&mut writer, formatter))?
         }
-        Format::Yaml => yaml::write(writer, &serde_json::to_value(&document)?)?,
+        Format::Yaml => crate::yaml::to_writer(&mut writer, &document)?,
     }
-    Ok(())
+    Ok(writer.flush()?)
+}
+
+/// The order [`write`] wants: by path key (the frontend path with `{name+}` read as `{name}`),
+/// byte by byte, as SQLite's `ORDER BY` sorts text. Ties keep their order in a stable sort.
+pub fn path_order(a: &Api, b: &Api) -> Ordering {
+    path_key(&a.definition.req_uri).cmp(&path_key(&b.definition.req_uri))
+}
+
+/// Sorts APIs into [`path_order`], keeping the order of APIs on the same path.
+pub fn sort_by_path(apis: &mut [&Api]) {
+    apis.sort_by(|a, b| path_order(a, b));
 }
 
 /// Pretty JSON that escapes the characters serde_json writes raw but YAML does not allow or
@@ -71,15 +93,10 @@ pub fn write<W: io::Write>(export: &Export<'_>, format: Format, writer: W) -> Re
 /// `openapi-spec-validator` among them, read JSON documents with a YAML parser.
 struct PrintableJson(serde_json::ser::PrettyFormatter<'static>);
 
-fn printable(c: char) -> bool {
-    matches!(c, ' '..='~' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}')
-        || c >= '\u{10000}'
-}
-
 impl serde_json::ser::Formatter for PrintableJson {
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
         let mut rest = fragment;
-        while let Some(at) = rest.find(|c: char| !printable(c)) {
+        while let Some(at) = rest.find(|c: char| !crate::yaml::printable(c)) {
             w.write_all(&rest.as_bytes()[..at])?;
             let c = rest[at..].chars().next().unwrap_or_default();
             write!(w, "\\u{:04x}", c as u32)?;
@@ -125,177 +142,26 @@ impl serde_json::ser::Formatter for PrintableJson {
     }
 }
 
-/// A block-style YAML writer that a YAML 1.1 reader reads the same way as a YAML 1.2 one.
-///
-/// `yaml_serde` quotes only the strings YAML 1.2 would take for something else, so `yes`,
-/// `on`, `2024-05-01`, `1:20`, `1_000` or `=` come out plain, and YAML 1.1 readers (PyYAML, so
-/// `openapi-spec-validator`, and many tools besides) read a boolean, a date, a number or fail.
-/// Here a string is plain only when it cannot be anything but a string in either version, and
-/// double-quoted (JSON escapes, which YAML shares) otherwise. The document is built as a JSON
-/// value first, so a YAML export, unlike a JSON one, holds the whole document in memory.
-mod yaml {
-    use std::io::{self, Write};
-
-    use serde_json::Value;
-
-    pub(super) fn write<W: Write>(mut w: W, doc: &Value) -> io::Result<()> {
-        match doc {
-            Value::Object(m) if !m.is_empty() => mapping(&mut w, m, 0)?,
-            Value::Array(a) if !a.is_empty() => sequence(&mut w, a, 0)?,
-            other => {
-                scalar(&mut w, other)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        w.flush()
-    }
-
-    fn indent<W: Write>(w: &mut W, n: usize) -> io::Result<()> {
-        write!(w, "{:n$}", "")
-    }
-
-    fn is_block(v: &Value) -> bool {
-        matches!(v, Value::Object(m) if !m.is_empty()) || matches!(v, Value::Array(a) if !a.is_empty())
-    }
-
-    /// The entries of a mapping, the first one on the current line (after `- ` in a sequence).
-    fn mapping<W: Write>(w: &mut W, m: &serde_json::Map<String, Value>, at: usize) -> io::Result<()> {
-        for (i, (k, v)) in m.iter().enumerate() {
-            if i > 0 {
-                indent(w, at)?;
-            }
-            string(w, k)?;
-            w.write_all(b":")?;
-            match v {
-                Value::Object(inner) if !inner.is_empty() => {
-                    w.write_all(b"\n")?;
-                    indent(w, at + 2)?;
-                    mapping(w, inner, at + 2)?;
-                }
-                Value::Array(items) if !items.is_empty() => {
-                    w.write_all(b"\n")?;
-                    indent(w, at)?;
-                    sequence(w, items, at)?;
-                }
-                other => {
-                    w.write_all(b" ")?;
-                    scalar(w, other)?;
-                    w.write_all(b"\n")?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn sequence<W: Write>(w: &mut W, items: &[Value], at: usize) -> io::Result<()> {
-        for (i, v) in items.iter().enumerate() {
-            if i > 0 {
-                indent(w, at)?;
-            }
-            w.write_all(b"- ")?;
-            match v {
-                Value::Object(m) if is_block(v) => mapping(w, m, at + 2)?,
-                Value::Array(a) if is_block(v) => sequence(w, a, at + 2)?,
-                other => {
-                    scalar(w, other)?;
-                    w.write_all(b"\n")?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn scalar<W: Write>(w: &mut W, v: &Value) -> io::Result<()> {
-        match v {
-            Value::Null => w.write_all(b"null"),
-            Value::Bool(b) => write!(w, "{b}"),
-            Value::Number(n) => w.write_all(number(n).as_bytes()),
-            Value::String(s) => string(w, s),
-            Value::Object(_) => w.write_all(b"{}"),
-            Value::Array(_) => w.write_all(b"[]"),
-        }
-    }
-
-    /// YAML 1.1 wants a dot and a signed exponent in a float (`1.0e+20`, not `1e20`).
-    fn number(n: &serde_json::Number) -> String {
-        let text = n.to_string();
-        if !n.is_f64() || !text.contains('e') {
-            return text;
-        }
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        let mantissa = if mantissa.contains('.') { mantissa.to_owned() } else { format!("{mantissa}.0") };
-        let exponent = if exponent.starts_with(['-', '+']) { exponent.to_owned() } else { format!("+{exponent}") };
-        format!("{mantissa}e{exponent}")
-    }
-
-    /// Words that some YAML version reads as a boolean, a null or a special float.
-    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "inf", "infinity", "nan"];
-
-    fn is_plain(s: &str) -> bool {
-        let mut chars = s.chars();
-        let Some(first) = chars.next() else { return false };
-        (first.is_ascii_alphabetic() || "_/$".contains(first))
-            && chars.all(|c| c.is_ascii_alphanumeric() || "_./{}+:$- ".contains(c))
-            && !s.ends_with([':', ' '])
-            && !s.contains(": ")
-            && !s.contains("://")
-            && !WORDS.contains(&s.to_ascii_lowercase().as_str())
-    }
-
-    fn string<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
-        if is_plain(s) {
-            return w.write_all(s.as_bytes());
-        }
-        w.write_all(b"\"")?;
-        for c in s.chars() {
-            match c {
-                '"' => w.write_all(b"\\\"")?,
-                '\\' => w.write_all(b"\\\\")?,
-                '\n' => w.write_all(b"\\n")?,
-                '\t' => w.write_all(b"\\t")?,
-                '\r' => w.write_all(b"\\r")?,
-                // Not printable in YAML, or a line break to YAML 1.1.
-                c if !super::printable(c) => write!(w, "\\u{:04x}", c as u32)?,
-                c => write!(w, "{c}")?,
-            }
-        }
-        w.write_all(b"\"")
-    }
-}
-
 /// The path key of an API: OpenAPI has no `{name+}` placeholder, so the key says `{name}` and
 /// the operation keeps the real path in `x-portico-req-uri`.
 fn path_key(req_uri: &str) -> std::borrow::Cow<'_, str> {
     if req_uri.contains("+}") { req_uri.replace("+}", "}").into() } else { req_uri.into() }
 }
 
-struct PathItem<'a> {
-    key: std::borrow::Cow<'a, str>,
-    apis: Vec<&'a Api>,
-}
-
-fn group_by_path<'a>(apis: &[&'a Api]) -> Vec<PathItem<'a>> {
-    let mut items: Vec<PathItem<'a>> = Vec::new();
-    let mut index: HashMap<std::borrow::Cow<'a, str>, usize> = HashMap::new();
-    for api in apis {
-        let key = path_key(&api.definition.req_uri);
-        match index.get(&key) {
-            Some(&i) => items[i].apis.push(api),
-            None => {
-                index.insert(key.clone(), items.len());
-                items.push(PathItem { key, apis: vec![api] });
-            }
-        }
-    }
-    items
-}
-
-struct Document<'e, 'a> {
+struct Document<'e, 'a, I> {
     export: &'e Export<'a>,
-    paths: Vec<PathItem<'a>>,
+    /// Taken when the paths are written.
+    apis: RefCell<Option<I>>,
+    /// Custom authorizers met while writing the paths, by scheme name, for the security
+    /// schemes written after them.
+    authorizers: RefCell<BTreeMap<String, String>>,
 }
 
-impl Serialize for Document<'_, '_> {
+impl<I, B> Serialize for Document<'_, '_, I>
+where
+    I: Iterator<Item = B>,
+    B: Borrow<Api>,
+{
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let e = self.export;
         let mut map = s.serialize_map(None)?;
@@ -308,8 +174,9 @@ impl Serialize for Document<'_, '_> {
             OasVersion::V2 => map.serialize_entry("host", e.host)?,
             OasVersion::V3 => map.serialize_entry("servers", &[Server { scheme: "https", host: e.host }])?,
         }
-        map.serialize_entry("paths", &Paths { export: e, items: &self.paths })?;
-        let schemes = SecuritySchemes { export: e };
+        map.serialize_entry("paths", &Paths { document: self })?;
+        let authorizers = self.authorizers.borrow();
+        let schemes = SecuritySchemes { export: e, authorizers: &authorizers };
         match e.oas {
             OasVersion::V2 => map.serialize_entry("securityDefinitions", &schemes)?,
             OasVersion::V3 => map.serialize_entry("components", &Components(schemes))?,
@@ -368,6 +235,9 @@ impl Serialize for Components<'_, '_> {
 /// The three schemes APIG always declares, then one per custom authorizer in use.
 struct SecuritySchemes<'e, 'a> {
     export: &'e Export<'a>,
+    /// Scheme name → authorizer id, sorted by name so that the order of the APIs does not
+    /// change the document.
+    authorizers: &'e BTreeMap<String, String>,
 }
 
 const APP: &str = "apig-auth-app";
@@ -406,15 +276,7 @@ impl Serialize for SecuritySchemes<'_, '_> {
             &ApiKeyScheme { name: "Authorization", auth_type: "AppSigv1", extra: header_opt },
         )?;
         map.serialize_entry(IAM, &ApiKeyScheme { name: "unused", auth_type: "IAM", extra: None })?;
-        // Sorted by scheme name, so that the order of the APIs does not change the document.
-        let mut custom = std::collections::BTreeMap::new();
-        for api in e.apis {
-            let def = &api.definition;
-            if let Some(id) = def.authorizer_id.as_deref().filter(|_| def.auth_type == AuthType::Authorizer) {
-                custom.entry(authorizer_scheme(e.objects, id)).or_insert(id);
-            }
-        }
-        for (scheme, id) in custom {
+        for (scheme, id) in self.authorizers {
             let object = e.objects.authorizers.get(id).filter(|_| e.define.has_objects()).map(|(_, o)| o);
             map.serialize_entry(&scheme, &AuthorizerScheme { id, object })?;
         }
@@ -462,16 +324,46 @@ impl Serialize for AuthorizerScheme<'_> {
     }
 }
 
-struct Paths<'e, 'a> {
-    export: &'e Export<'a>,
-    items: &'e [PathItem<'a>],
+struct Paths<'d, 'e, 'a, I> {
+    document: &'d Document<'e, 'a, I>,
 }
 
-impl Serialize for Paths<'_, '_> {
+impl<I, B> Serialize for Paths<'_, '_, '_, I>
+where
+    I: Iterator<Item = B>,
+    B: Borrow<Api>,
+{
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.items.len()))?;
-        for item in self.items {
-            map.serialize_entry(&*item.key, &PathItemSer { export: self.export, item })?;
+        let document = self.document;
+        let export = document.export;
+        let Some(apis) = document.apis.borrow_mut().take() else {
+            return Err(ser::Error::custom("a document is written once"));
+        };
+        let mut apis = apis.peekable();
+        let mut written = HashSet::new();
+        let mut same_path: Vec<B> = Vec::new();
+        let mut map = s.serialize_map(None)?;
+        while let Some(first) = apis.next() {
+            let key = path_key(&first.borrow().definition.req_uri).into_owned();
+            same_path.push(first);
+            while let Some(next) = apis.next_if(|n| path_key(&n.borrow().definition.req_uri) == key) {
+                same_path.push(next);
+            }
+            if !written.insert(key.clone()) {
+                return Err(ser::Error::custom(format!("the APIs are not in path order: {key} comes twice")));
+            }
+            let refs: Vec<&Api> = same_path.iter().map(Borrow::borrow).collect();
+            let mut authorizers = document.authorizers.borrow_mut();
+            for api in &refs {
+                let def = &api.definition;
+                if let Some(id) = def.authorizer_id.as_deref().filter(|_| def.auth_type == AuthType::Authorizer) {
+                    authorizers.entry(authorizer_scheme(export.objects, id)).or_insert_with(|| id.to_owned());
+                }
+            }
+            drop(authorizers);
+            map.serialize_entry(&key, &PathItemSer { export, apis: &refs })?;
+            drop(refs);
+            same_path.clear();
         }
         map.end()
     }
@@ -479,7 +371,7 @@ impl Serialize for Paths<'_, '_> {
 
 struct PathItemSer<'e, 'a> {
     export: &'e Export<'a>,
-    item: &'e PathItem<'a>,
+    apis: &'e [&'a Api],
 }
 
 fn method_key(method: Method) -> &'static str {
@@ -500,7 +392,7 @@ impl Serialize for PathItemSer<'_, '_> {
         let mut map = s.serialize_map(None)?;
         let mut used = Vec::new();
         let mut extra = Vec::new();
-        for api in &self.item.apis {
+        for api in self.apis {
             let key = method_key(api.definition.req_method);
             if used.contains(&key) {
                 extra.push(*api);

@@ -19,13 +19,13 @@
 //!     description: None,
 //!     version: "1.0",
 //!     host: "orders.example.com",
-//!     apis: &[],
 //!     objects: &objects,
 //!     names: &names,
 //!     group_extensions: &group_extensions,
 //! };
 //! let mut doc = Vec::new();
-//! write(&export, Format::Yaml, &mut doc).unwrap();
+//! let apis: [&portico_model::Api; 0] = [];
+//! write(&export, apis, Format::Yaml, &mut doc).unwrap();
 //! let parsed = parse(&doc, &Default::default()).unwrap();
 //! assert_eq!(parsed.title.as_deref(), Some("orders"));
 //! ```
@@ -34,10 +34,11 @@
 mod export;
 mod import;
 pub mod keys;
+mod yaml;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use export::{Export, WriteError, write};
+pub use export::{Export, WriteError, path_order, sort_by_path, write};
 pub use import::{DocumentError, ImportContext, ParsedApi, ParsedDocument, References, parse};
 
 /// A JSON object: what extension values and extension maps are.

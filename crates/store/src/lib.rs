@@ -294,9 +294,18 @@ pub trait Store: Send + Sync + 'static {
 
     // --- OpenAPI export and import, asynchronous tasks ---
 
-    /// The APIs of a group as an export shows them: with `env_id`, the versions live in that
-    /// environment; without, the current drafts. In creation order.
-    async fn apis_for_export(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<Api>>;
+    /// The APIs of a group as an export shows them (with `env_id`, the versions live in that
+    /// environment; without, the current drafts), in the order `portico_openapi::write` wants
+    /// (by path, then creation). They arrive through a bounded channel as they are read, so
+    /// an export holds a window of APIs, not the group; a read error arrives as the last item.
+    async fn export_apis(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        env_id: Option<&str>,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Api>>>;
+    /// Ids of the APIs [`Store::export_apis`] would give.
+    async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>>;
     /// Imports APIs in one transaction (or works out what an import would do, with
     /// `dry_run`). Conflict: a new group's name is taken. NotFound: an existing group.
     async fn import_apis(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome>;

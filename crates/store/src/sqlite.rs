@@ -1115,8 +1115,17 @@ impl Store for SqliteStore {
         decode_version(&row)
     }
 
-    async fn apis_for_export(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<Api>> {
-        self.apis_for_export_impl(instance_id, group_id, env_id).await
+    async fn export_apis(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        env_id: Option<&str>,
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Api>>> {
+        Ok(self.export_apis_impl(instance_id, group_id, env_id))
+    }
+
+    async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>> {
+        self.export_api_ids_impl(instance_id, group_id, env_id).await
     }
 
     async fn import_apis(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {

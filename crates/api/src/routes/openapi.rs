@@ -2,7 +2,7 @@
 //! asynchronous variants and the task they leave (`…/async-tasks/{task_id}`). The same handlers
 //! serve APIG (`apigw`) and ROMA Connect (`apic`); [`Flavor`] carries the few differences.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -15,9 +15,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use portico_model::{Api, ApiGroup, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
 use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion};
-use portico_store::{AsyncTask, ImportAction, ImportRequest, ImportTarget, TaskStatus, TaskType};
+use portico_store::{
+    AsyncTask, ImportAction, ImportRequest, ImportTarget, Result as StoreResult, TaskStatus, TaskType,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use crate::extract::{AppQuery, Flavor, Scope};
 use crate::{ApiError, ApiResult, AppState, download};
@@ -52,7 +55,8 @@ struct ExportBody {
     apis: Option<Vec<String>>,
 }
 
-/// A checked export request with everything loaded: what remains is writing it.
+/// A checked export request: what remains is writing it, with the APIs as the store streams
+/// them.
 struct PreparedExport {
     oas: OasVersion,
     define: Define,
@@ -61,14 +65,19 @@ struct PreparedExport {
     version: String,
     file_name: String,
     group: ApiGroup,
-    apis: Vec<Api>,
+    /// Only these APIs (`apis` of the request).
+    only: Option<HashSet<String>>,
+    apis: mpsc::Receiver<StoreResult<Api>>,
     objects: ExtensionObjects,
     names: HashMap<String, String>,
 }
 
+/// Why an export stopped half-way: the store failed reading, or the writer failed writing.
+type ExportFailure = Box<dyn std::error::Error + Send + Sync>;
+
 impl PreparedExport {
-    fn write(&self, writer: &mut dyn Write) -> Result<(), portico_openapi::WriteError> {
-        let apis: Vec<&Api> = self.apis.iter().collect();
+    /// Writes the document on the calling (blocking) thread as the APIs arrive.
+    fn write<W: Write>(self, writer: W) -> Result<(), ExportFailure> {
         let export = Export {
             oas: self.oas,
             define: self.define,
@@ -76,12 +85,27 @@ impl PreparedExport {
             description: self.group.remark.as_deref(),
             version: &self.version,
             host: &self.group.sl_domain,
-            apis: &apis,
             objects: &self.objects,
             names: &self.names,
             group_extensions: &self.group.openapi_extensions,
         };
-        portico_openapi::write(&export, self.format, writer)
+        let mut receiver = self.apis;
+        let mut failure = None;
+        let apis = std::iter::from_fn(|| match receiver.blocking_recv()? {
+            Ok(api) => Some(api),
+            Err(e) => {
+                failure = Some(e);
+                None
+            }
+        })
+        .filter(|api| self.only.as_ref().is_none_or(|only| only.contains(&api.id)));
+        let written = portico_openapi::write(&export, apis, self.format, writer);
+        // A read error ends the APIs early: the document would be complete but short of APIs,
+        // so it must fail, not pass for the whole group.
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(written?),
+        }
     }
 
     fn content_type(&self) -> &'static str {
@@ -127,20 +151,27 @@ async fn prepare_export(
         Some(id) => Some(state.store.env(&scope.instance_id, id).await?),
         None => None,
     };
-    let mut apis = state.store.apis_for_export(&scope.instance_id, &group.id, env_id.as_deref()).await?;
-    if let Some(wanted) = &request.apis {
-        let in_group = state.store.group_api_ids(&scope.instance_id, &group.id).await?;
-        for id in wanted {
-            if !in_group.contains(id) {
-                return Err(ApiError::invalid_because("apis", &format!("API {id} is not in group {}.", group.id)));
+    let only = match request.apis {
+        None => None,
+        Some(wanted) => {
+            let in_group = state.store.group_api_ids(&scope.instance_id, &group.id).await?;
+            let exported = state.store.export_api_ids(&scope.instance_id, &group.id, env_id.as_deref()).await?;
+            for id in &wanted {
+                if !in_group.contains(id) {
+                    return Err(ApiError::invalid_because("apis", &format!("API {id} is not in group {}.", group.id)));
+                }
+                if !exported.contains(id) {
+                    let env_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or_default();
+                    return Err(ApiError::invalid_because(
+                        "apis",
+                        &format!("API {id} is not published in {env_name}."),
+                    ));
+                }
             }
-            if !apis.iter().any(|a| &a.id == id) {
-                let env_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or_default();
-                return Err(ApiError::invalid_because("apis", &format!("API {id} is not published in {env_name}.")));
-            }
+            Some(wanted.into_iter().collect())
         }
-        apis.retain(|a| wanted.contains(&a.id));
-    }
+    };
+    let apis = state.store.export_apis(&scope.instance_id, &group.id, env_id.as_deref()).await?;
     let version = request.version.unwrap_or_else(|| {
         let format = time::macros::format_description!("[year]-[month]-[day]-[hour]:[minute]:[second]");
         now().format(&format).unwrap_or_default()
@@ -155,6 +186,7 @@ async fn prepare_export(
         version,
         file_name,
         group,
+        only,
         apis,
         objects: ExtensionObjects::default(),
         names: HashMap::new(),
@@ -187,11 +219,12 @@ async fn async_export(
     tokio::spawn(async move {
         let written = tokio::task::spawn_blocking(move || {
             let mut document = Vec::new();
+            let extension = prepared.extension;
+            let stem = prepared.file_name.trim_end_matches(&format!(".{extension}")).to_owned();
             prepared.write(&mut document).map(|()| {
-                let stem = prepared.file_name.trim_end_matches(&format!(".{}", prepared.extension)).to_owned();
                 json!({
                     "FileName": stem,
-                    "FileType": format!(".{}", prepared.extension),
+                    "FileType": format!(".{extension}"),
                     "Comment": String::from_utf8_lossy(&document),
                 })
             })

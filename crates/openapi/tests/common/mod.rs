@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use portico_model::{Api, ApiDefinition, new_id};
-use portico_openapi::{Define, Export, ExtensionObjects, Format, OasVersion, Object, write};
+use portico_openapi::{Define, Export, ExtensionObjects, Format, OasVersion, Object, sort_by_path, write};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -59,7 +59,8 @@ pub fn export(setting: &Setting, apis: &[Api], oas: OasVersion, format: Format) 
 }
 
 pub fn export_with(setting: &Setting, apis: &[Api], oas: OasVersion, format: Format, define: Define) -> Vec<u8> {
-    let refs: Vec<&Api> = apis.iter().collect();
+    let mut refs: Vec<&Api> = apis.iter().collect();
+    sort_by_path(&mut refs);
     let export = Export {
         oas,
         define,
@@ -67,13 +68,12 @@ pub fn export_with(setting: &Setting, apis: &[Api], oas: OasVersion, format: For
         description: None,
         version: &setting.version,
         host: &setting.host,
-        apis: &refs,
         objects: &setting.objects,
         names: &setting.names,
         group_extensions: &setting.group_extensions,
     };
     let mut out = Vec::new();
-    write(&export, format, &mut out).expect("export");
+    write(&export, refs, format, &mut out).expect("export");
     out
 }
 

@@ -2,13 +2,27 @@
 
 use std::collections::HashMap;
 
+use futures_util::StreamExt;
 use portico_model::{Api, ApiDefinition, ApiGroup};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
+use tokio::sync::mpsc;
 
 use super::{api_in, from_doc, group_exists, parse_ts, to_doc, ts, unique_or};
 use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
 use crate::{Conflict, Kind, Result, SqliteStore, StoreError};
+
+/// APIs read ahead of the export's writer: the memory an export holds besides its output
+/// buffer.
+const EXPORT_WINDOW: usize = 256;
+
+/// An export's APIs in the order `portico_openapi::write` wants them: by path key (the path with
+/// `{name+}` read as `{name}`), byte order, then creation.
+const EXPORT_PUBLISHED: &str = "SELECT v.snapshot AS doc FROM publications p JOIN apis a ON a.id = p.api_id \
+     JOIN api_versions v ON v.id = p.version_id WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? \
+     ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
+const EXPORT_DRAFTS: &str = "SELECT doc FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
+     ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
 
 /// What identifies an API in its group: its name, and its route.
 type Route = (String, String, String);
@@ -218,18 +232,44 @@ impl SqliteStore {
         Ok(ImportOutcome { group_id, actions })
     }
 
-    pub(super) async fn apis_for_export_impl(
+    pub(super) fn export_apis_impl(
         &self,
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
-    ) -> Result<Vec<Api>> {
+    ) -> mpsc::Receiver<Result<Api>> {
+        let (sender, receiver) = mpsc::channel(EXPORT_WINDOW);
+        let pool = self.pool.clone();
+        let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
+        tokio::spawn(async move {
+            let query = match &env_id {
+                Some(env_id) => sqlx::query(EXPORT_PUBLISHED).bind(instance_id).bind(env_id.clone()).bind(group_id),
+                None => sqlx::query(EXPORT_DRAFTS).bind(instance_id).bind(group_id),
+            };
+            let mut rows = query.fetch(&pool);
+            while let Some(row) = rows.next().await {
+                let api = row.map_err(StoreError::from).and_then(|row| from_doc::<Api>(&row, "doc"));
+                let failed = api.is_err();
+                // A closed channel means the export was abandoned (the client went away).
+                if sender.send(api).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        receiver
+    }
+
+    pub(super) async fn export_api_ids_impl(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        env_id: Option<&str>,
+    ) -> Result<Vec<String>> {
         let rows = match env_id {
             Some(env_id) => {
                 sqlx::query(
-                    "SELECT v.snapshot AS doc FROM publications p JOIN apis a ON a.id = p.api_id \
-                     JOIN api_versions v ON v.id = p.version_id \
-                     WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? ORDER BY a.seq",
+                    "SELECT a.id FROM publications p JOIN apis a ON a.id = p.api_id \
+                     WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ?",
                 )
                 .bind(instance_id)
                 .bind(env_id)
@@ -238,14 +278,14 @@ impl SqliteStore {
                 .await?
             }
             None => {
-                sqlx::query("SELECT doc FROM apis WHERE instance_id = ? AND group_id = ? ORDER BY seq")
+                sqlx::query("SELECT id FROM apis WHERE instance_id = ? AND group_id = ?")
                     .bind(instance_id)
                     .bind(group_id)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
-        rows.iter().map(|row| from_doc(row, "doc")).collect()
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
     }
 
     pub(super) async fn create_task_impl(&self, instance_id: &str, task: &AsyncTask) -> Result<()> {

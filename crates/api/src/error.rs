@@ -89,6 +89,13 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::Instance => "APIG.3008",
         Kind::Project => "APIG.3009",
         Kind::User | Kind::Credential => "APIG.3010",
+        Kind::App => "APIG.3004",
+        Kind::Throttle => "APIG.3011",
+        Kind::ThrottleSpecial => "APIG.3012",
+        Kind::Acl => "APIG.3013",
+        Kind::AppCode => "APIG.3014",
+        Kind::AppAuth => "APIG.3015",
+        Kind::Binding => "APIG.3016",
     }
 }
 
@@ -106,6 +113,15 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::ForeignVersion(_) => "APIG.3310",
         Conflict::ProjectName(_) => "APIG.3311",
         Conflict::UserName(_) => "APIG.3312",
+        Conflict::AppName(_) => "APIG.3313",
+        Conflict::AppKey(_) => "APIG.3314",
+        Conflict::AppCode => "APIG.3315",
+        Conflict::AppAuthorized(..) => "APIG.3316",
+        Conflict::ThrottleName(_) => "APIG.3317",
+        Conflict::SpecialExists(_) => "APIG.3318",
+        Conflict::AclName(_) => "APIG.3319",
+        Conflict::AlreadyBound(..) => "APIG.3320",
+        Conflict::PolicyBound(..) => "APIG.3321",
     }
 }
 

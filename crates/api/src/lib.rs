@@ -10,6 +10,7 @@
 mod auth;
 mod error;
 mod extract;
+mod policy_views;
 mod routes;
 mod startup;
 mod views;

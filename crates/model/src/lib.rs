@@ -14,17 +14,23 @@
 //! ```
 #![warn(missing_docs)]
 
+mod acl;
 mod api;
+mod app;
 mod error;
 mod group;
 mod identity;
 mod ids;
 mod page;
 mod rules;
+mod throttle;
 
+pub use acl::*;
 pub use api::*;
+pub use app::*;
 pub use error::{FieldError, parse_body};
 pub use group::*;
 pub use identity::*;
 pub use ids::{new_id, now};
 pub use page::{Page, Paged};
+pub use throttle::*;

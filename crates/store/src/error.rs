@@ -23,6 +23,20 @@ pub enum Kind {
     Version,
     /// A publication of an API in an environment.
     Publication,
+    /// An app.
+    App,
+    /// An AppCode.
+    AppCode,
+    /// An authorization of an app to an API.
+    AppAuth,
+    /// A request throttling policy.
+    Throttle,
+    /// A special throttle of a policy.
+    ThrottleSpecial,
+    /// An ACL policy.
+    Acl,
+    /// A binding of a policy to a publish record.
+    Binding,
 }
 
 impl fmt::Display for Kind {
@@ -38,6 +52,13 @@ impl fmt::Display for Kind {
             Kind::Api => "API",
             Kind::Version => "API version",
             Kind::Publication => "Publication",
+            Kind::App => "App",
+            Kind::AppCode => "AppCode",
+            Kind::AppAuth => "App authorization",
+            Kind::Throttle => "Request throttling policy",
+            Kind::ThrottleSpecial => "Special throttle",
+            Kind::Acl => "ACL policy",
+            Kind::Binding => "Policy binding",
         })
     }
 }
@@ -81,6 +102,33 @@ pub enum Conflict {
     /// The version belongs to another API.
     #[error("Version {0} does not belong to this API")]
     ForeignVersion(String),
+    /// An app of that name exists in the instance.
+    #[error("App name {0} already exists")]
+    AppName(String),
+    /// An app with that key exists.
+    #[error("App key {0} already exists")]
+    AppKey(String),
+    /// That AppCode exists.
+    #[error("The AppCode already exists")]
+    AppCode,
+    /// The app is already authorized for the API in the environment.
+    #[error("App {0} is already authorized for API {1} in this environment")]
+    AppAuthorized(String, String),
+    /// A throttling policy of that name exists in the instance.
+    #[error("Request throttling policy name {0} already exists")]
+    ThrottleName(String),
+    /// The policy already has a special throttle for that object.
+    #[error("A special throttle for {0} already exists in this policy")]
+    SpecialExists(String),
+    /// An ACL policy of that name exists in the instance.
+    #[error("ACL policy name {0} already exists")]
+    AclName(String),
+    /// The publish record already has a policy of that kind.
+    #[error("The API {1} is already bound to a {0} in this environment")]
+    AlreadyBound(&'static str, String),
+    /// The policy is bound to publish records; unbind it first.
+    #[error("The {0} {1} is bound to APIs; unbind it first")]
+    PolicyBound(&'static str, String),
 }
 
 /// What can go wrong in a store.
@@ -100,6 +148,9 @@ pub enum StoreError {
     /// The database failed; the operation did nothing.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The secrets key file cannot be used, or a sealed secret does not open.
+    #[error("secrets: {0}")]
+    Secrets(String),
     /// A stored document could not be read back.
     #[error("corrupt stored document: {0}")]
     Corrupt(#[from] serde_json::Error),

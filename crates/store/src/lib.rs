@@ -16,6 +16,9 @@
 
 mod cache;
 mod error;
+mod policies;
+mod policy_types;
+mod secrets;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -23,6 +26,9 @@ use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instanc
 use time::OffsetDateTime;
 
 pub use error::{Conflict, Kind, StoreError};
+pub use policies::PolicyStore;
+pub use policy_types::*;
+pub use secrets::KEY_FILE as SECRETS_KEY_FILE;
 pub use sqlite::SqliteStore;
 
 /// Result of a store operation.
@@ -156,9 +162,10 @@ pub struct ApiContext {
 /// The outcome of publishing or taking offline one API of a batch.
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
-/// The one storage interface. Engines: [`SqliteStore`].
+/// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
+/// ACLs, bindings) are in the supertrait [`PolicyStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PolicyStore + Send + Sync + 'static {
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 

@@ -2,6 +2,8 @@
 //! acknowledged write survives a crash, and `BEGIN IMMEDIATE` for every writing transaction so
 //! concurrent writers queue on the lock instead of failing half-way.
 
+mod policies;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cache::{ReadCache, invalidate};
+use crate::secrets::{KEY_FILE, SecretBox};
 use crate::{
     ApiContext, ApiFilter, ApiVersion, BatchOutcome, Bootstrap, Conflict, GroupFilter, Kind, Publication, Result,
     Store, StoreError, TextMatch, VariableFilter,
@@ -37,6 +40,7 @@ pub struct SqliteStore {
     generation: Arc<AtomicU64>,
     instances: Arc<ReadCache<(String, String), Instance>>,
     api_contexts: Arc<ReadCache<(String, String), Arc<ApiContext>>>,
+    secrets: Arc<SecretBox>,
 }
 
 fn ts(t: OffsetDateTime) -> String {
@@ -87,10 +91,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
+        Self::connect(options, SecretBox::load_or_create(&path.with_file_name(KEY_FILE))?).await
     }
 
-    /// Opens a database from a `sqlite:` URL.
+    /// Opens a database from a `sqlite:` URL; the secrets key lives beside the file (an
+    /// in-memory database gets a key for the life of the process).
     pub async fn open_url(url: &str) -> Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -98,10 +103,16 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
+        let file = options.get_filename();
+        let secrets = if file.as_os_str().is_empty() || file == Path::new(":memory:") {
+            SecretBox::ephemeral()
+        } else {
+            SecretBox::load_or_create(&file.with_file_name(KEY_FILE))?
+        };
+        Self::connect(options, secrets).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore> {
+    async fn connect(options: SqliteConnectOptions, secrets: SecretBox) -> Result<SqliteStore> {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
         let generation = Arc::new(AtomicU64::new(0));
@@ -109,6 +120,7 @@ impl SqliteStore {
             pool,
             instances: Arc::new(ReadCache::new(generation.clone())),
             api_contexts: Arc::new(ReadCache::new(generation.clone())),
+            secrets: Arc::new(secrets),
             generation,
         })
     }

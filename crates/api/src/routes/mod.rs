@@ -1,10 +1,14 @@
 //! The routes, one module per family of operations. Paths follow the SDK's `resource_path`s.
 
+mod acls;
 mod apis;
+mod apps;
+mod bindings;
 mod groups;
 mod iam;
 mod instances;
 mod publish;
+mod throttles;
 
 use axum::Router;
 use axum::middleware;
@@ -15,7 +19,13 @@ use crate::{AppState, auth};
 /// Everything under `/v2/{project_id}/apigw/instances/{instance_id}`. Written once so the ROMA
 /// Connect prefix (`apic`) can mount the same routes.
 fn instance_routes() -> Router<AppState> {
-    Router::new().merge(groups::routes()).merge(apis::routes()).merge(publish::routes())
+    Router::new()
+        .merge(groups::routes())
+        .merge(apis::routes())
+        .merge(publish::routes())
+        .merge(apps::routes())
+        .merge(throttles::routes())
+        .merge(acls::routes())
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

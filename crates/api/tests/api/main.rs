@@ -2,7 +2,9 @@
 //! file, requests signed exactly as the Huawei Cloud SDK signs them. One binary, one module per
 //! feature; `helpers` holds `spawn_app()` and the typed client.
 
+mod acls;
 mod apis;
+mod apps;
 mod auth;
 mod envs;
 mod groups;
@@ -10,4 +12,5 @@ mod helpers;
 mod instances;
 mod isolation;
 mod publish;
+mod throttles;
 mod variables;

@@ -96,6 +96,7 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::AppCode => "APIG.3014",
         Kind::AppAuth => "APIG.3015",
         Kind::Binding => "APIG.3016",
+        Kind::Authorizer => "APIG.3017",
     }
 }
 
@@ -122,6 +123,9 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::AclName(_) => "APIG.3319",
         Conflict::AlreadyBound(..) => "APIG.3320",
         Conflict::PolicyBound(..) => "APIG.3321",
+        Conflict::AuthorizerName(_) => "APIG.3322",
+        Conflict::InUse(..) => "APIG.3323",
+        Conflict::AuthorizerType(_) => "APIG.3324",
     }
 }
 
@@ -138,6 +142,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, not_found_code(kind), e.to_string())
             }
             StoreError::Conflict(c) => c.into(),
+            StoreError::BadReference { .. } => ApiError::new(StatusCode::BAD_REQUEST, "APIG.2015", e.to_string()),
             other => ApiError::internal(&other),
         }
     }

@@ -17,6 +17,7 @@
 mod acl;
 mod api;
 mod app;
+mod authorizer;
 mod error;
 mod group;
 mod identity;
@@ -28,6 +29,7 @@ mod throttle;
 pub use acl::*;
 pub use api::*;
 pub use app::*;
+pub use authorizer::*;
 pub use error::{FieldError, parse_body};
 pub use group::*;
 pub use identity::*;

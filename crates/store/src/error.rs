@@ -37,6 +37,8 @@ pub enum Kind {
     Acl,
     /// A binding of a policy to a publish record.
     Binding,
+    /// A custom authorizer.
+    Authorizer,
 }
 
 impl fmt::Display for Kind {
@@ -59,6 +61,7 @@ impl fmt::Display for Kind {
             Kind::ThrottleSpecial => "Special throttle",
             Kind::Acl => "ACL policy",
             Kind::Binding => "Policy binding",
+            Kind::Authorizer => "Custom authorizer",
         })
     }
 }
@@ -129,6 +132,15 @@ pub enum Conflict {
     /// The policy is bound to publish records; unbind it first.
     #[error("The {0} {1} is bound to APIs; unbind it first")]
     PolicyBound(&'static str, String),
+    /// A custom authorizer of that name exists in the instance.
+    #[error("Custom authorizer name {0} already exists")]
+    AuthorizerName(String),
+    /// APIs refer to the object; change them first.
+    #[error("The {0} {1} is used by APIs (e.g. {2}); change them first")]
+    InUse(&'static str, String, String),
+    /// A custom authorizer's type cannot change.
+    #[error("The type of custom authorizer {0} cannot be changed")]
+    AuthorizerType(String),
 }
 
 /// What can go wrong in a store.
@@ -148,6 +160,14 @@ pub enum StoreError {
     /// The database failed; the operation did nothing.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An API refers to an object that does not exist, or is of the wrong kind.
+    #[error("{message}, parameterName:{field}")]
+    BadReference {
+        /// The field holding the reference, e.g. `backend_api.authorizer_id`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The secrets key file cannot be used, or a sealed secret does not open.
     #[error("secrets: {0}")]
     Secrets(String),

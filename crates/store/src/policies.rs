@@ -10,7 +10,7 @@
 //! deleting it, removes its bindings and authorizations in the same transaction.
 
 use async_trait::async_trait;
-use portico_model::{Acl, App, AppCode, AppSecret, AppWithSecret, Page, Paged, Throttle, ThrottleSpecial};
+use portico_model::{Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, Page, Paged, Throttle, ThrottleSpecial};
 use time::OffsetDateTime;
 
 use crate::policy_types::*;
@@ -179,6 +179,24 @@ pub trait PolicyStore: Send + Sync {
         filter: &BoundPolicyFilter,
         page: Page,
     ) -> Result<Paged<BoundPolicy>>;
+
+    // ---------------------------------------------------------------- custom authorizers
+
+    /// Creates a custom authorizer. Conflict: the name is taken.
+    async fn create_authorizer(&self, instance_id: &str, authorizer: &Authorizer) -> Result<()>;
+    /// Replaces a custom authorizer. Conflict: the name is taken, or the type would change.
+    async fn update_authorizer(&self, instance_id: &str, authorizer: &Authorizer) -> Result<()>;
+    /// A custom authorizer.
+    async fn authorizer(&self, instance_id: &str, id: &str) -> Result<Authorizer>;
+    /// Custom authorizers of the instance.
+    async fn list_authorizers(
+        &self,
+        instance_id: &str,
+        filter: &AuthorizerFilter,
+        page: Page,
+    ) -> Result<Paged<Authorizer>>;
+    /// Deletes a custom authorizer. Conflict: an API refers to it.
+    async fn delete_authorizer(&self, instance_id: &str, id: &str) -> Result<()>;
 
     // ---------------------------------------------------------------- export
 

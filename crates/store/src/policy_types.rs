@@ -241,3 +241,14 @@ pub struct ExtensionObjects {
     /// API id → (extension name → value).
     pub per_api: HashMap<String, Map<String, Value>>,
 }
+
+/// Filters of `ListCustomAuthorizersV2`.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerFilter {
+    /// Authorizer id.
+    pub id: Option<String>,
+    /// Name (substring).
+    pub name: Option<String>,
+    /// `FRONTEND` / `BACKEND`.
+    pub kind: Option<String>,
+}

@@ -856,6 +856,7 @@ impl Store for SqliteStore {
         .bind(to_doc(api)?)
         .execute(&mut *tx)
         .await?;
+        policies::record_references(&mut tx, instance_id, api).await?;
         self.commit(tx).await?;
         Ok(())
     }
@@ -884,6 +885,7 @@ impl Store for SqliteStore {
         .bind(&api.id)
         .execute(&mut *tx)
         .await?;
+        policies::record_references(&mut tx, instance_id, api).await?;
         self.commit(tx).await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 mod acls;
 mod apis;
 mod apps;
+mod authorizers;
 mod bindings;
 mod groups;
 mod iam;
@@ -26,6 +27,7 @@ fn instance_routes() -> Router<AppState> {
         .merge(apps::routes())
         .merge(throttles::routes())
         .merge(acls::routes())
+        .merge(authorizers::routes())
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

@@ -6,6 +6,7 @@ mod acls;
 mod apis;
 mod apps;
 mod auth;
+mod authorizers;
 mod envs;
 mod groups;
 mod helpers;

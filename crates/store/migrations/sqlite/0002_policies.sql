@@ -87,3 +87,25 @@ CREATE TABLE policy_bindings (
     UNIQUE (kind, publish_id)
 );
 CREATE INDEX policy_bindings_policy ON policy_bindings (kind, policy_id, seq);
+
+CREATE TABLE authorizers (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    UNIQUE (instance_id, name)
+);
+
+-- What each API's current definition refers to ('authorizer', 'vpc_channel'), written with
+-- the API in its transaction; a referenced object cannot be deleted.
+CREATE TABLE api_refs (
+    api_id      TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,
+    instance_id TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    ref_id      TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    PRIMARY KEY (api_id, field)
+);
+CREATE INDEX api_refs_target ON api_refs (kind, ref_id);

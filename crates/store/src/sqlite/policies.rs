@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use portico_model::{
-    Acl, App, AppAuth, AppCode, AppSecret, AppWithSecret, Page, Paged, Throttle, ThrottleSpecial, new_id,
+    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, Page, Paged, RefKind, Throttle,
+    ThrottleSpecial, api_references, new_id,
 };
 use serde_json::{Map, Value, json};
 use sqlx::sqlite::SqliteRow;
@@ -895,6 +896,69 @@ impl PolicyStore for SqliteStore {
         .await
     }
 
+    async fn create_authorizer(&self, instance_id: &str, authorizer: &Authorizer) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO authorizers (id, instance_id, name, kind, doc) VALUES (?, ?, ?, ?, ?)")
+            .bind(&authorizer.id)
+            .bind(instance_id)
+            .bind(&authorizer.name)
+            .bind(&authorizer.kind)
+            .bind(to_doc(authorizer)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::AuthorizerName(authorizer.name.clone())))?;
+        self.commit(tx).await
+    }
+
+    async fn update_authorizer(&self, instance_id: &str, authorizer: &Authorizer) -> Result<()> {
+        let mut tx = self.write().await?;
+        let existing: Authorizer =
+            doc_in(&mut *tx, "authorizers", Kind::Authorizer, instance_id, &authorizer.id).await?;
+        if existing.kind != authorizer.kind {
+            return Err(Conflict::AuthorizerType(authorizer.id.clone()).into());
+        }
+        let doc = (authorizer.id.as_str(), authorizer.name.as_str(), to_doc(authorizer)?);
+        let conflict = Conflict::AuthorizerName(authorizer.name.clone());
+        super::update_named_doc(&mut tx, "authorizers", Kind::Authorizer, instance_id, doc, conflict).await?;
+        self.commit(tx).await
+    }
+
+    async fn authorizer(&self, instance_id: &str, id: &str) -> Result<Authorizer> {
+        doc_in(&self.pool, "authorizers", Kind::Authorizer, instance_id, id).await
+    }
+
+    async fn list_authorizers(
+        &self,
+        instance_id: &str,
+        filter: &AuthorizerFilter,
+        page: Page,
+    ) -> Result<Paged<Authorizer>> {
+        let filters = |q: &mut QueryBuilder<Sqlite>| {
+            q.push(" WHERE instance_id = ").push_bind(instance_id.to_string());
+            for (column, value) in [("id", &filter.id), ("kind", &filter.kind)] {
+                if let Some(v) = value {
+                    q.push(format!(" AND {column} = ")).push_bind(v.clone());
+                }
+            }
+            if let Some(name) = &filter.name {
+                push_text_filter(q, "name", &TextMatch::Contains(name.clone()));
+            }
+        };
+        self.paged("doc", "authorizers", "seq", filters, page, |r| from_doc(r, "doc")).await
+    }
+
+    async fn delete_authorizer(&self, instance_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let _: Authorizer = doc_in(&mut *tx, "authorizers", Kind::Authorizer, instance_id, id).await?;
+        refuse_if_referenced(&mut tx, "authorizer", "custom authorizer", id).await?;
+        sqlx::query("DELETE FROM authorizers WHERE instance_id = ? AND id = ?")
+            .bind(instance_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await
+    }
+
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
         let mut objects = ExtensionObjects::default();
         if api_ids.is_empty() {
@@ -946,6 +1010,55 @@ impl PolicyStore for SqliteStore {
         }
         Ok(objects)
     }
+}
+
+/// Conflict if an API refers to `id` as a `kind`.
+async fn refuse_if_referenced(tx: &mut Tx, kind: &str, label: &'static str, id: &str) -> Result<()> {
+    let user = sqlx::query("SELECT api_id FROM api_refs WHERE kind = ? AND ref_id = ? LIMIT 1")
+        .bind(kind)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match user {
+        Some(row) => Err(Conflict::InUse(label, id.to_string(), row.try_get(0)?).into()),
+        None => Ok(()),
+    }
+}
+
+/// Checks that every object `api` refers to exists (and is of the right kind) and records the
+/// references, replacing those of the API's previous definition. Runs in the API's write.
+pub(super) async fn record_references(tx: &mut Tx, instance_id: &str, api: &Api) -> Result<()> {
+    sqlx::query("DELETE FROM api_refs WHERE api_id = ?").bind(&api.id).execute(&mut **tx).await?;
+    for reference in api_references(&api.definition) {
+        let (kind, wanted) = match reference.kind {
+            RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND"),
+            RefKind::BackendAuthorizer => ("authorizer", "BACKEND"),
+        };
+        let row = sqlx::query("SELECT kind FROM authorizers WHERE instance_id = ? AND id = ?")
+            .bind(instance_id)
+            .bind(&reference.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let message = match row {
+            None => Some(format!("The custom authorizer {} does not exist", reference.id)),
+            Some(row) if row.try_get::<String, _>(0)? != wanted => {
+                Some(format!("The custom authorizer {} is not a {wanted} authorizer", reference.id))
+            }
+            Some(_) => None,
+        };
+        if let Some(message) = message {
+            return Err(StoreError::BadReference { field: reference.field, message });
+        }
+        sqlx::query("INSERT INTO api_refs (api_id, instance_id, kind, ref_id, field) VALUES (?, ?, ?, ?, ?)")
+            .bind(&api.id)
+            .bind(instance_id)
+            .bind(kind)
+            .bind(&reference.id)
+            .bind(&reference.field)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {

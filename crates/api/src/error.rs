@@ -97,6 +97,8 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::AppAuth => "APIG.3015",
         Kind::Binding => "APIG.3016",
         Kind::Authorizer => "APIG.3017",
+        Kind::VpcChannel => "APIG.3018",
+        Kind::VpcMember => "APIG.3019",
     }
 }
 
@@ -126,6 +128,7 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::AuthorizerName(_) => "APIG.3322",
         Conflict::InUse(..) => "APIG.3323",
         Conflict::AuthorizerType(_) => "APIG.3324",
+        Conflict::VpcChannelName(_) => "APIG.3325",
     }
 }
 
@@ -142,6 +145,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, not_found_code(kind), e.to_string())
             }
             StoreError::Conflict(c) => c.into(),
+            StoreError::Field(f) => f.into(),
             StoreError::BadReference { .. } => ApiError::new(StatusCode::BAD_REQUEST, "APIG.2015", e.to_string()),
             other => ApiError::internal(&other),
         }

@@ -161,6 +161,8 @@ pub enum RefKind {
     FrontendAuthorizer,
     /// A `BACKEND` custom authorizer (`authorizer_id` of a backend or a policy).
     BackendAuthorizer,
+    /// A VPC channel (`vpc_channel_info.vpc_channel_id` of a backend or an HTTP policy).
+    VpcChannel,
 }
 
 /// One reference of an API to another object.
@@ -172,6 +174,10 @@ pub struct ApiReference {
     pub field: String,
     /// The referenced id.
     pub id: String,
+}
+
+fn vpc(status: i32, info: Option<&crate::VpcChannelInfo>) -> Option<&String> {
+    info.filter(|_| status == 1 || status == 4).map(|i| &i.vpc_channel_id)
 }
 
 /// Every reference of an API definition to other objects, with the field holding it.
@@ -189,6 +195,20 @@ pub fn api_references(d: &ApiDefinition) -> Vec<ApiReference> {
     push(backend, "mock_info.authorizer_id".into(), d.mock_info.as_ref().and_then(|m| m.authorizer_id.as_ref()));
     for (i, p) in d.policy_https.iter().enumerate() {
         push(backend, format!("policy_https[{i}].authorizer_id"), p.common.authorizer_id.as_ref());
+    }
+    if let Some(b) = &d.backend_api {
+        push(
+            RefKind::VpcChannel,
+            "backend_api.vpc_channel_info.vpc_channel_id".into(),
+            vpc(b.vpc_channel_status, b.vpc_channel_info.as_ref()),
+        );
+    }
+    for (i, p) in d.policy_https.iter().enumerate() {
+        push(
+            RefKind::VpcChannel,
+            format!("policy_https[{i}].vpc_channel_info.vpc_channel_id"),
+            vpc(p.vpc_channel_status, p.vpc_channel_info.as_ref()),
+        );
     }
     for (i, p) in d.policy_functions.iter().enumerate() {
         push(backend, format!("policy_functions[{i}].authorizer_id"), p.common.authorizer_id.as_ref());

@@ -25,6 +25,7 @@ mod ids;
 mod page;
 mod rules;
 mod throttle;
+mod vpc_channel;
 
 pub use acl::*;
 pub use api::*;
@@ -36,3 +37,4 @@ pub use identity::*;
 pub use ids::{new_id, now};
 pub use page::{Page, Paged};
 pub use throttle::*;
+pub use vpc_channel::*;

@@ -39,6 +39,10 @@ pub enum Kind {
     Binding,
     /// A custom authorizer.
     Authorizer,
+    /// A VPC channel.
+    VpcChannel,
+    /// A member of a VPC channel.
+    VpcMember,
 }
 
 impl fmt::Display for Kind {
@@ -62,6 +66,8 @@ impl fmt::Display for Kind {
             Kind::Acl => "ACL policy",
             Kind::Binding => "Policy binding",
             Kind::Authorizer => "Custom authorizer",
+            Kind::VpcChannel => "VPC channel",
+            Kind::VpcMember => "VPC channel member",
         })
     }
 }
@@ -138,6 +144,9 @@ pub enum Conflict {
     /// APIs refer to the object; change them first.
     #[error("The {0} {1} is used by APIs (e.g. {2}); change them first")]
     InUse(&'static str, String, String),
+    /// A VPC channel of that name exists in the instance.
+    #[error("VPC channel name {0} already exists")]
+    VpcChannelName(String),
     /// A custom authorizer's type cannot change.
     #[error("The type of custom authorizer {0} cannot be changed")]
     AuthorizerType(String),
@@ -168,6 +177,10 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+    /// A change is invalid given what is stored (e.g. a member naming a member group the
+    /// channel does not have).
+    #[error(transparent)]
+    Field(#[from] portico_model::FieldError),
     /// The secrets key file cannot be used, or a sealed secret does not open.
     #[error("secrets: {0}")]
     Secrets(String),

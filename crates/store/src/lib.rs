@@ -87,6 +87,8 @@ pub struct ApiFilter {
     pub api_type: Option<i32>,
     /// APIs carrying this tag; `None` inside means APIs without any tag (`#no_tags#`).
     pub tag: Option<Option<String>>,
+    /// APIs whose backend or an HTTP policy uses the VPC channel of this name.
+    pub vpc_channel_name: Option<String>,
 }
 
 /// A live publication of an API in an environment (a "publish record").

@@ -10,7 +10,10 @@
 //! deleting it, removes its bindings and authorizations in the same transaction.
 
 use async_trait::async_trait;
-use portico_model::{Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, Page, Paged, Throttle, ThrottleSpecial};
+use portico_model::{
+    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, Throttle, ThrottleSpecial,
+    VpcChannel,
+};
 use time::OffsetDateTime;
 
 use crate::policy_types::*;
@@ -197,6 +200,33 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<Authorizer>>;
     /// Deletes a custom authorizer. Conflict: an API refers to it.
     async fn delete_authorizer(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    // ---------------------------------------------------------------- VPC channels
+
+    /// Creates a VPC channel. Conflict: the name is taken.
+    async fn create_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()>;
+    /// Replaces a VPC channel. Conflict: the new name is taken.
+    async fn update_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()>;
+    /// Changes a channel's members in one transaction and returns the channel. NotFound: the
+    /// channel, or the member to remove. Field: a member is invalid for this channel.
+    async fn change_vpc_members(
+        &self,
+        instance_id: &str,
+        channel_id: &str,
+        change: MemberChange,
+        now: OffsetDateTime,
+    ) -> Result<VpcChannel>;
+    /// A VPC channel.
+    async fn vpc_channel(&self, instance_id: &str, id: &str) -> Result<VpcChannel>;
+    /// VPC channels of the instance.
+    async fn list_vpc_channels(
+        &self,
+        instance_id: &str,
+        filter: &VpcChannelFilter,
+        page: Page,
+    ) -> Result<Paged<VpcChannel>>;
+    /// Deletes a VPC channel. Conflict: an API refers to it.
+    async fn delete_vpc_channel(&self, instance_id: &str, id: &str) -> Result<()>;
 
     // ---------------------------------------------------------------- export
 

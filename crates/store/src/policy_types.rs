@@ -252,3 +252,20 @@ pub struct AuthorizerFilter {
     /// `FRONTEND` / `BACKEND`.
     pub kind: Option<String>,
 }
+
+/// Filters of `ListVpcChannelsV2`.
+#[derive(Debug, Clone, Default)]
+pub struct VpcChannelFilter {
+    /// Channel id.
+    pub id: Option<String>,
+    /// Channel name.
+    pub name: Option<TextMatch>,
+    /// Channels with a member at this host.
+    pub member_host: Option<String>,
+    /// Channels with a member on this port.
+    pub member_port: Option<i64>,
+    /// Channels with a member group of this name.
+    pub member_group_name: Option<String>,
+    /// Channels with a member group of this id.
+    pub member_group_id: Option<String>,
+}

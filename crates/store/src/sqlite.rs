@@ -923,6 +923,9 @@ impl Store for SqliteStore {
                     .push_bind(env.clone())
                     .push(")");
             }
+            if let Some(channel) = &filter.vpc_channel_name {
+                policies::push_vpc_channel_filter(q, channel);
+            }
             match &filter.tag {
                 Some(Some(tag)) => {
                     q.push(" AND EXISTS (SELECT 1 FROM json_each(apis.tags) WHERE value = ")

@@ -10,6 +10,7 @@ mod iam;
 mod instances;
 mod publish;
 mod throttles;
+mod vpc_channels;
 
 use axum::Router;
 use axum::middleware;
@@ -28,6 +29,7 @@ fn instance_routes() -> Router<AppState> {
         .merge(throttles::routes())
         .merge(acls::routes())
         .merge(authorizers::routes())
+        .merge(vpc_channels::routes())
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

@@ -15,3 +15,4 @@ mod isolation;
 mod publish;
 mod throttles;
 mod variables;
+mod vpc_channels;

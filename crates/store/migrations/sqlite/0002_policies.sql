@@ -109,3 +109,13 @@ CREATE TABLE api_refs (
     PRIMARY KEY (api_id, field)
 );
 CREATE INDEX api_refs_target ON api_refs (kind, ref_id);
+
+-- Members, member groups and the health check live in the document.
+CREATE TABLE vpc_channels (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    UNIQUE (instance_id, name)
+);

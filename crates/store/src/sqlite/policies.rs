@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use portico_model::{
-    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, Page, Paged, RefKind, Throttle,
-    ThrottleSpecial, api_references, new_id,
+    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, RefKind,
+    Throttle, ThrottleSpecial, VpcChannel, api_references, new_id,
 };
 use serde_json::{Map, Value, json};
 use sqlx::sqlite::SqliteRow;
@@ -959,6 +959,117 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
+    async fn create_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO vpc_channels (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
+            .bind(&channel.id)
+            .bind(instance_id)
+            .bind(&channel.name)
+            .bind(to_doc(channel)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::VpcChannelName(channel.name.clone())))?;
+        self.commit(tx).await
+    }
+
+    async fn update_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()> {
+        let mut tx = self.write().await?;
+        let doc = (channel.id.as_str(), channel.name.as_str(), to_doc(channel)?);
+        let conflict = Conflict::VpcChannelName(channel.name.clone());
+        super::update_named_doc(&mut tx, "vpc_channels", Kind::VpcChannel, instance_id, doc, conflict).await?;
+        self.commit(tx).await
+    }
+
+    async fn change_vpc_members(
+        &self,
+        instance_id: &str,
+        channel_id: &str,
+        change: MemberChange,
+        now: OffsetDateTime,
+    ) -> Result<VpcChannel> {
+        let mut tx = self.write().await?;
+        let mut channel: VpcChannel =
+            doc_in(&mut *tx, "vpc_channels", Kind::VpcChannel, instance_id, channel_id).await?;
+        let removed = match &change {
+            MemberChange::Remove(id) => Some(id.clone()),
+            _ => None,
+        };
+        if !channel.change_members(change, now)? {
+            return Err(StoreError::not_found(Kind::VpcMember, &removed.unwrap_or_default()));
+        }
+        sqlx::query("UPDATE vpc_channels SET doc = ? WHERE instance_id = ? AND id = ?")
+            .bind(to_doc(&channel)?)
+            .bind(instance_id)
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
+        Ok(channel)
+    }
+
+    async fn vpc_channel(&self, instance_id: &str, id: &str) -> Result<VpcChannel> {
+        doc_in(&self.pool, "vpc_channels", Kind::VpcChannel, instance_id, id).await
+    }
+
+    async fn list_vpc_channels(
+        &self,
+        instance_id: &str,
+        filter: &VpcChannelFilter,
+        page: Page,
+    ) -> Result<Paged<VpcChannel>> {
+        let filters = |q: &mut QueryBuilder<Sqlite>| {
+            q.push(" WHERE instance_id = ").push_bind(instance_id.to_string());
+            if let Some(id) = &filter.id {
+                q.push(" AND id = ").push_bind(id.clone());
+            }
+            if let Some(name) = &filter.name {
+                push_text_filter(q, "name", name);
+            }
+            let members = [
+                ("$.host", filter.member_host.clone().map(Value::from)),
+                ("$.port", filter.member_port.map(Value::from)),
+            ];
+            for (path, value) in members {
+                if let Some(v) = value {
+                    q.push(format!(
+                        " AND EXISTS (SELECT 1 FROM json_each(vpc_channels.doc, '$.members') m \
+                         WHERE json_extract(m.value, '{path}') = "
+                    ));
+                    match v {
+                        Value::Number(n) => q.push_bind(n.as_i64().unwrap_or_default()),
+                        other => q.push_bind(other.as_str().unwrap_or_default().to_string()),
+                    };
+                    q.push(")");
+                }
+            }
+            for (path, value) in
+                [("$.member_group_name", &filter.member_group_name), ("$.member_group_id", &filter.member_group_id)]
+            {
+                if let Some(v) = value {
+                    q.push(format!(
+                        " AND EXISTS (SELECT 1 FROM json_each(vpc_channels.doc, '$.member_groups') g \
+                         WHERE json_extract(g.value, '{path}') = "
+                    ))
+                    .push_bind(v.clone())
+                    .push(")");
+                }
+            }
+        };
+        self.paged("doc", "vpc_channels", "seq", filters, page, |r| from_doc(r, "doc")).await
+    }
+
+    async fn delete_vpc_channel(&self, instance_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let _: VpcChannel = doc_in(&mut *tx, "vpc_channels", Kind::VpcChannel, instance_id, id).await?;
+        refuse_if_referenced(&mut tx, "vpc_channel", "VPC channel", id).await?;
+        sqlx::query("DELETE FROM vpc_channels WHERE instance_id = ? AND id = ?")
+            .bind(instance_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await
+    }
+
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
         let mut objects = ExtensionObjects::default();
         if api_ids.is_empty() {
@@ -1025,22 +1136,33 @@ async fn refuse_if_referenced(tx: &mut Tx, kind: &str, label: &'static str, id: 
     }
 }
 
+/// `ListApisV2`'s `vpc_channel_name`: APIs referring to the channel of that name.
+pub(super) fn push_vpc_channel_filter(q: &mut QueryBuilder<Sqlite>, channel_name: &str) {
+    q.push(
+        " AND EXISTS (SELECT 1 FROM api_refs r JOIN vpc_channels c ON c.id = r.ref_id \
+         WHERE r.api_id = apis.id AND r.kind = 'vpc_channel' AND c.name = ",
+    )
+    .push_bind(channel_name.to_string())
+    .push(")");
+}
+
+const AUTHORIZER_KIND: &str = "SELECT kind FROM authorizers WHERE instance_id = ? AND id = ?";
+const CHANNEL_EXISTS: &str = "SELECT '' FROM vpc_channels WHERE instance_id = ? AND id = ?";
+
 /// Checks that every object `api` refers to exists (and is of the right kind) and records the
 /// references, replacing those of the API's previous definition. Runs in the API's write.
 pub(super) async fn record_references(tx: &mut Tx, instance_id: &str, api: &Api) -> Result<()> {
     sqlx::query("DELETE FROM api_refs WHERE api_id = ?").bind(&api.id).execute(&mut **tx).await?;
     for reference in api_references(&api.definition) {
-        let (kind, wanted) = match reference.kind {
-            RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND"),
-            RefKind::BackendAuthorizer => ("authorizer", "BACKEND"),
+        let (kind, wanted, sql) = match reference.kind {
+            RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND", AUTHORIZER_KIND),
+            RefKind::BackendAuthorizer => ("authorizer", "BACKEND", AUTHORIZER_KIND),
+            RefKind::VpcChannel => ("vpc_channel", "", CHANNEL_EXISTS),
         };
-        let row = sqlx::query("SELECT kind FROM authorizers WHERE instance_id = ? AND id = ?")
-            .bind(instance_id)
-            .bind(&reference.id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row = sqlx::query(sql).bind(instance_id).bind(&reference.id).fetch_optional(&mut **tx).await?;
+        let label = if kind == "authorizer" { "custom authorizer" } else { "VPC channel" };
         let message = match row {
-            None => Some(format!("The custom authorizer {} does not exist", reference.id)),
+            None => Some(format!("The {label} {} does not exist", reference.id)),
             Some(row) if row.try_get::<String, _>(0)? != wanted => {
                 Some(format!("The custom authorizer {} is not a {wanted} authorizer", reference.id))
             }

@@ -99,6 +99,7 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::Authorizer => "APIG.3017",
         Kind::VpcChannel => "APIG.3018",
         Kind::VpcMember => "APIG.3019",
+        Kind::Signature => "APIG.3020",
     }
 }
 
@@ -129,6 +130,7 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::InUse(..) => "APIG.3323",
         Conflict::AuthorizerType(_) => "APIG.3324",
         Conflict::VpcChannelName(_) => "APIG.3325",
+        Conflict::SignatureName(_) => "APIG.3326",
     }
 }
 

@@ -24,6 +24,7 @@ mod identity;
 mod ids;
 mod page;
 mod rules;
+mod signature;
 mod throttle;
 mod vpc_channel;
 
@@ -36,5 +37,6 @@ pub use group::*;
 pub use identity::*;
 pub use ids::{new_id, now};
 pub use page::{Page, Paged};
+pub use signature::*;
 pub use throttle::*;
 pub use vpc_channel::*;

@@ -43,6 +43,8 @@ pub enum Kind {
     VpcChannel,
     /// A member of a VPC channel.
     VpcMember,
+    /// A signature key.
+    Signature,
 }
 
 impl fmt::Display for Kind {
@@ -68,6 +70,7 @@ impl fmt::Display for Kind {
             Kind::Authorizer => "Custom authorizer",
             Kind::VpcChannel => "VPC channel",
             Kind::VpcMember => "VPC channel member",
+            Kind::Signature => "Signature key",
         })
     }
 }
@@ -147,6 +150,9 @@ pub enum Conflict {
     /// A VPC channel of that name exists in the instance.
     #[error("VPC channel name {0} already exists")]
     VpcChannelName(String),
+    /// A signature key of that name exists in the instance.
+    #[error("Signature key name {0} already exists")]
+    SignatureName(String),
     /// A custom authorizer's type cannot change.
     #[error("The type of custom authorizer {0} cannot be changed")]
     AuthorizerType(String),

@@ -11,8 +11,8 @@
 
 use async_trait::async_trait;
 use portico_model::{
-    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, Throttle, ThrottleSpecial,
-    VpcChannel,
+    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, Signature, Throttle,
+    ThrottleSpecial, VpcChannel,
 };
 use time::OffsetDateTime;
 
@@ -227,6 +227,25 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<VpcChannel>>;
     /// Deletes a VPC channel. Conflict: an API refers to it.
     async fn delete_vpc_channel(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    // ---------------------------------------------------------------- signature keys
+
+    /// Creates a signature key; its secret is stored sealed. Conflict: the name is taken.
+    async fn create_signature(&self, instance_id: &str, signature: &Signature) -> Result<()>;
+    /// Replaces a signature key. Conflict: the new name is taken.
+    async fn update_signature(&self, instance_id: &str, signature: &Signature) -> Result<SignatureSummary>;
+    /// A signature key with its secret and binding count.
+    async fn signature(&self, instance_id: &str, id: &str) -> Result<SignatureSummary>;
+    /// Signature keys of the instance.
+    async fn list_signatures(
+        &self,
+        instance_id: &str,
+        id: Option<&str>,
+        name: Option<&TextMatch>,
+        page: Page,
+    ) -> Result<Paged<SignatureSummary>>;
+    /// Deletes a signature key. Conflict: it is bound.
+    async fn delete_signature(&self, instance_id: &str, id: &str) -> Result<()>;
 
     // ---------------------------------------------------------------- export
 

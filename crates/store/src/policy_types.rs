@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use portico_model::{Acl, App, AppAuth, AppWithSecret, Throttle};
+use portico_model::{Acl, App, AppAuth, AppWithSecret, Signature, Throttle};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -16,6 +16,8 @@ pub enum PolicyKind {
     Throttle,
     /// ACL policy.
     Acl,
+    /// Signature key.
+    Sign,
 }
 
 impl PolicyKind {
@@ -24,6 +26,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Throttle => "throttle",
             PolicyKind::Acl => "acl",
+            PolicyKind::Sign => "sign",
         }
     }
 
@@ -32,6 +35,7 @@ impl PolicyKind {
         match self {
             PolicyKind::Throttle => "request throttling policy",
             PolicyKind::Acl => "ACL policy",
+            PolicyKind::Sign => "signature key",
         }
     }
 }
@@ -112,8 +116,8 @@ pub struct BoundApi {
     pub binding: PolicyBinding,
 }
 
-/// A policy bound to an API: the binding, the environment's name, and the policy's stored
-/// document (its wire form).
+/// A policy bound to an API: the binding, the environment's name, and the policy in its wire
+/// form (a signature key with its secret).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoundPolicy {
     /// The binding.
@@ -268,4 +272,13 @@ pub struct VpcChannelFilter {
     pub member_group_name: Option<String>,
     /// Channels with a member group of this id.
     pub member_group_id: Option<String>,
+}
+
+/// A signature key with the number of publish records it is bound to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureSummary {
+    /// The key, with its secret in clear.
+    pub signature: Signature,
+    /// Publish records it is bound to.
+    pub bind_num: u64,
 }

@@ -60,6 +60,8 @@ pub struct BindingQuery {
     pub throttle_name: Option<String>,
     pub acl_id: Option<String>,
     pub acl_name: Option<String>,
+    pub sign_id: Option<String>,
+    pub sign_name: Option<String>,
     pub env_id: Option<String>,
     pub env_name: Option<String>,
     pub group_id: Option<String>,

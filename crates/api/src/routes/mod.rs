@@ -9,6 +9,7 @@ mod groups;
 mod iam;
 mod instances;
 mod publish;
+mod signatures;
 mod throttles;
 mod vpc_channels;
 
@@ -30,6 +31,7 @@ fn instance_routes() -> Router<AppState> {
         .merge(acls::routes())
         .merge(authorizers::routes())
         .merge(vpc_channels::routes())
+        .merge(signatures::routes())
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

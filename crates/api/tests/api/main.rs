@@ -13,6 +13,7 @@ mod helpers;
 mod instances;
 mod isolation;
 mod publish;
+mod signatures;
 mod throttles;
 mod variables;
 mod vpc_channels;

@@ -119,3 +119,14 @@ CREATE TABLE vpc_channels (
     doc         TEXT NOT NULL,
     UNIQUE (instance_id, name)
 );
+
+-- Signature keys; `doc` holds everything but the secret, which is sealed.
+CREATE TABLE signs (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    instance_id   TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    sealed_secret TEXT NOT NULL,
+    doc           TEXT NOT NULL,
+    UNIQUE (instance_id, name)
+);

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use portico_model::{
     Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, RefKind,
-    Throttle, ThrottleSpecial, VpcChannel, api_references, new_id,
+    Signature, Throttle, ThrottleSpecial, VpcChannel, api_references, new_id,
 };
 use serde_json::{Map, Value, json};
 use sqlx::sqlite::SqliteRow;
@@ -65,6 +65,7 @@ fn table(kind: PolicyKind) -> &'static str {
     match kind {
         PolicyKind::Throttle => "throttles",
         PolicyKind::Acl => "acls",
+        PolicyKind::Sign => "signs",
     }
 }
 
@@ -72,6 +73,7 @@ fn policy_kind(kind: PolicyKind) -> Kind {
     match kind {
         PolicyKind::Throttle => Kind::Throttle,
         PolicyKind::Acl => Kind::Acl,
+        PolicyKind::Sign => Kind::Signature,
     }
 }
 
@@ -185,7 +187,19 @@ fn access_control_object(a: &Acl) -> Map<String, Value> {
     map
 }
 
+const SIGN_COLUMNS: &str = "doc, sealed_secret, \
+     (SELECT COUNT(*) FROM policy_bindings b WHERE b.kind = 'sign' AND b.policy_id = signs.id) AS bind_num";
+
 impl SqliteStore {
+    fn decode_signature(&self, row: &SqliteRow) -> Result<SignatureSummary> {
+        let sealed: String = row.try_get("sealed_secret")?;
+        let stored: Signature = from_doc(row, "doc")?;
+        Ok(SignatureSummary {
+            signature: Signature { sign_secret: self.secrets.open(&sealed)?, ..stored },
+            bind_num: row.try_get::<i64, _>("bind_num")? as u64,
+        })
+    }
+
     fn decode_app(&self, row: &SqliteRow) -> Result<AppWithSecret> {
         let sealed: String = row.try_get("sealed_secret")?;
         Ok(AppWithSecret { app: from_doc(row, "doc")?, app_secret: AppSecret(self.secrets.open(&sealed)?) })
@@ -865,8 +879,11 @@ impl PolicyStore for SqliteStore {
         filter: &BoundPolicyFilter,
         page: Page,
     ) -> Result<Paged<BoundPolicy>> {
-        let select = "b.id AS binding_id, b.policy_id, b.publish_id, b.api_id, b.env_id, b.create_time AS bind_time, \
-             pol.name AS policy_name, pol.doc, e.name AS env_name";
+        let secret = if kind == PolicyKind::Sign { "pol.sealed_secret" } else { "NULL" };
+        let select = format!(
+            "b.id AS binding_id, b.policy_id, b.publish_id, b.api_id, b.env_id, b.create_time AS bind_time, \
+             pol.name AS policy_name, pol.doc, e.name AS env_name, {secret} AS sealed_secret"
+        );
         let from = format!(
             "policy_bindings b JOIN {} pol ON pol.id = b.policy_id \
              JOIN envs e ON e.instance_id = b.instance_id AND e.id = b.env_id",
@@ -886,12 +903,12 @@ impl PolicyStore for SqliteStore {
                 push_text_filter(q, "pol.name", &TextMatch::Contains(name.clone()));
             }
         };
-        self.paged(select, &from, "b.seq", filters, page, |r| {
-            Ok(BoundPolicy {
-                binding: decode_binding(r)?,
-                env_name: r.try_get("env_name")?,
-                policy: from_doc(r, "doc")?,
-            })
+        self.paged(&select, &from, "b.seq", filters, page, |r| {
+            let mut policy: Map<String, Value> = from_doc(r, "doc")?;
+            if let Some(sealed) = r.try_get::<Option<String>, _>("sealed_secret")? {
+                policy.insert("sign_secret".into(), Value::String(self.secrets.open(&sealed)?));
+            }
+            Ok(BoundPolicy { binding: decode_binding(r)?, env_name: r.try_get("env_name")?, policy })
         })
         .await
     }
@@ -1070,6 +1087,77 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
+    async fn create_signature(&self, instance_id: &str, signature: &Signature) -> Result<()> {
+        let mut tx = self.write().await?;
+        let stored = Signature { sign_secret: String::new(), ..signature.clone() };
+        sqlx::query("INSERT INTO signs (id, instance_id, name, sealed_secret, doc) VALUES (?, ?, ?, ?, ?)")
+            .bind(&signature.id)
+            .bind(instance_id)
+            .bind(&signature.name)
+            .bind(self.secrets.seal(&signature.sign_secret)?)
+            .bind(to_doc(&stored)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::SignatureName(signature.name.clone())))?;
+        self.commit(tx).await
+    }
+
+    async fn update_signature(&self, instance_id: &str, signature: &Signature) -> Result<SignatureSummary> {
+        let mut tx = self.write().await?;
+        let stored = Signature { sign_secret: String::new(), ..signature.clone() };
+        let updated =
+            sqlx::query("UPDATE signs SET name = ?, sealed_secret = ?, doc = ? WHERE instance_id = ? AND id = ?")
+                .bind(&signature.name)
+                .bind(self.secrets.seal(&signature.sign_secret)?)
+                .bind(to_doc(&stored)?)
+                .bind(instance_id)
+                .bind(&signature.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unique_or(e, Conflict::SignatureName(signature.name.clone())))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::not_found(Kind::Signature, &signature.id));
+        }
+        self.commit(tx).await?;
+        self.signature(instance_id, &signature.id).await
+    }
+
+    async fn signature(&self, instance_id: &str, id: &str) -> Result<SignatureSummary> {
+        let row =
+            sqlx::query(AssertSqlSafe(format!("SELECT {SIGN_COLUMNS} FROM signs WHERE instance_id = ? AND id = ?")))
+                .bind(instance_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::not_found(Kind::Signature, id))?;
+        self.decode_signature(&row)
+    }
+
+    async fn list_signatures(
+        &self,
+        instance_id: &str,
+        id: Option<&str>,
+        name: Option<&TextMatch>,
+        page: Page,
+    ) -> Result<Paged<SignatureSummary>> {
+        let filters = |q: &mut QueryBuilder<Sqlite>| {
+            q.push(" WHERE instance_id = ").push_bind(instance_id.to_string());
+            if let Some(id) = id {
+                q.push(" AND id = ").push_bind(id.to_string());
+            }
+            if let Some(name) = name {
+                push_text_filter(q, "name", name);
+            }
+        };
+        self.paged(SIGN_COLUMNS, "signs", "seq", filters, page, |r| self.decode_signature(r)).await
+    }
+
+    async fn delete_signature(&self, instance_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        self.delete_bound_policy(&mut tx, instance_id, PolicyKind::Sign, id).await?;
+        self.commit(tx).await
+    }
+
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
         let mut objects = ExtensionObjects::default();
         if api_ids.is_empty() {
@@ -1092,7 +1180,7 @@ impl PolicyStore for SqliteStore {
             let rows = q.build().fetch_all(&mut *conn).await?;
             let (root_key, api_key) = match kind {
                 PolicyKind::Throttle => ("x-apigateway-ratelimits", "x-apigateway-ratelimit"),
-                PolicyKind::Acl => ("x-apigateway-access-controls", "x-apigateway-access-control"),
+                _ => ("x-apigateway-access-controls", "x-apigateway-access-control"),
             };
             for row in &rows {
                 let api_id: String = row.try_get("api_id")?;
@@ -1112,7 +1200,7 @@ impl PolicyStore for SqliteStore {
                                     .collect::<Result<Vec<ThrottleSpecial>>>()?;
                             ratelimit_object(&from_doc(row, "doc")?, &specials)
                         }
-                        PolicyKind::Acl => access_control_object(&from_doc(row, "doc")?),
+                        _ => access_control_object(&from_doc(row, "doc")?),
                     };
                     root.insert(name.clone(), Value::Object(object));
                 }

@@ -100,6 +100,7 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::VpcChannel => "APIG.3018",
         Kind::VpcMember => "APIG.3019",
         Kind::Signature => "APIG.3020",
+        Kind::GatewayResponse => "APIG.3021",
     }
 }
 
@@ -131,6 +132,7 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::AuthorizerType(_) => "APIG.3324",
         Conflict::VpcChannelName(_) => "APIG.3325",
         Conflict::SignatureName(_) => "APIG.3326",
+        Conflict::GatewayResponseName(_) => "APIG.3327",
     }
 }
 

@@ -163,6 +163,8 @@ pub enum RefKind {
     BackendAuthorizer,
     /// A VPC channel (`vpc_channel_info.vpc_channel_id` of a backend or an HTTP policy).
     VpcChannel,
+    /// A gateway response of the API's group (`response_id`).
+    GatewayResponse,
 }
 
 /// One reference of an API to another object.
@@ -189,6 +191,7 @@ pub fn api_references(d: &ApiDefinition) -> Vec<ApiReference> {
         }
     };
     push(RefKind::FrontendAuthorizer, "authorizer_id".into(), d.authorizer_id.as_ref());
+    push(RefKind::GatewayResponse, "response_id".into(), d.response_id.as_ref());
     let backend = RefKind::BackendAuthorizer;
     push(backend, "backend_api.authorizer_id".into(), d.backend_api.as_ref().and_then(|b| b.authorizer_id.as_ref()));
     push(backend, "func_info.authorizer_id".into(), d.func_info.as_ref().and_then(|f| f.authorizer_id.as_ref()));

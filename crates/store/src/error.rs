@@ -45,6 +45,8 @@ pub enum Kind {
     VpcMember,
     /// A signature key.
     Signature,
+    /// A gateway response of a group.
+    GatewayResponse,
 }
 
 impl fmt::Display for Kind {
@@ -71,6 +73,7 @@ impl fmt::Display for Kind {
             Kind::VpcChannel => "VPC channel",
             Kind::VpcMember => "VPC channel member",
             Kind::Signature => "Signature key",
+            Kind::GatewayResponse => "Gateway response",
         })
     }
 }
@@ -153,6 +156,9 @@ pub enum Conflict {
     /// A signature key of that name exists in the instance.
     #[error("Signature key name {0} already exists")]
     SignatureName(String),
+    /// A gateway response of that name exists in the group.
+    #[error("Gateway response name {0} already exists in the group")]
+    GatewayResponseName(String),
     /// A custom authorizer's type cannot change.
     #[error("The type of custom authorizer {0} cannot be changed")]
     AuthorizerType(String),

@@ -11,8 +11,8 @@
 
 use async_trait::async_trait;
 use portico_model::{
-    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, Signature, Throttle,
-    ThrottleSpecial, VpcChannel,
+    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, GatewayResponse, MemberChange, Page, Paged, Signature,
+    Throttle, ThrottleSpecial, VpcChannel,
 };
 use time::OffsetDateTime;
 
@@ -246,6 +246,24 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<SignatureSummary>>;
     /// Deletes a signature key. Conflict: it is bound.
     async fn delete_signature(&self, instance_id: &str, id: &str) -> Result<()>;
+
+    // ---------------------------------------------------------------- gateway responses
+
+    /// Creates a gateway response. NotFound: its group. Conflict: the name is taken there.
+    async fn create_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()>;
+    /// Replaces a gateway response. Conflict: the new name is taken.
+    async fn update_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()>;
+    /// A gateway response of a group.
+    async fn gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<GatewayResponse>;
+    /// Gateway responses of a group. NotFound: the group.
+    async fn list_gateway_responses(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        page: Page,
+    ) -> Result<Paged<GatewayResponse>>;
+    /// Deletes a gateway response. Conflict: an API refers to it.
+    async fn delete_gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<()>;
 
     // ---------------------------------------------------------------- export
 

@@ -5,6 +5,7 @@ mod apis;
 mod apps;
 mod authorizers;
 mod bindings;
+mod gateway_responses;
 mod groups;
 mod iam;
 mod instances;
@@ -32,6 +33,7 @@ fn instance_routes() -> Router<AppState> {
         .merge(authorizers::routes())
         .merge(vpc_channels::routes())
         .merge(signatures::routes())
+        .merge(gateway_responses::routes())
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

@@ -8,6 +8,7 @@ mod apps;
 mod auth;
 mod authorizers;
 mod envs;
+mod gateway_responses;
 mod groups;
 mod helpers;
 mod instances;

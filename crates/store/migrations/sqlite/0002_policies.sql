@@ -130,3 +130,14 @@ CREATE TABLE signs (
     doc           TEXT NOT NULL,
     UNIQUE (instance_id, name)
 );
+
+-- Gateway responses of a group; `doc` holds the customised error types.
+CREATE TABLE gateway_responses (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+    group_id    TEXT NOT NULL REFERENCES api_groups(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    UNIQUE (group_id, name)
+);

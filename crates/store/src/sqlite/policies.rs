@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use portico_model::{
-    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, MemberChange, Page, Paged, RefKind,
-    Signature, Throttle, ThrottleSpecial, VpcChannel, api_references, new_id,
+    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, GatewayResponse, MemberChange, Page, Paged,
+    RefKind, Signature, Throttle, ThrottleSpecial, VpcChannel, api_references, new_id,
 };
 use serde_json::{Map, Value, json};
 use sqlx::sqlite::SqliteRow;
@@ -1158,6 +1158,81 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
+    async fn create_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()> {
+        let mut tx = self.write().await?;
+        super::group_exists(&mut tx, instance_id, &response.group_id).await?;
+        sqlx::query("INSERT INTO gateway_responses (id, instance_id, group_id, name, doc) VALUES (?, ?, ?, ?, ?)")
+            .bind(&response.id)
+            .bind(instance_id)
+            .bind(&response.group_id)
+            .bind(&response.name)
+            .bind(to_doc(response)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::GatewayResponseName(response.name.clone())))?;
+        self.commit(tx).await
+    }
+
+    async fn update_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()> {
+        let mut tx = self.write().await?;
+        let updated = sqlx::query(
+            "UPDATE gateway_responses SET name = ?, doc = ? WHERE instance_id = ? AND group_id = ? AND id = ?",
+        )
+        .bind(&response.name)
+        .bind(to_doc(response)?)
+        .bind(instance_id)
+        .bind(&response.group_id)
+        .bind(&response.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_or(e, Conflict::GatewayResponseName(response.name.clone())))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::not_found(Kind::GatewayResponse, &response.id));
+        }
+        self.commit(tx).await
+    }
+
+    async fn gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<GatewayResponse> {
+        let row = sqlx::query("SELECT doc FROM gateway_responses WHERE instance_id = ? AND group_id = ? AND id = ?")
+            .bind(instance_id)
+            .bind(group_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::GatewayResponse, id))?;
+        from_doc(&row, "doc")
+    }
+
+    async fn list_gateway_responses(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        page: Page,
+    ) -> Result<Paged<GatewayResponse>> {
+        let _: portico_model::ApiGroup = doc_in(&self.pool, "api_groups", Kind::Group, instance_id, group_id).await?;
+        let filters = |q: &mut QueryBuilder<Sqlite>| {
+            q.push(" WHERE instance_id = ").push_bind(instance_id.to_string());
+            q.push(" AND group_id = ").push_bind(group_id.to_string());
+        };
+        self.paged("doc", "gateway_responses", "seq", filters, page, |r| from_doc(r, "doc")).await
+    }
+
+    async fn delete_gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let found = sqlx::query("SELECT 1 FROM gateway_responses WHERE instance_id = ? AND group_id = ? AND id = ?")
+            .bind(instance_id)
+            .bind(group_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::not_found(Kind::GatewayResponse, id));
+        }
+        refuse_if_referenced(&mut tx, "gateway_response", "gateway response", id).await?;
+        sqlx::query("DELETE FROM gateway_responses WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        self.commit(tx).await
+    }
+
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
         let mut objects = ExtensionObjects::default();
         if api_ids.is_empty() {
@@ -1236,19 +1311,26 @@ pub(super) fn push_vpc_channel_filter(q: &mut QueryBuilder<Sqlite>, channel_name
 
 const AUTHORIZER_KIND: &str = "SELECT kind FROM authorizers WHERE instance_id = ? AND id = ?";
 const CHANNEL_EXISTS: &str = "SELECT '' FROM vpc_channels WHERE instance_id = ? AND id = ?";
+const RESPONSE_IN_GROUP: &str = "SELECT '' FROM gateway_responses WHERE instance_id = ? AND id = ? AND group_id = ?";
 
 /// Checks that every object `api` refers to exists (and is of the right kind) and records the
 /// references, replacing those of the API's previous definition. Runs in the API's write.
 pub(super) async fn record_references(tx: &mut Tx, instance_id: &str, api: &Api) -> Result<()> {
     sqlx::query("DELETE FROM api_refs WHERE api_id = ?").bind(&api.id).execute(&mut **tx).await?;
     for reference in api_references(&api.definition) {
-        let (kind, wanted, sql) = match reference.kind {
-            RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND", AUTHORIZER_KIND),
-            RefKind::BackendAuthorizer => ("authorizer", "BACKEND", AUTHORIZER_KIND),
-            RefKind::VpcChannel => ("vpc_channel", "", CHANNEL_EXISTS),
+        let (kind, wanted, sql, label) = match reference.kind {
+            RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND", AUTHORIZER_KIND, "custom authorizer"),
+            RefKind::BackendAuthorizer => ("authorizer", "BACKEND", AUTHORIZER_KIND, "custom authorizer"),
+            RefKind::VpcChannel => ("vpc_channel", "", CHANNEL_EXISTS, "VPC channel"),
+            RefKind::GatewayResponse => {
+                ("gateway_response", "", RESPONSE_IN_GROUP, "gateway response of the API's group")
+            }
         };
-        let row = sqlx::query(sql).bind(instance_id).bind(&reference.id).fetch_optional(&mut **tx).await?;
-        let label = if kind == "authorizer" { "custom authorizer" } else { "VPC channel" };
+        let mut query = sqlx::query(sql).bind(instance_id).bind(&reference.id);
+        if reference.kind == RefKind::GatewayResponse {
+            query = query.bind(&api.definition.group_id);
+        }
+        let row = query.fetch_optional(&mut **tx).await?;
         let message = match row {
             None => Some(format!("The {label} {} does not exist", reference.id)),
             Some(row) if row.try_get::<String, _>(0)? != wanted => {

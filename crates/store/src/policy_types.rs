@@ -152,6 +152,10 @@ pub struct AppFilter {
     pub creator: Option<String>,
     /// Status (1).
     pub status: Option<i32>,
+    /// Related account.
+    pub related_domain_id: Option<String>,
+    /// Related project.
+    pub related_project_id: Option<String>,
 }
 
 /// An app with the number of APIs it is authorized for (`AppInfoWithBindNum`).
@@ -281,4 +285,31 @@ pub struct SignatureSummary {
     pub signature: Signature,
     /// Publish records it is bound to.
     pub bind_num: u64,
+}
+
+/// What an import does with a policy whose name already exists (`extend_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtendMode {
+    /// Keep the existing policy as it is.
+    Merge,
+    /// Overwrite it with the imported one (same id).
+    Override,
+}
+
+/// The throttling policies (with their specials) and ACLs an import brings, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyImport {
+    /// Throttling policies and their specials; ids and times are assigned for new ones.
+    pub throttles: Vec<(Throttle, Vec<portico_model::ThrottleSpecial>)>,
+    /// ACL policies.
+    pub acls: Vec<Acl>,
+}
+
+/// The ids of the imported (created, overwritten or kept) policies, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportedPolicies {
+    /// Throttling policy name → id.
+    pub throttles: BTreeMap<String, String>,
+    /// ACL name → id.
+    pub acls: BTreeMap<String, String>,
 }

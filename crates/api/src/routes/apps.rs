@@ -127,6 +127,8 @@ struct ListQuery {
     app_key: Option<String>,
     creator: Option<String>,
     precise_search: Option<String>,
+    related_domain_id: Option<String>,
+    related_project_id: Option<String>,
 }
 
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
@@ -137,6 +139,8 @@ async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery
         app_key: non_empty(q.app_key),
         creator: non_empty(q.creator),
         status: q.status,
+        related_domain_id: non_empty(q.related_domain_id),
+        related_project_id: non_empty(q.related_project_id),
     };
     let found = state.store.list_apps(&scope.instance_id, &filter, page).await?;
     Ok(Json(crate::views::list("apps", found, |s| views::app(&s.app, Some(s.bind_num)))))

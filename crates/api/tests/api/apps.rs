@@ -119,8 +119,10 @@ async fn update_and_reset_secret() {
 async fn list_filters_pages_and_counts_authorizations() {
     let app = spawn_app().await;
     for name in ["list_a_one", "list_a_two", "list_b_one"] {
-        create_app(&app, &json!({ "name": name })).await;
+        create_app(&app, &json!({ "name": name, "related_project_id": format!("p_{name}") })).await;
     }
+    let (_, related) = app.get(&format!("/apps{}", query(&[("related_project_id", "p_list_a_two")]))).await;
+    assert_eq!(assert_list(&related, "apps", 1, 1)[0]["name"], "list_a_two");
     let (_, all) = app.get("/apps").await;
     let items = assert_list(&all, "apps", 3, 3);
     assert_eq!(items[0]["name"], "list_a_one");

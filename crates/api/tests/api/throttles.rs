@@ -286,3 +286,68 @@ async fn extension_objects_carry_bound_throttles_and_acls() {
     let none = app.store.extension_objects(&app.instance_id, id(&other_env), &ids).await.unwrap();
     assert!(none.root.is_empty() && none.per_api.is_empty());
 }
+
+#[tokio::test]
+async fn imports_create_keep_or_overwrite_policies_by_name() {
+    use portico_model::{Acl, Throttle, ThrottleInput, ThrottleSpecial, now};
+    use portico_store::{ExtendMode, PolicyImport};
+
+    let app = spawn_app().await;
+    let kept = create_throttle(&app, "import_tps").await;
+    let (_, consumer) = app.post("/apps", &json!({ "name": "import_app" })).await;
+    let throttle = |limit: i64| -> Throttle {
+        let mut body = throttle_body("import_tps");
+        body["api_call_limits"] = json!(limit);
+        body["app_call_limits"] = json!(1);
+        ThrottleInput::from_json(body.to_string().as_bytes()).unwrap().into_throttle(String::new(), now())
+    };
+    let special = |object_type: &str, object_id: &str| ThrottleSpecial {
+        id: String::new(),
+        throttle_id: String::new(),
+        object_type: object_type.into(),
+        object_id: object_id.into(),
+        object_name: String::new(),
+        call_limits: 7,
+        apply_time: now(),
+    };
+    let acl = Acl {
+        id: String::new(),
+        acl_name: "import_acl".into(),
+        acl_type: "PERMIT".into(),
+        acl_value: "10.0.0.0/8".into(),
+        entity_type: "IP".into(),
+        update_time: now(),
+    };
+    let import = PolicyImport {
+        throttles: vec![(throttle(900), vec![special("APP", id(&consumer)), special("USER", "u1")])],
+        acls: vec![acl.clone()],
+    };
+
+    let merged = app.store.import_policies(&app.instance_id, &import, ExtendMode::Merge, now()).await.unwrap();
+    assert_eq!(merged.throttles["import_tps"], id(&kept));
+    let acl_id = merged.acls["import_acl"].clone();
+    let (_, shown) = app.get(&format!("/throttles/{}", id(&kept))).await;
+    assert_eq!(shown["api_call_limits"], 100, "merge keeps the existing policy");
+    assert_eq!(app.get(&format!("/acls/{acl_id}")).await.1["acl_value"], "10.0.0.0/8");
+
+    let overridden = app.store.import_policies(&app.instance_id, &import, ExtendMode::Override, now()).await.unwrap();
+    assert_eq!(overridden.throttles["import_tps"], id(&kept));
+    assert_eq!(overridden.acls["import_acl"], acl_id);
+    let (_, shown) = app.get(&format!("/throttles/{}", id(&kept))).await;
+    assert_eq!(shown["api_call_limits"], 900);
+    assert_eq!(shown["create_time"], kept["create_time"]);
+    let (_, specials) = app.get(&format!("/throttles/{}/throttle-specials", id(&kept))).await;
+    let items = assert_list(&specials, "throttle_specials", 2, 2);
+    assert_eq!(items[0]["object_name"], "import_app");
+
+    // One transaction: a special naming a missing app fails the whole import.
+    let broken = PolicyImport {
+        throttles: vec![(throttle(500), vec![special("APP", "0123456789abcdef0123456789abcdef")])],
+        acls: vec![Acl { acl_name: "never_acl".into(), ..acl }],
+    };
+    let err = app.store.import_policies(&app.instance_id, &broken, ExtendMode::Override, now()).await.unwrap_err();
+    assert!(err.to_string().contains("special[0].instance"), "{err}");
+    let (_, acls) = app.get(&format!("/acls{}", query(&[("name", "never_acl")]))).await;
+    assert_list(&acls, "acls", 0, 0);
+    assert_eq!(app.get(&format!("/throttles/{}", id(&kept))).await.1["api_call_limits"], 900);
+}

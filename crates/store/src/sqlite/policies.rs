@@ -306,6 +306,14 @@ impl PolicyStore for SqliteStore {
             if let Some(creator) = &filter.creator {
                 q.push(" AND json_extract(doc, '$.creator') = ").push_bind(creator.clone());
             }
+            for (path, value) in [
+                ("$.related_domain_id", &filter.related_domain_id),
+                ("$.related_project_id", &filter.related_project_id),
+            ] {
+                if let Some(v) = value {
+                    q.push(format!(" AND json_extract(doc, '{path}') = ")).push_bind(v.clone());
+                }
+            }
             if let Some(status) = filter.status {
                 q.push(" AND json_extract(doc, '$.status') = ").push_bind(status);
             }
@@ -1233,6 +1241,95 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
+    async fn import_policies(
+        &self,
+        instance_id: &str,
+        import: &PolicyImport,
+        mode: ExtendMode,
+        now: OffsetDateTime,
+    ) -> Result<ImportedPolicies> {
+        let mut tx = self.write().await?;
+        let mut imported = ImportedPolicies::default();
+        for (throttle, specials) in &import.throttles {
+            let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = ? AND name = ?")
+                .bind(instance_id)
+                .bind(&throttle.name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| from_doc::<Throttle>(&row, "doc"))
+                .transpose()?;
+            let id = match (existing, mode) {
+                (Some(old), ExtendMode::Merge) => old.id,
+                (Some(old), ExtendMode::Override) => {
+                    let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
+                    sqlx::query("UPDATE throttles SET doc = ? WHERE id = ?")
+                        .bind(to_doc(&new)?)
+                        .bind(&old.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM throttle_specials WHERE throttle_id = ?")
+                        .bind(&old.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_specials(&mut tx, instance_id, &old.id, &throttle.name, specials, now).await?;
+                    old.id
+                }
+                (None, _) => {
+                    let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
+                    sqlx::query("INSERT INTO throttles (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
+                        .bind(&new.id)
+                        .bind(instance_id)
+                        .bind(&new.name)
+                        .bind(to_doc(&new)?)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_specials(&mut tx, instance_id, &new.id, &throttle.name, specials, now).await?;
+                    new.id
+                }
+            };
+            imported.throttles.insert(throttle.name.clone(), id);
+        }
+        for acl in &import.acls {
+            let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = ? AND name = ?")
+                .bind(instance_id)
+                .bind(&acl.acl_name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get::<String, _>(0))
+                .transpose()?;
+            let id = match (existing, mode) {
+                (Some(id), ExtendMode::Merge) => id,
+                (Some(id), ExtendMode::Override) => {
+                    let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
+                    sqlx::query("UPDATE acls SET entity_type = ?, acl_type = ?, doc = ? WHERE id = ?")
+                        .bind(&new.entity_type)
+                        .bind(&new.acl_type)
+                        .bind(to_doc(&new)?)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    id
+                }
+                (None, _) => {
+                    let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
+                    sqlx::query("INSERT INTO acls (id, instance_id, name, entity_type, acl_type, doc) VALUES (?, ?, ?, ?, ?, ?)")
+                        .bind(&new.id)
+                        .bind(instance_id)
+                        .bind(&new.acl_name)
+                        .bind(&new.entity_type)
+                        .bind(&new.acl_type)
+                        .bind(to_doc(&new)?)
+                        .execute(&mut *tx)
+                        .await?;
+                    new.id
+                }
+            };
+            imported.acls.insert(acl.acl_name.clone(), id);
+        }
+        self.commit(tx).await?;
+        Ok(imported)
+    }
+
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
         let mut objects = ExtensionObjects::default();
         if api_ids.is_empty() {
@@ -1284,6 +1381,54 @@ impl PolicyStore for SqliteStore {
         }
         Ok(objects)
     }
+}
+
+/// Inserts the specials of an imported throttling policy; an `APP` special must name an app
+/// of the instance.
+async fn insert_specials(
+    tx: &mut Tx,
+    instance_id: &str,
+    throttle_id: &str,
+    throttle_name: &str,
+    specials: &[ThrottleSpecial],
+    now: OffsetDateTime,
+) -> Result<()> {
+    for (i, s) in specials.iter().enumerate() {
+        let object_name = if s.object_type == "APP" {
+            match app_in(tx, instance_id, &s.object_id).await {
+                Ok(app) => app.name,
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(StoreError::BadReference {
+                        field: format!("x-apigateway-ratelimits.{throttle_name}.special[{i}].instance"),
+                        message: format!("The app {} does not exist", s.object_id),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            s.object_id.clone()
+        };
+        let special = ThrottleSpecial {
+            id: new_id(),
+            throttle_id: throttle_id.to_string(),
+            object_name,
+            apply_time: now,
+            ..s.clone()
+        };
+        sqlx::query(
+            "INSERT INTO throttle_specials (id, instance_id, throttle_id, object_type, object_id, doc) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (throttle_id, object_type, object_id) DO NOTHING",
+        )
+        .bind(&special.id)
+        .bind(instance_id)
+        .bind(throttle_id)
+        .bind(&special.object_type)
+        .bind(&special.object_id)
+        .bind(to_doc(&special)?)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Conflict if an API refers to `id` as a `kind`.

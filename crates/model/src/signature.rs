@@ -9,8 +9,8 @@ use crate::group::required_str;
 use crate::ids::new_id;
 use crate::rules::is_policy_name;
 
-/// A signature key (`SignatureWithBindNum` without the count).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A signature key (`SignatureWithBindNum` without the count). `Debug` hides the secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signature {
     /// Key id.
     pub id: String,
@@ -31,6 +31,19 @@ pub struct Signature {
     /// Last modification time.
     #[serde(with = "time::serde::rfc3339")]
     pub update_time: OffsetDateTime,
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("sign_type", &self.sign_type)
+            .field("sign_key", &self.sign_key)
+            .field("sign_secret", &"<redacted>")
+            .field("sign_algorithm", &self.sign_algorithm)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]
@@ -155,6 +168,7 @@ mod tests {
         assert!(basic.sign_key.starts_with('u'));
         let aes = parse(json!({"name": "sig_1", "sign_type": "aes", "sign_algorithm": "aes-256-cfb"})).unwrap();
         assert_eq!((aes.sign_key.len(), aes.sign_secret.len()), (32, 16));
+        assert!(!format!("{aes:?}").contains(&aes.sign_secret), "Debug hides the secret");
     }
 
     #[test]

@@ -6,7 +6,10 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use portico_model::{Page, Signature, new_id, now, signature_from_json};
-use portico_store::{BoundApi, BoundPolicyFilter, PolicyKind, PublishedApi, PublishedApiFilter, SignatureSummary};
+use portico_store::{
+    ApiContext, BoundApi, BoundPolicy, BoundPolicyFilter, PolicyKind, PublishedApi, PublishedApiFilter,
+    SignatureSummary,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -52,6 +55,26 @@ fn binding_view(b: &BoundApi, signature: Option<&Map<String, Value>>) -> Value {
         for key in ["sign_key", "sign_secret", "sign_type"] {
             map.insert(key.into(), sign.get(key).cloned().unwrap_or(Value::Null));
         }
+    }
+    Value::Object(map)
+}
+
+/// `SignApiBindingInfo` of a key bound to the API of `context`.
+fn bound_sign_view(b: &BoundPolicy, context: &ApiContext) -> Value {
+    let api = &context.api;
+    let mut map = b.policy.clone();
+    for key in ["id", "name", "create_time", "update_time", "sign_algorithm"] {
+        map.remove(key);
+    }
+    let fields = json!({
+        "id": b.binding.id, "sign_id": b.binding.policy_id, "sign_name": b.binding.policy_name,
+        "publish_id": b.binding.publish_id, "api_id": api.id, "api_name": api.definition.name,
+        "api_type": api.definition.api_type, "api_remark": api.definition.remark, "group_name": context.group.name,
+        "env_id": b.binding.env_id, "env_name": b.env_name, "binding_time": rfc3339(b.binding.create_time),
+        "req_method": api.definition.req_method.as_str(), "tags": api.definition.tags,
+    });
+    if let Value::Object(fields) = fields {
+        map.extend(fields);
     }
     Value::Object(map)
 }
@@ -176,26 +199,5 @@ async fn bound_signs(
     };
     let found =
         state.store.list_bound_policies(&scope.instance_id, PolicyKind::Sign, &api_id, &filter, q.page()?).await?;
-    let api = &context.api;
-    Ok(Json(paged("bindings", found, |b| {
-        let mut map = b.policy.clone();
-        for key in ["id", "name", "create_time", "update_time", "sign_algorithm"] {
-            map.remove(key);
-        }
-        map.insert("id".into(), json!(b.binding.id));
-        map.insert("sign_id".into(), json!(b.binding.policy_id));
-        map.insert("sign_name".into(), json!(b.binding.policy_name));
-        map.insert("publish_id".into(), json!(b.binding.publish_id));
-        map.insert("api_id".into(), json!(api.id));
-        map.insert("api_name".into(), json!(api.definition.name));
-        map.insert("api_type".into(), json!(api.definition.api_type));
-        map.insert("api_remark".into(), json!(api.definition.remark));
-        map.insert("group_name".into(), json!(context.group.name));
-        map.insert("env_id".into(), json!(b.binding.env_id));
-        map.insert("env_name".into(), json!(b.env_name));
-        map.insert("binding_time".into(), json!(rfc3339(b.binding.create_time)));
-        map.insert("req_method".into(), json!(api.definition.req_method.as_str()));
-        map.insert("tags".into(), json!(api.definition.tags));
-        Value::Object(map)
-    })))
+    Ok(Json(paged("bindings", found, |b| bound_sign_view(b, &context))))
 }

@@ -113,6 +113,13 @@ async fn app_in(tx: &mut Tx, instance_id: &str, app_id: &str) -> Result<App> {
     doc_in(&mut **tx, "apps", Kind::App, instance_id, app_id).await
 }
 
+/// A unique violation on `apps` (a concurrent writer won): the key's or the name's conflict.
+fn app_unique(e: sqlx::Error, app: &App) -> StoreError {
+    let on_key = matches!(&e, sqlx::Error::Database(d) if d.message().contains("app_key"));
+    let conflict = if on_key { Conflict::AppKey(app.app_key.clone()) } else { Conflict::AppName(app.name.clone()) };
+    unique_or(e, conflict)
+}
+
 /// Conflicts of an app's name (in the instance) and key (anywhere) with apps other than `except`.
 async fn check_app_conflicts(tx: &mut Tx, instance_id: &str, app: &App, except: &str) -> Result<()> {
     let name = sqlx::query("SELECT 1 FROM apps WHERE instance_id = ? AND name = ? AND id <> ?")
@@ -259,7 +266,7 @@ impl PolicyStore for SqliteStore {
             .bind(to_doc(app)?)
             .execute(&mut *tx)
             .await
-            .map_err(|e| unique_or(e, Conflict::AppName(app.name.clone())))?;
+            .map_err(|e| app_unique(e, app))?;
         self.commit(tx).await
     }
 
@@ -280,7 +287,7 @@ impl PolicyStore for SqliteStore {
         .bind(&app.id)
         .execute(&mut *tx)
         .await
-        .map_err(|e| unique_or(e, Conflict::AppName(app.name.clone())))?;
+        .map_err(|e| app_unique(e, app))?;
         self.commit(tx).await?;
         self.app(instance_id, &app.id).await
     }

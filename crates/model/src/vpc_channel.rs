@@ -202,9 +202,9 @@ struct ChannelBody {
     #[serde(default)]
     vpc_channel_type: Option<String>,
     #[serde(default)]
-    member_groups: Vec<GroupBody>,
+    member_groups: Option<Vec<GroupBody>>,
     #[serde(default)]
-    members: Vec<MemberBody>,
+    members: Option<Vec<MemberBody>>,
     #[serde(default)]
     vpc_health_config: Option<HealthBody>,
 }
@@ -490,8 +490,9 @@ impl VpcChannel {
         if !matches!(b.vpc_channel_type.as_deref(), None | Some("builtin")) {
             return invalid("vpc_channel_type");
         }
-        let mut groups: Vec<MemberGroup> = Vec::with_capacity(b.member_groups.len());
-        for (i, g) in b.member_groups.into_iter().enumerate() {
+        let given_groups = b.member_groups.is_some();
+        let mut groups: Vec<MemberGroup> = Vec::new();
+        for (i, g) in b.member_groups.unwrap_or_default().into_iter().enumerate() {
             let name_ok = (3..=64).contains(&g.member_group_name.chars().count())
                 && g.member_group_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || is_cjk(c))
                 && g.member_group_name.chars().all(|c| c.is_ascii_alphanumeric() || is_cjk(c) || "-_.".contains(c));
@@ -515,6 +516,15 @@ impl VpcChannel {
                 update_time: now,
             });
         }
+        // On update, what the body leaves out is kept.
+        if !given_groups {
+            groups = previous.map(|p| p.member_groups.clone()).unwrap_or_default();
+        }
+        let health = match (b.vpc_health_config, previous) {
+            (Some(h), _) => Some(health_config(h)?),
+            (None, Some(p)) => p.vpc_health_config.clone(),
+            (None, None) => None,
+        };
         let mut channel = VpcChannel {
             id: previous.map(|p| p.id.clone()).unwrap_or_else(new_id),
             name: b.name,
@@ -527,9 +537,24 @@ impl VpcChannel {
             create_time: previous.map(|p| p.create_time).unwrap_or(now),
             member_groups: groups,
             members: previous.map(|p| p.members.clone()).unwrap_or_default(),
-            vpc_health_config: b.vpc_health_config.map(health_config).transpose()?,
+            vpc_health_config: health,
         };
-        channel.members = build_members("members", b.members, &channel, now)?;
+        match b.members {
+            Some(bodies) => channel.members = build_members("members", bodies, &channel, now)?,
+            None if previous.is_some_and(|p| p.member_type != channel.member_type) => {
+                return Err(FieldError::Missing("members".into()));
+            }
+            None => {
+                // Kept members follow their group by name; a group that went away is an error.
+                for member in &mut channel.members {
+                    if let Some(name) = &member.member_group_name {
+                        let group = channel.member_groups.iter().find(|g| &g.member_group_name == name);
+                        member.member_group_id =
+                            Some(group.ok_or_else(|| FieldError::invalid("member_groups"))?.member_group_id.clone());
+                    }
+                }
+            }
+        }
         Ok(channel)
     }
 }
@@ -558,6 +583,24 @@ mod tests {
         assert_eq!(c.members.len(), 2);
         assert_eq!(c.members[0].member_group_id.as_ref(), Some(&c.member_groups[0].member_group_id));
         assert_eq!(c.vpc_health_config.unwrap().method.as_deref(), Some("GET"));
+    }
+
+    #[test]
+    fn an_update_keeps_what_the_body_leaves_out() {
+        let before = parse(base()).unwrap();
+        let body = json!({"name": "chan_2", "port": 80, "balance_strategy": 2, "member_type": "ip"});
+        let after = VpcChannel::from_json(body.to_string().as_bytes(), Some(&before), crate::now()).unwrap();
+        assert_eq!((after.id.as_str(), after.name.as_str()), (before.id.as_str(), "chan_2"));
+        assert_eq!(after.members, before.members);
+        assert_eq!(after.member_groups, before.member_groups);
+        assert_eq!(after.vpc_health_config, before.vpc_health_config);
+        let dropped =
+            json!({"name": "chan_2", "port": 80, "balance_strategy": 2, "member_type": "ip", "member_groups": []});
+        let err = VpcChannel::from_json(dropped.to_string().as_bytes(), Some(&before), crate::now());
+        assert_eq!(err, Err(FieldError::invalid("member_groups")));
+        let ecs = json!({"name": "chan_2", "port": 80, "balance_strategy": 2, "member_type": "ecs"});
+        let err = VpcChannel::from_json(ecs.to_string().as_bytes(), Some(&before), crate::now());
+        assert_eq!(err, Err(FieldError::Missing("members".into())));
     }
 
     #[test]

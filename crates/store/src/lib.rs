@@ -26,7 +26,7 @@ use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instanc
 use time::OffsetDateTime;
 
 pub use error::{Conflict, Kind, StoreError};
-pub use policies::PolicyStore;
+pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
 pub use policy_types::*;
 pub use secrets::KEY_FILE as SECRETS_KEY_FILE;
 pub use sqlite::SqliteStore;

@@ -19,6 +19,12 @@ use time::OffsetDateTime;
 use crate::policy_types::*;
 use crate::{Result, TextMatch};
 
+/// How [`PolicyStore::update_vpc_channel`] makes the new channel from the stored one.
+pub type ChannelUpdate<'a> =
+    dyn Fn(&VpcChannel) -> std::result::Result<VpcChannel, portico_model::FieldError> + Send + Sync + 'a;
+/// How [`PolicyStore::update_gateway_response`] changes the stored response.
+pub type ResponseUpdate<'a> = dyn Fn(&mut GatewayResponse) + Send + Sync + 'a;
+
 /// Policies and access objects. Engines: [`crate::SqliteStore`].
 #[async_trait]
 pub trait PolicyStore: Send + Sync {
@@ -205,8 +211,9 @@ pub trait PolicyStore: Send + Sync {
 
     /// Creates a VPC channel. Conflict: the name is taken.
     async fn create_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()>;
-    /// Replaces a VPC channel. Conflict: the new name is taken.
-    async fn update_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()>;
+    /// Replaces a VPC channel with what `build` makes of the stored one, in one transaction.
+    /// Field: `build` refused. Conflict: the new name is taken.
+    async fn update_vpc_channel(&self, instance_id: &str, id: &str, build: &ChannelUpdate<'_>) -> Result<VpcChannel>;
     /// Changes a channel's members in one transaction and returns the channel. NotFound: the
     /// channel, or the member to remove. Field: a member is invalid for this channel.
     async fn change_vpc_members(
@@ -251,8 +258,15 @@ pub trait PolicyStore: Send + Sync {
 
     /// Creates a gateway response. NotFound: its group. Conflict: the name is taken there.
     async fn create_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()>;
-    /// Replaces a gateway response. Conflict: the new name is taken.
-    async fn update_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()>;
+    /// Changes a gateway response of a group with `change`, in one transaction, and returns it.
+    /// Conflict: the new name is taken.
+    async fn update_gateway_response(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        id: &str,
+        change: &ResponseUpdate<'_>,
+    ) -> Result<GatewayResponse>;
     /// A gateway response of a group.
     async fn gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<GatewayResponse>;
     /// Gateway responses of a group. NotFound: the group.

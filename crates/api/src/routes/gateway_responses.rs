@@ -117,9 +117,14 @@ async fn update(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (name, responses) = responses_from_json(&body)?;
-    let existing = state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
-    let response = GatewayResponse { name, responses, update_time: now(), ..existing };
-    state.store.update_gateway_response(&scope.instance_id, &response).await?;
+    let now = now();
+    let change = |r: &mut GatewayResponse| {
+        r.name = name.clone();
+        r.responses = responses.clone();
+        r.update_time = now;
+    };
+    let response =
+        state.store.update_gateway_response(&scope.instance_id, &p.group_id, &p.response_id, &change).await?;
     Ok(Json(view(&response)))
 }
 
@@ -142,19 +147,24 @@ async fn update_type(
 ) -> ApiResult<Json<Value>> {
     let kind = p.kind()?;
     let custom = response_info_from_json(&body)?;
-    let mut response = state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
-    response.responses.insert(kind.to_string(), custom);
-    response.update_time = now();
-    state.store.update_gateway_response(&scope.instance_id, &response).await?;
+    let now = now();
+    let change = |r: &mut GatewayResponse| {
+        r.responses.insert(kind.to_string(), custom.clone());
+        r.update_time = now;
+    };
+    let response =
+        state.store.update_gateway_response(&scope.instance_id, &p.group_id, &p.response_id, &change).await?;
     Ok(Json(type_view(&response, kind)))
 }
 
 /// `DeleteGatewayResponseTypeV2`: the type answers its default again.
 async fn reset_type(State(state): State<AppState>, scope: Scope, Path(p): Path<TypeId>) -> ApiResult<StatusCode> {
     let kind = p.kind()?;
-    let mut response = state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
-    response.responses.remove(kind);
-    response.update_time = now();
-    state.store.update_gateway_response(&scope.instance_id, &response).await?;
+    let now = now();
+    let change = |r: &mut GatewayResponse| {
+        r.responses.remove(kind);
+        r.update_time = now;
+    };
+    state.store.update_gateway_response(&scope.instance_id, &p.group_id, &p.response_id, &change).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -65,9 +65,12 @@ async fn update(
     Path(p): Path<ChannelId>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let previous = state.store.vpc_channel(&scope.instance_id, &p.vpc_channel_id).await?;
-    let channel = VpcChannel::from_json(&body, Some(&previous), now())?;
-    state.store.update_vpc_channel(&scope.instance_id, &channel).await?;
+    let now = now();
+    // Validate the body once before taking the write lock; the store re-applies it to the
+    // channel as stored at that moment.
+    VpcChannel::from_json(&body, None, now)?;
+    let build = |previous: &VpcChannel| VpcChannel::from_json(&body, Some(previous), now);
+    let channel = state.store.update_vpc_channel(&scope.instance_id, &p.vpc_channel_id, &build).await?;
     Ok(Json(brief(&channel)))
 }
 

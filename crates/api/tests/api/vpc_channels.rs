@@ -54,6 +54,11 @@ async fn create_show_update_list_delete() {
     assert_eq!(updated["balance_strategy"], 2);
     assert_eq!(updated["member_groups"][0]["member_group_id"], created["member_groups"][0]["member_group_id"]);
     assert_eq!(app.get(&path).await.1["members"][0]["id"], member_id, "members keep their ids");
+    let bare = json!({ "name": "orders_lb_2", "port": 80, "balance_strategy": 1, "member_type": "ip" });
+    assert_eq!(app.put(&path, &bare).await.0, StatusCode::OK);
+    let (_, kept) = app.get(&path).await;
+    assert_eq!((kept["port"].clone(), kept["members"].as_array().unwrap().len()), (json!(80), 2), "{kept}");
+    assert_eq!(kept["vpc_health_config"]["path"], "/health");
 
     create_channel(&app, "other_lb").await;
     let (_, all) = app.get("/vpc-channels").await;

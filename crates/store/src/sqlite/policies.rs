@@ -16,7 +16,7 @@ use super::{
 };
 use crate::policy_types::*;
 use crate::secrets::lookup_hash;
-use crate::{Conflict, Kind, PolicyStore, Result, StoreError, TextMatch};
+use crate::{ChannelUpdate, Conflict, Kind, PolicyStore, ResponseUpdate, Result, StoreError, TextMatch};
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -1004,12 +1004,15 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
-    async fn update_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()> {
+    async fn update_vpc_channel(&self, instance_id: &str, id: &str, build: &ChannelUpdate<'_>) -> Result<VpcChannel> {
         let mut tx = self.write().await?;
-        let doc = (channel.id.as_str(), channel.name.as_str(), to_doc(channel)?);
+        let previous: VpcChannel = doc_in(&mut *tx, "vpc_channels", Kind::VpcChannel, instance_id, id).await?;
+        let channel = build(&previous)?;
+        let doc = (channel.id.as_str(), channel.name.as_str(), to_doc(&channel)?);
         let conflict = Conflict::VpcChannelName(channel.name.clone());
         super::update_named_doc(&mut tx, "vpc_channels", Kind::VpcChannel, instance_id, doc, conflict).await?;
-        self.commit(tx).await
+        self.commit(tx).await?;
+        Ok(channel)
     }
 
     async fn change_vpc_members(
@@ -1188,23 +1191,32 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
-    async fn update_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()> {
+    async fn update_gateway_response(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        id: &str,
+        change: &ResponseUpdate<'_>,
+    ) -> Result<GatewayResponse> {
         let mut tx = self.write().await?;
-        let updated = sqlx::query(
-            "UPDATE gateway_responses SET name = ?, doc = ? WHERE instance_id = ? AND group_id = ? AND id = ?",
-        )
-        .bind(&response.name)
-        .bind(to_doc(response)?)
-        .bind(instance_id)
-        .bind(&response.group_id)
-        .bind(&response.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_or(e, Conflict::GatewayResponseName(response.name.clone())))?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::not_found(Kind::GatewayResponse, &response.id));
-        }
-        self.commit(tx).await
+        let row = sqlx::query("SELECT doc FROM gateway_responses WHERE instance_id = ? AND group_id = ? AND id = ?")
+            .bind(instance_id)
+            .bind(group_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::GatewayResponse, id))?;
+        let mut response: GatewayResponse = from_doc(&row, "doc")?;
+        change(&mut response);
+        sqlx::query("UPDATE gateway_responses SET name = ?, doc = ? WHERE id = ?")
+            .bind(&response.name)
+            .bind(to_doc(&response)?)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::GatewayResponseName(response.name.clone())))?;
+        self.commit(tx).await?;
+        Ok(response)
     }
 
     async fn gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<GatewayResponse> {

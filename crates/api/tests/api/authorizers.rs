@@ -114,8 +114,12 @@ async fn apis_must_reference_existing_authorizers_of_the_right_type() {
     let mut plain = body.clone();
     plain["auth_type"] = json!("NONE");
     plain.as_object_mut().unwrap().remove("authorizer_id");
+    // A live version still uses the authorizer after the draft stopped referring to it.
+    app.publish(id(&api), RELEASE).await;
     let (status, updated) = app.put(&format!("/apis/{}", id(&api)), &plain).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_error(&app.delete(&format!("/authorizers/{}", id(&front))).await, StatusCode::CONFLICT, "APIG.3323");
+    app.offline(id(&api), RELEASE).await;
     assert_eq!(app.delete(&format!("/authorizers/{}", id(&front))).await.0, StatusCode::NO_CONTENT);
     assert_error(&app.delete(&format!("/authorizers/{}", id(&back))).await, StatusCode::CONFLICT, "APIG.3323");
     assert_eq!(app.delete(&format!("/apis/{}", id(&api))).await.0, StatusCode::NO_CONTENT);

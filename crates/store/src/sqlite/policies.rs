@@ -982,7 +982,7 @@ impl PolicyStore for SqliteStore {
     async fn delete_authorizer(&self, instance_id: &str, id: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let _: Authorizer = doc_in(&mut *tx, "authorizers", Kind::Authorizer, instance_id, id).await?;
-        refuse_if_referenced(&mut tx, "authorizer", "custom authorizer", id).await?;
+        refuse_if_referenced(&mut tx, instance_id, "authorizer", "custom authorizer", id).await?;
         sqlx::query("DELETE FROM authorizers WHERE instance_id = ? AND id = ?")
             .bind(instance_id)
             .bind(id)
@@ -1096,7 +1096,7 @@ impl PolicyStore for SqliteStore {
     async fn delete_vpc_channel(&self, instance_id: &str, id: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let _: VpcChannel = doc_in(&mut *tx, "vpc_channels", Kind::VpcChannel, instance_id, id).await?;
-        refuse_if_referenced(&mut tx, "vpc_channel", "VPC channel", id).await?;
+        refuse_if_referenced(&mut tx, instance_id, "vpc_channel", "VPC channel", id).await?;
         sqlx::query("DELETE FROM vpc_channels WHERE instance_id = ? AND id = ?")
             .bind(instance_id)
             .bind(id)
@@ -1255,7 +1255,7 @@ impl PolicyStore for SqliteStore {
         if found.is_none() {
             return Err(StoreError::not_found(Kind::GatewayResponse, id));
         }
-        refuse_if_referenced(&mut tx, "gateway_response", "gateway response", id).await?;
+        refuse_if_referenced(&mut tx, instance_id, "gateway_response", "gateway response", id).await?;
         sqlx::query("DELETE FROM gateway_responses WHERE id = ?").bind(id).execute(&mut *tx).await?;
         self.commit(tx).await
     }
@@ -1451,13 +1451,28 @@ async fn insert_specials(
 }
 
 /// Conflict if an API refers to `id` as a `kind`.
-async fn refuse_if_referenced(tx: &mut Tx, kind: &str, label: &'static str, id: &str) -> Result<()> {
-    let user = sqlx::query("SELECT api_id FROM api_refs WHERE kind = ? AND ref_id = ? LIMIT 1")
+async fn refuse_if_referenced(tx: &mut Tx, instance_id: &str, kind: &str, label: &'static str, id: &str) -> Result<()> {
+    let draft = sqlx::query("SELECT api_id FROM api_refs WHERE kind = ? AND ref_id = ? LIMIT 1")
         .bind(kind)
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-    match user {
+    // A live version may still use it after the draft stopped: ids are 32-hex, so the quoted id
+    // appears in a snapshot only where the snapshot refers to it.
+    let live = match draft {
+        Some(row) => Some(row),
+        None => {
+            sqlx::query(
+                "SELECT p.api_id FROM publications p JOIN api_versions v ON v.id = p.version_id \
+                 WHERE p.instance_id = ? AND instr(v.snapshot, ?) > 0 LIMIT 1",
+            )
+            .bind(instance_id)
+            .bind(format!("\"{id}\""))
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+    };
+    match live {
         Some(row) => Err(Conflict::InUse(label, id.to_string(), row.try_get(0)?).into()),
         None => Ok(()),
     }

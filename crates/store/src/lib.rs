@@ -257,7 +257,8 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
         route: Option<(&str, &str, &str)>,
         except_id: Option<&str>,
     ) -> Result<Option<Conflict>>;
-    /// Deletes an API with its publications and versions.
+    /// Deletes an API with its publications and versions, and so their bindings and
+    /// authorizations.
     async fn delete_api(&self, instance_id: &str, id: &str) -> Result<()>;
 
     /// Publishes the current definition of each API in `env_id`, all in one transaction: each
@@ -271,8 +272,8 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
         remark: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<BatchOutcome>;
-    /// Takes each API offline in `env_id`, in one transaction. NotFound for an API that is not
-    /// published there.
+    /// Takes each API offline in `env_id`, in one transaction, removing the policy bindings and
+    /// app authorizations of its publish record. NotFound for an API that is not published there.
     async fn offline(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<BatchOutcome>;
     /// Ids of the APIs of a group, in creation order.
     async fn group_api_ids(&self, instance_id: &str, group_id: &str) -> Result<Vec<String>>;

@@ -305,5 +305,5 @@ def test_async_export_then_async_import(apig, instance_id, rich_group, tmp_path)
     assert len(json.loads(task.task_result)["success"]) == 4
 
     err = h.expect_error(lambda: apig.show_async_task_result(ShowAsyncTaskResultRequest(
-        instance_id=instance_id, task_id="c77f5e81d9cb4424bf704ef2b0ac7600")), 404, "APIG.3011")
+        instance_id=instance_id, task_id="c77f5e81d9cb4424bf704ef2b0ac7600")), 404, "APIG.3022")
     assert "c77f5e81d9cb4424bf704ef2b0ac7600" in err.error_msg

@@ -99,7 +99,19 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::Instance => "APIG.3008",
         Kind::Project => "APIG.3009",
         Kind::User | Kind::Credential => "APIG.3010",
-        Kind::Task => "APIG.3011",
+        Kind::Task => "APIG.3022",
+        Kind::App => "APIG.3004",
+        Kind::Throttle => "APIG.3011",
+        Kind::ThrottleSpecial => "APIG.3012",
+        Kind::Acl => "APIG.3013",
+        Kind::AppCode => "APIG.3014",
+        Kind::AppAuth => "APIG.3015",
+        Kind::Binding => "APIG.3016",
+        Kind::Authorizer => "APIG.3017",
+        Kind::VpcChannel => "APIG.3018",
+        Kind::VpcMember => "APIG.3019",
+        Kind::Signature => "APIG.3020",
+        Kind::GatewayResponse => "APIG.3021",
     }
 }
 
@@ -117,6 +129,21 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::ForeignVersion(_) => "APIG.3310",
         Conflict::ProjectName(_) => "APIG.3311",
         Conflict::UserName(_) => "APIG.3312",
+        Conflict::AppName(_) => "APIG.3313",
+        Conflict::AppKey(_) => "APIG.3314",
+        Conflict::AppCode => "APIG.3315",
+        Conflict::AppAuthorized(..) => "APIG.3316",
+        Conflict::ThrottleName(_) => "APIG.3317",
+        Conflict::SpecialExists(_) => "APIG.3318",
+        Conflict::AclName(_) => "APIG.3319",
+        Conflict::AlreadyBound(..) => "APIG.3320",
+        Conflict::PolicyBound(..) => "APIG.3321",
+        Conflict::AuthorizerName(_) => "APIG.3322",
+        Conflict::InUse(..) => "APIG.3323",
+        Conflict::AuthorizerType(_) => "APIG.3324",
+        Conflict::VpcChannelName(_) => "APIG.3325",
+        Conflict::SignatureName(_) => "APIG.3326",
+        Conflict::GatewayResponseName(_) => "APIG.3327",
     }
 }
 
@@ -133,6 +160,8 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, not_found_code(kind), e.to_string())
             }
             StoreError::Conflict(c) => c.into(),
+            StoreError::Field(f) => f.into(),
+            StoreError::BadReference { .. } => ApiError::new(StatusCode::BAD_REQUEST, "APIG.2015", e.to_string()),
             other => ApiError::internal(&other),
         }
     }

@@ -11,6 +11,7 @@ mod auth;
 mod download;
 mod error;
 mod extract;
+mod policy_views;
 mod routes;
 mod startup;
 mod views;

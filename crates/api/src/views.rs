@@ -13,7 +13,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).expect("UTC times format as RFC 3339")
 }
 
-fn object<T: Serialize>(value: &T) -> Map<String, Value> {
+pub(crate) fn object<T: Serialize>(value: &T) -> Map<String, Value> {
     match serde_json::to_value(value) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),

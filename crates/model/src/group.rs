@@ -12,7 +12,7 @@ pub const RELEASE_ENV_ID: &str = "DEFAULT_ENVIRONMENT_RELEASE_ID";
 /// Name of that environment.
 pub const RELEASE_ENV_NAME: &str = "RELEASE";
 
-fn required_str(doc: &serde_json::Value, key: &str) -> Result<String, FieldError> {
+pub(crate) fn required_str(doc: &serde_json::Value, key: &str) -> Result<String, FieldError> {
     match doc.get(key) {
         None | Some(serde_json::Value::Null) => Err(FieldError::Missing(key.into())),
         Some(serde_json::Value::String(s)) if s.is_empty() => Err(FieldError::Missing(key.into())),
@@ -21,7 +21,7 @@ fn required_str(doc: &serde_json::Value, key: &str) -> Result<String, FieldError
     }
 }
 
-fn optional_str(doc: &serde_json::Value, key: &str, max: usize) -> Result<Option<String>, FieldError> {
+pub(crate) fn optional_str(doc: &serde_json::Value, key: &str, max: usize) -> Result<Option<String>, FieldError> {
     match doc.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),

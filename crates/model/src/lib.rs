@@ -14,18 +14,32 @@
 //! ```
 #![warn(missing_docs)]
 
+mod acl;
 mod api;
+mod app;
+mod authorizer;
 mod error;
+mod gateway_response;
 mod group;
 mod identity;
 mod ids;
 mod page;
 mod rules;
+mod signature;
+mod throttle;
+mod vpc_channel;
 
+pub use acl::*;
 pub use api::*;
+pub use app::*;
+pub use authorizer::*;
 pub use error::{FieldError, parse_body};
+pub use gateway_response::*;
 pub use group::*;
 pub use identity::*;
 pub use ids::{new_id, now};
 pub use page::{Page, Paged};
 pub use rules::is_display_name;
+pub use signature::*;
+pub use throttle::*;
+pub use vpc_channel::*;

@@ -80,7 +80,7 @@ pub(crate) fn check_required(doc: &Value) -> Rule {
     Ok(())
 }
 
-fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
@@ -107,7 +107,7 @@ pub fn is_identifier(name: &str, allowed: &str, min: usize, max: usize) -> bool 
         && name.chars().all(|c| c.is_ascii_alphanumeric() || allowed.contains(c))
 }
 
-fn is_policy_name(name: &str) -> bool {
+pub(crate) fn is_policy_name(name: &str) -> bool {
     (3..=64).contains(&name.chars().count())
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || is_cjk(c))
         && name.chars().all(|c| c.is_ascii_alphanumeric() || is_cjk(c) || c == '_')

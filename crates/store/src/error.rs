@@ -25,6 +25,30 @@ pub enum Kind {
     Publication,
     /// An asynchronous export or import.
     Task,
+    /// An app.
+    App,
+    /// An AppCode.
+    AppCode,
+    /// An authorization of an app to an API.
+    AppAuth,
+    /// A request throttling policy.
+    Throttle,
+    /// A special throttle of a policy.
+    ThrottleSpecial,
+    /// An ACL policy.
+    Acl,
+    /// A binding of a policy to a publish record.
+    Binding,
+    /// A custom authorizer.
+    Authorizer,
+    /// A VPC channel.
+    VpcChannel,
+    /// A member of a VPC channel.
+    VpcMember,
+    /// A signature key.
+    Signature,
+    /// A gateway response of a group.
+    GatewayResponse,
 }
 
 impl fmt::Display for Kind {
@@ -41,6 +65,18 @@ impl fmt::Display for Kind {
             Kind::Version => "API version",
             Kind::Publication => "Publication",
             Kind::Task => "Async task",
+            Kind::App => "App",
+            Kind::AppCode => "AppCode",
+            Kind::AppAuth => "App authorization",
+            Kind::Throttle => "Request throttling policy",
+            Kind::ThrottleSpecial => "Special throttle",
+            Kind::Acl => "ACL policy",
+            Kind::Binding => "Policy binding",
+            Kind::Authorizer => "Custom authorizer",
+            Kind::VpcChannel => "VPC channel",
+            Kind::VpcMember => "VPC channel member",
+            Kind::Signature => "Signature key",
+            Kind::GatewayResponse => "Gateway response",
         })
     }
 }
@@ -84,6 +120,51 @@ pub enum Conflict {
     /// The version belongs to another API.
     #[error("Version {0} does not belong to this API")]
     ForeignVersion(String),
+    /// An app of that name exists in the instance.
+    #[error("App name {0} already exists")]
+    AppName(String),
+    /// An app with that key exists.
+    #[error("App key {0} already exists")]
+    AppKey(String),
+    /// That AppCode exists.
+    #[error("The AppCode already exists")]
+    AppCode,
+    /// The app is already authorized for the API in the environment.
+    #[error("App {0} is already authorized for API {1} in this environment")]
+    AppAuthorized(String, String),
+    /// A throttling policy of that name exists in the instance.
+    #[error("Request throttling policy name {0} already exists")]
+    ThrottleName(String),
+    /// The policy already has a special throttle for that object.
+    #[error("A special throttle for {0} already exists in this policy")]
+    SpecialExists(String),
+    /// An ACL policy of that name exists in the instance.
+    #[error("ACL policy name {0} already exists")]
+    AclName(String),
+    /// The publish record already has a policy of that kind.
+    #[error("The API {1} is already bound to a {0} in this environment")]
+    AlreadyBound(&'static str, String),
+    /// The policy is bound to publish records; unbind it first.
+    #[error("The {0} {1} is bound to APIs; unbind it first")]
+    PolicyBound(&'static str, String),
+    /// A custom authorizer of that name exists in the instance.
+    #[error("Custom authorizer name {0} already exists")]
+    AuthorizerName(String),
+    /// APIs refer to the object; change them first.
+    #[error("The {0} {1} is used by APIs (e.g. {2}); change them first")]
+    InUse(&'static str, String, String),
+    /// A VPC channel of that name exists in the instance.
+    #[error("VPC channel name {0} already exists")]
+    VpcChannelName(String),
+    /// A signature key of that name exists in the instance.
+    #[error("Signature key name {0} already exists")]
+    SignatureName(String),
+    /// A gateway response of that name exists in the group.
+    #[error("Gateway response name {0} already exists in the group")]
+    GatewayResponseName(String),
+    /// A custom authorizer's type cannot change.
+    #[error("The type of custom authorizer {0} cannot be changed")]
+    AuthorizerType(String),
 }
 
 /// What can go wrong in a store.
@@ -103,6 +184,21 @@ pub enum StoreError {
     /// The database failed; the operation did nothing.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An API refers to an object that does not exist, or is of the wrong kind.
+    #[error("{message}, parameterName:{field}")]
+    BadReference {
+        /// The field holding the reference, e.g. `backend_api.authorizer_id`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A change is invalid given what is stored (e.g. a member naming a member group the
+    /// channel does not have).
+    #[error(transparent)]
+    Field(#[from] portico_model::FieldError),
+    /// The secrets key file cannot be used, or a sealed secret does not open.
+    #[error("secrets: {0}")]
+    Secrets(String),
     /// A stored document could not be read back.
     #[error("corrupt stored document: {0}")]
     Corrupt(#[from] serde_json::Error),

@@ -17,6 +17,9 @@
 mod cache;
 mod error;
 mod openapi;
+mod policies;
+mod policy_types;
+mod secrets;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -25,6 +28,9 @@ use time::OffsetDateTime;
 
 pub use error::{Conflict, Kind, StoreError};
 pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
+pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
+pub use policy_types::*;
+pub use secrets::KEY_FILE as SECRETS_KEY_FILE;
 pub use sqlite::SqliteStore;
 
 /// Result of a store operation.
@@ -83,6 +89,8 @@ pub struct ApiFilter {
     pub api_type: Option<i32>,
     /// APIs carrying this tag; `None` inside means APIs without any tag (`#no_tags#`).
     pub tag: Option<Option<String>>,
+    /// APIs whose backend or an HTTP policy uses the VPC channel of this name.
+    pub vpc_channel_name: Option<String>,
 }
 
 /// A live publication of an API in an environment (a "publish record").
@@ -158,9 +166,10 @@ pub struct ApiContext {
 /// The outcome of publishing or taking offline one API of a batch.
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
-/// The one storage interface. Engines: [`SqliteStore`].
+/// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
+/// ACLs, bindings) are in the supertrait [`PolicyStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PolicyStore + Send + Sync + 'static {
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 
@@ -250,7 +259,8 @@ pub trait Store: Send + Sync + 'static {
         route: Option<(&str, &str, &str)>,
         except_id: Option<&str>,
     ) -> Result<Option<Conflict>>;
-    /// Deletes an API with its publications and versions.
+    /// Deletes an API with its publications and versions, and so their bindings and
+    /// authorizations.
     async fn delete_api(&self, instance_id: &str, id: &str) -> Result<()>;
 
     /// Publishes the current definition of each API in `env_id`, all in one transaction: each
@@ -264,8 +274,8 @@ pub trait Store: Send + Sync + 'static {
         remark: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<BatchOutcome>;
-    /// Takes each API offline in `env_id`, in one transaction. NotFound for an API that is not
-    /// published there.
+    /// Takes each API offline in `env_id`, in one transaction, removing the policy bindings and
+    /// app authorizations of its publish record. NotFound for an API that is not published there.
     async fn offline(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<BatchOutcome>;
     /// Ids of the APIs of a group, in creation order.
     async fn group_api_ids(&self, instance_id: &str, group_id: &str) -> Result<Vec<String>>;

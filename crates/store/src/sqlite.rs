@@ -2,6 +2,8 @@
 //! acknowledged write survives a crash, and `BEGIN IMMEDIATE` for every writing transaction so
 //! concurrent writers queue on the lock instead of failing half-way.
 
+mod policies;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use time::format_description::well_known::Rfc3339;
 mod openapi;
 
 use crate::cache::{ReadCache, invalidate};
+use crate::secrets::{KEY_FILE, SecretBox};
 use crate::{
     ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, ImportOutcome,
     ImportRequest, Kind, Publication, Result, Store, StoreError, TaskStatus, TextMatch, VariableFilter,
@@ -39,6 +42,7 @@ pub struct SqliteStore {
     generation: Arc<AtomicU64>,
     instances: Arc<ReadCache<(String, String), Instance>>,
     api_contexts: Arc<ReadCache<(String, String), Arc<ApiContext>>>,
+    secrets: Arc<SecretBox>,
 }
 
 fn ts(t: OffsetDateTime) -> String {
@@ -89,10 +93,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
+        Self::connect(options, SecretBox::load_or_create(&path.with_file_name(KEY_FILE))?).await
     }
 
-    /// Opens a database from a `sqlite:` URL.
+    /// Opens a database from a `sqlite:` URL; the secrets key lives beside the file (an
+    /// in-memory database gets a key for the life of the process).
     pub async fn open_url(url: &str) -> Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -100,10 +105,16 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
+        let file = options.get_filename();
+        let secrets = if file.as_os_str().is_empty() || file == Path::new(":memory:") {
+            SecretBox::ephemeral()
+        } else {
+            SecretBox::load_or_create(&file.with_file_name(KEY_FILE))?
+        };
+        Self::connect(options, secrets).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore> {
+    async fn connect(options: SqliteConnectOptions, secrets: SecretBox) -> Result<SqliteStore> {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
         let generation = Arc::new(AtomicU64::new(0));
@@ -111,6 +122,7 @@ impl SqliteStore {
             pool,
             instances: Arc::new(ReadCache::new(generation.clone())),
             api_contexts: Arc::new(ReadCache::new(generation.clone())),
+            secrets: Arc::new(secrets),
             generation,
         })
     }
@@ -846,6 +858,7 @@ impl Store for SqliteStore {
         .bind(to_doc(api)?)
         .execute(&mut *tx)
         .await?;
+        policies::record_references(&mut tx, instance_id, api).await?;
         self.commit(tx).await?;
         Ok(())
     }
@@ -874,6 +887,7 @@ impl Store for SqliteStore {
         .bind(&api.id)
         .execute(&mut *tx)
         .await?;
+        policies::record_references(&mut tx, instance_id, api).await?;
         self.commit(tx).await?;
         Ok(())
     }
@@ -910,6 +924,9 @@ impl Store for SqliteStore {
                 q.push(" AND EXISTS (SELECT 1 FROM publications p WHERE p.api_id = apis.id AND p.env_id = ")
                     .push_bind(env.clone())
                     .push(")");
+            }
+            if let Some(channel) = &filter.vpc_channel_name {
+                policies::push_vpc_channel_filter(q, channel);
             }
             match &filter.tag {
                 Some(Some(tag)) => {

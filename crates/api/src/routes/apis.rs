@@ -83,6 +83,7 @@ struct ListQuery {
     precise_search: Option<String>,
     return_data_mode: Option<String>,
     tags: Option<String>,
+    vpc_channel_name: Option<String>,
 }
 
 fn list_detail(mode: Option<&str>) -> ApiResult<ListDetail> {
@@ -120,6 +121,7 @@ async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery
         env_id: non_empty(q.env_id),
         api_type: q.api_type,
         tag: non_empty(q.tags).map(|t| (t != "#no_tags#").then_some(t)),
+        vpc_channel_name: non_empty(q.vpc_channel_name),
     };
     let found = state.store.list_apis(&scope.instance_id, &filter, page).await?;
     let ids: Vec<String> = found.items.iter().map(|a| a.id.clone()).collect();

@@ -1,11 +1,19 @@
 //! The routes, one module per family of operations. Paths follow the SDK's `resource_path`s.
 
+mod acls;
 mod apis;
+mod apps;
+mod authorizers;
+mod bindings;
+mod gateway_responses;
 mod groups;
 mod iam;
 mod instances;
 mod openapi;
 mod publish;
+mod signatures;
+mod throttles;
+mod vpc_channels;
 
 use axum::middleware;
 use axum::routing::{get, post};
@@ -22,6 +30,13 @@ fn instance_routes(flavor: Flavor) -> Router<AppState> {
         .merge(groups::routes())
         .merge(apis::routes())
         .merge(publish::routes())
+        .merge(apps::routes())
+        .merge(throttles::routes())
+        .merge(acls::routes())
+        .merge(authorizers::routes())
+        .merge(vpc_channels::routes())
+        .merge(signatures::routes())
+        .merge(gateway_responses::routes())
         .merge(openapi::routes())
         .layer(Extension(flavor))
 }

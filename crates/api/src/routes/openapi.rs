@@ -13,8 +13,8 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use portico_model::{Api, ApiGroup, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
-use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion};
+use portico_model::{Api, ApiGroup, Page, Paged, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
+use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion, References};
 use portico_store::{
     AsyncTask, ImportAction, ImportRequest, ImportTarget, Result as StoreResult, TaskStatus, TaskType,
 };
@@ -171,6 +171,7 @@ async fn prepare_export(
             Some(wanted.into_iter().collect())
         }
     };
+    let (objects, names) = extension_objects(state, &scope.instance_id, define, &group.id, env_id.as_deref()).await?;
     let apis = state.store.export_apis(&scope.instance_id, &group.id, env_id.as_deref()).await?;
     let version = request.version.unwrap_or_else(|| {
         let format = time::macros::format_description!("[year]-[month]-[day]-[hour]:[minute]:[second]");
@@ -178,19 +179,94 @@ async fn prepare_export(
     });
     let scope_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or("DRAFT");
     let file_name = format!("{}-{}-{}-{}.{extension}", group.name, scope_name, define.as_str(), version);
-    Ok(PreparedExport {
-        oas,
-        define,
-        format,
-        extension,
-        version,
-        file_name,
-        group,
-        only,
-        apis,
-        objects: ExtensionObjects::default(),
-        names: HashMap::new(),
-    })
+    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, only, apis, objects, names })
+}
+
+/// Every page of a list, for the few lists an export reads whole (authorizers, channels,
+/// gateway responses: tens of objects, not thousands).
+async fn all_pages<T, F>(mut page_of: impl FnMut(Page) -> F) -> ApiResult<Vec<T>>
+where
+    F: std::future::Future<Output = StoreResult<Paged<T>>>,
+{
+    let mut items = Vec::new();
+    loop {
+        let page = Page { offset: items.len() as u32, limit: 500 };
+        let got = page_of(page).await?;
+        let done = got.items.len() < 500;
+        items.extend(got.items);
+        if done {
+            return Ok(items);
+        }
+    }
+}
+
+/// What an export carries besides the APIs: at `all`, the throttles and ACLs bound to the APIs
+/// in the environment (`PolicyStore::extension_objects`); at `all` and `dev`, the custom
+/// authorizers as security schemes and the group's gateway responses; at every level, the
+/// names of the VPC channels and gateway responses the APIs refer to by id.
+async fn extension_objects(
+    state: &AppState,
+    instance_id: &str,
+    define: Define,
+    group_id: &str,
+    env_id: Option<&str>,
+) -> ApiResult<(ExtensionObjects, HashMap<String, String>)> {
+    let store = &state.store;
+    let mut objects = ExtensionObjects::default();
+    if let (Define::All, Some(env_id)) = (define, env_id) {
+        let ids = store.export_api_ids(instance_id, group_id, Some(env_id)).await?;
+        let bound = store.extension_objects(instance_id, env_id, &ids).await?;
+        objects.root = bound.root;
+        objects.per_api = bound.per_api;
+    }
+    let responses = all_pages(|page| store.list_gateway_responses(instance_id, group_id, page)).await?;
+    let any_channel = Default::default();
+    let channels = all_pages(|page| store.list_vpc_channels(instance_id, &any_channel, page)).await?;
+    let mut names: HashMap<String, String> = channels.into_iter().map(|c| (c.id, c.name)).collect();
+    names.extend(responses.iter().map(|r| (r.id.clone(), r.name.clone())));
+    if matches!(define, Define::All | Define::Dev) {
+        let any_authorizer = Default::default();
+        let authorizers = all_pages(|page| store.list_authorizers(instance_id, &any_authorizer, page)).await?;
+        objects.authorizers =
+            authorizers.into_iter().map(|a| (a.id.clone(), (a.name.clone(), authorizer_object(&a)))).collect();
+        if !responses.is_empty() {
+            let map = responses.iter().map(|r| (r.name.clone(), gateway_response_object(r))).collect();
+            objects.root.insert(portico_openapi::keys::RESPONSES.to_owned(), map);
+        }
+    }
+    Ok((objects, names))
+}
+
+/// `x-apigateway-authorizer` (extensions.md §2.12: snake_case keys).
+fn authorizer_object(a: &portico_model::Authorizer) -> portico_openapi::Object {
+    let mut o = json!({
+        "type": a.kind, "authorizer_type": a.authorizer_type, "authorizer_uri": a.authorizer_uri,
+        "network_type": a.network_type, "need_body": a.need_body, "ttl": a.ttl,
+        "identities": a.identities,
+    });
+    for (key, value) in [
+        ("authorizer_version", &a.authorizer_version),
+        ("authorizer_alias_uri", &a.authorizer_alias_uri),
+        ("user_data", &a.user_data),
+    ] {
+        if let Some(v) = value {
+            o[key] = Value::from(v.as_str());
+        }
+    }
+    match o {
+        Value::Object(map) => map,
+        _ => unreachable!("json! of an object literal is an object"),
+    }
+}
+
+/// One entry of `x-apigateway-responses`: error type → `{status, body: {media type: template}}`.
+fn gateway_response_object(r: &portico_model::GatewayResponse) -> Value {
+    let types: serde_json::Map<String, Value> = r
+        .responses
+        .iter()
+        .map(|(kind, info)| (kind.clone(), json!({"status": info.status, "body": {"application/json": info.body}})))
+        .collect();
+    Value::Object(types)
 }
 
 async fn export(
@@ -354,7 +430,8 @@ async fn read_form(mut multipart: Multipart) -> ApiResult<ImportForm> {
 async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_run: bool) -> ApiResult<Value> {
     let new_group_id = new_id();
     let group_id = form.group_id.clone().filter(|_| !form.create_group).unwrap_or_else(|| new_group_id.clone());
-    let context = ImportContext { group_id: group_id.clone(), mock_mode: form.mock_mode, ..Default::default() };
+    let references = references(state, instance_id, (!form.create_group).then_some(group_id.as_str())).await?;
+    let context = ImportContext { group_id: group_id.clone(), mock_mode: form.mock_mode, references };
     let file = form.file.clone();
     let document = tokio::task::spawn_blocking(move || portico_openapi::parse(&file, &context))
         .await
@@ -408,6 +485,24 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
         result["dry_run"] = Value::Bool(true);
     }
     Ok(result)
+}
+
+/// What names in a document refer to: the instance's VPC channels and custom authorizers, and
+/// the gateway responses of the group imported into.
+async fn references(state: &AppState, instance_id: &str, group_id: Option<&str>) -> ApiResult<References> {
+    let store = &state.store;
+    let (any_channel, any_authorizer) = (Default::default(), Default::default());
+    let channels = all_pages(|page| store.list_vpc_channels(instance_id, &any_channel, page)).await?;
+    let authorizers = all_pages(|page| store.list_authorizers(instance_id, &any_authorizer, page)).await?;
+    let responses = match group_id {
+        Some(group_id) => all_pages(|page| store.list_gateway_responses(instance_id, group_id, page)).await?,
+        None => Vec::new(),
+    };
+    Ok(References {
+        vpc_channels: channels.into_iter().map(|c| (c.name, c.id)).collect(),
+        authorizers: authorizers.into_iter().map(|a| (a.name, a.id)).collect(),
+        responses: responses.into_iter().map(|r| (r.name, r.id)).collect(),
+    })
 }
 
 fn failure_entry(path: &str, method: &str, error: ApiError) -> Value {

@@ -172,6 +172,11 @@ pub fn sdk_date(skew_secs: i64) -> String {
 }
 
 impl TestApp {
+    /// The server's data directory (database, secrets key).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     /// `/v2/{project}/apigw/instances/{instance}{rel}` of the bootstrapped instance.
     pub fn inst(&self, rel: &str) -> String {
         format!("/v2/{}/apigw/instances/{}{rel}", self.project_id, self.instance_id)

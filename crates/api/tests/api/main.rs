@@ -2,13 +2,20 @@
 //! file, requests signed exactly as the Huawei Cloud SDK signs them. One binary, one module per
 //! feature; `helpers` holds `spawn_app()` and the typed client.
 
+mod acls;
 mod apis;
+mod apps;
 mod auth;
+mod authorizers;
 mod envs;
+mod gateway_responses;
 mod groups;
 mod helpers;
 mod instances;
 mod isolation;
 mod openapi;
 mod publish;
+mod signatures;
+mod throttles;
 mod variables;
+mod vpc_channels;

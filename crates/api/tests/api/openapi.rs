@@ -271,7 +271,7 @@ async fn async_export_and_import_leave_a_task_with_the_result() {
     assert_eq!(result["success"].as_array().unwrap().len(), 2, "{result}");
 
     let (status, body) = app.get("/async-tasks/c77f5e81d9cb4424bf704ef2b0ac7600").await;
-    assert_error(&(status, body), StatusCode::NOT_FOUND, "APIG.3011");
+    assert_error(&(status, body), StatusCode::NOT_FOUND, "APIG.3022");
 }
 
 #[tokio::test]
@@ -287,4 +287,39 @@ async fn documents_larger_than_axum_default_limit_import() {
     let (status, result) = app.upload("/openapi/import", &[], file.to_string().as_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{result}");
     assert_eq!(result["success"].as_array().unwrap().len(), 1, "{result}");
+}
+
+#[tokio::test]
+async fn define_all_carries_the_throttles_and_acls_bound_in_the_environment() {
+    let app = spawn_app().await;
+    let (group_id, published, _) = setup(&app).await;
+    let details = app.api_details(&published).await;
+    let publish_id = details["publish_id"].as_str().unwrap().to_string();
+    let throttle_body = json!({"name": "orders_tps", "api_call_limits": 100, "user_call_limits": 50,
+        "app_call_limits": 40, "ip_call_limits": 20, "time_interval": 1, "time_unit": "SECOND", "type": 1});
+    let (status, throttle) = app.post("/throttles", &throttle_body).await;
+    assert_eq!(status, StatusCode::CREATED, "{throttle}");
+    let (status, bound) =
+        app.post("/throttle-bindings", &json!({"strategy_id": throttle["id"], "publish_ids": [publish_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{bound}");
+    let acl_body =
+        json!({"acl_name": "office_only", "acl_type": "PERMIT", "entity_type": "IP", "acl_value": "10.0.0.0/8"});
+    let (status, acl) = app.post("/acls", &acl_body).await;
+    assert_eq!(status, StatusCode::CREATED, "{acl}");
+    let (status, bound) = app.post("/acl-bindings", &json!({"acl_id": acl["id"], "publish_ids": [publish_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{bound}");
+
+    let (_, _, bytes) =
+        app.export("apigw", "", &json!({"group_id": group_id, "env_id": RELEASE, "define": "all"})).await;
+    let doc = document(&bytes);
+    assert_eq!(doc["x-apigateway-ratelimits"]["orders_tps"]["api-limit"], 100, "{doc}");
+    assert_eq!(doc["x-apigateway-access-controls"]["office_only"]["acl-type"], "PERMIT", "{doc}");
+    let op = operations(&doc).into_iter().find(|o| o["operationId"] == details["name"]).unwrap().clone();
+    assert_eq!(op["x-apigateway-ratelimit"], "orders_tps");
+    assert_eq!(op["x-apigateway-access-control"], "office_only");
+
+    let (_, _, bytes) =
+        app.export("apigw", "", &json!({"group_id": group_id, "env_id": RELEASE, "define": "proxy"})).await;
+    let doc = document(&bytes);
+    assert!(doc.get("x-apigateway-ratelimits").is_none(), "only define=all carries policies");
 }

@@ -1,0 +1,75 @@
+//! Custom authorizers (`/authorizers`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use portico_model::{Page, authorizer_from_json, new_id, now};
+use portico_store::AuthorizerFilter;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::apps::non_empty;
+use crate::extract::{AppQuery, Scope};
+use crate::views::{list as paged, object};
+use crate::{ApiResult, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/authorizers", get(list).post(create))
+        .route("/authorizers/{authorizer_id}", get(show).put(update).delete(remove))
+}
+
+fn view<T: serde::Serialize>(authorizer: &T) -> Value {
+    Value::Object(object(authorizer))
+}
+
+#[derive(Deserialize)]
+struct AuthorizerId {
+    authorizer_id: String,
+}
+
+async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
+    let authorizer = authorizer_from_json(&body, new_id(), now())?;
+    state.store.create_authorizer(&scope.instance_id, &authorizer).await?;
+    Ok((StatusCode::CREATED, Json(view(&authorizer))))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<AuthorizerId>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let existing = state.store.authorizer(&scope.instance_id, &p.authorizer_id).await?;
+    let authorizer = authorizer_from_json(&body, existing.id, existing.create_time)?;
+    state.store.update_authorizer(&scope.instance_id, &authorizer).await?;
+    Ok(Json(view(&authorizer)))
+}
+
+async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<AuthorizerId>) -> ApiResult<Json<Value>> {
+    Ok(Json(view(&state.store.authorizer(&scope.instance_id, &p.authorizer_id).await?)))
+}
+
+async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<AuthorizerId>) -> ApiResult<StatusCode> {
+    state.store.delete_authorizer(&scope.instance_id, &p.authorizer_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    id: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
+    let page = Page::new(q.offset, q.limit)?;
+    let filter = AuthorizerFilter { id: non_empty(q.id), name: non_empty(q.name), kind: non_empty(q.kind) };
+    let found = state.store.list_authorizers(&scope.instance_id, &filter, page).await?;
+    Ok(Json(paged("authorizer_list", found, view)))
+}

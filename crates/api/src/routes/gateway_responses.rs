@@ -1,0 +1,170 @@
+//! Gateway responses of a group (`/api-groups/{group_id}/gateway-responses`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use portico_model::{
+    GatewayResponse, Page, ResponseInfo, is_response_type, new_id, now, response_info_from_json, responses_from_json,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::extract::{AppQuery, Scope};
+use crate::views::{list as paged, rfc3339};
+use crate::{ApiError, ApiResult, AppState};
+
+pub fn routes() -> Router<AppState> {
+    let base = "/api-groups/{group_id}/gateway-responses";
+    Router::new()
+        .route(base, get(list).post(create))
+        .route(&format!("{base}/{{response_id}}"), get(show).put(update).delete(remove))
+        .route(&format!("{base}/{{response_id}}/{{response_type}}"), get(show_type).put(update_type).delete(reset_type))
+}
+
+fn info(info: &ResponseInfo, default: bool) -> Value {
+    json!({ "status": info.status, "body": info.body, "headers": info.headers, "default": default })
+}
+
+/// `ResponsesInfo`: every error type, customised or default.
+fn view(r: &GatewayResponse) -> Value {
+    let responses: Map<String, Value> =
+        r.all_types().into_iter().map(|(kind, (i, default))| (kind.to_string(), info(&i, default))).collect();
+    json!({
+        "id": r.id, "name": r.name, "responses": responses, "default": false,
+        "create_time": rfc3339(r.create_time), "update_time": rfc3339(r.update_time),
+    })
+}
+
+/// `{<type>: ResponseInfoResp}`.
+fn type_view(r: &GatewayResponse, kind: &str) -> Value {
+    let all = r.all_types();
+    let mut map = Map::new();
+    if let Some((i, default)) = all.get(kind) {
+        map.insert(kind.to_string(), info(i, *default));
+    }
+    Value::Object(map)
+}
+
+#[derive(Deserialize)]
+struct GroupId {
+    group_id: String,
+}
+
+#[derive(Deserialize)]
+struct ResponseId {
+    group_id: String,
+    response_id: String,
+}
+
+#[derive(Deserialize)]
+struct TypeId {
+    group_id: String,
+    response_id: String,
+    response_type: String,
+}
+
+impl TypeId {
+    fn kind(&self) -> ApiResult<&str> {
+        if is_response_type(&self.response_type) {
+            Ok(&self.response_type)
+        } else {
+            Err(ApiError::invalid("response_type"))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<GroupId>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (name, responses) = responses_from_json(&body)?;
+    let now = now();
+    let response =
+        GatewayResponse { id: new_id(), group_id: p.group_id, name, responses, create_time: now, update_time: now };
+    state.store.create_gateway_response(&scope.instance_id, &response).await?;
+    Ok((StatusCode::CREATED, Json(view(&response))))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<GroupId>,
+    AppQuery(q): AppQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::new(q.offset, q.limit)?;
+    let found = state.store.list_gateway_responses(&scope.instance_id, &p.group_id, page).await?;
+    Ok(Json(paged("responses", found, view)))
+}
+
+async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ResponseId>) -> ApiResult<Json<Value>> {
+    Ok(Json(view(&state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<ResponseId>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let (name, responses) = responses_from_json(&body)?;
+    let now = now();
+    let change = |r: &mut GatewayResponse| {
+        r.name = name.clone();
+        r.responses = responses.clone();
+        r.update_time = now;
+    };
+    let response =
+        state.store.update_gateway_response(&scope.instance_id, &p.group_id, &p.response_id, &change).await?;
+    Ok(Json(view(&response)))
+}
+
+async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<ResponseId>) -> ApiResult<StatusCode> {
+    state.store.delete_gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn show_type(State(state): State<AppState>, scope: Scope, Path(p): Path<TypeId>) -> ApiResult<Json<Value>> {
+    let kind = p.kind()?;
+    let response = state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
+    Ok(Json(type_view(&response, kind)))
+}
+
+async fn update_type(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<TypeId>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let kind = p.kind()?;
+    let custom = response_info_from_json(&body)?;
+    let now = now();
+    let change = |r: &mut GatewayResponse| {
+        r.responses.insert(kind.to_string(), custom.clone());
+        r.update_time = now;
+    };
+    let response =
+        state.store.update_gateway_response(&scope.instance_id, &p.group_id, &p.response_id, &change).await?;
+    Ok(Json(type_view(&response, kind)))
+}
+
+/// `DeleteGatewayResponseTypeV2`: the type answers its default again.
+async fn reset_type(State(state): State<AppState>, scope: Scope, Path(p): Path<TypeId>) -> ApiResult<StatusCode> {
+    let kind = p.kind()?;
+    let now = now();
+    let change = |r: &mut GatewayResponse| {
+        r.responses.remove(kind);
+        r.update_time = now;
+    };
+    state.store.update_gateway_response(&scope.instance_id, &p.group_id, &p.response_id, &change).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,315 @@
+//! What the policy methods of [`crate::Store`] take and give: filters, published APIs as the
+//! binding lists show them, and bindings.
+
+use std::collections::{BTreeMap, HashMap};
+
+use portico_model::{Acl, App, AppAuth, AppWithSecret, Signature, Throttle};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::TextMatch;
+
+/// The kinds of policies bound to publish records; a publish record has at most one of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// Request throttling policy.
+    Throttle,
+    /// ACL policy.
+    Acl,
+    /// Signature key.
+    Sign,
+}
+
+impl PolicyKind {
+    /// The stored spelling (`policy_bindings.kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Throttle => "throttle",
+            PolicyKind::Acl => "acl",
+            PolicyKind::Sign => "sign",
+        }
+    }
+
+    /// How messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::Throttle => "request throttling policy",
+            PolicyKind::Acl => "ACL policy",
+            PolicyKind::Sign => "signature key",
+        }
+    }
+}
+
+/// A publish record with what binding lists show of its API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedApi {
+    /// Publish record id.
+    pub publish_id: String,
+    /// The API.
+    pub api_id: String,
+    /// Its name.
+    pub api_name: String,
+    /// 1 public, 2 private.
+    pub api_type: i32,
+    /// Its description.
+    pub api_remark: Option<String>,
+    /// Frontend method.
+    pub req_method: String,
+    /// Frontend path.
+    pub req_uri: String,
+    /// Authentication type.
+    pub auth_type: String,
+    /// Its group.
+    pub group_id: String,
+    /// The group's name.
+    pub group_name: String,
+    /// The environment.
+    pub env_id: String,
+    /// The environment's name.
+    pub env_name: String,
+    /// When the live version was published.
+    pub publish_time: OffsetDateTime,
+    /// Its tags.
+    pub tags: Vec<String>,
+}
+
+/// Filters of the "APIs bound / not bound to …" lists.
+#[derive(Debug, Clone, Default)]
+pub struct PublishedApiFilter {
+    /// Environment.
+    pub env_id: Option<String>,
+    /// Group.
+    pub group_id: Option<String>,
+    /// API id.
+    pub api_id: Option<String>,
+    /// API name (substring).
+    pub api_name: Option<String>,
+    /// Tag.
+    pub tag: Option<String>,
+}
+
+/// A binding of a policy to a publish record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyBinding {
+    /// Binding id.
+    pub id: String,
+    /// The policy.
+    pub policy_id: String,
+    /// The policy's name.
+    pub policy_name: String,
+    /// The publish record.
+    pub publish_id: String,
+    /// Its API.
+    pub api_id: String,
+    /// Its environment.
+    pub env_id: String,
+    /// When it was bound.
+    pub create_time: OffsetDateTime,
+}
+
+/// A published API with the binding that ties it to a policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundApi {
+    /// The publish record and its API.
+    pub api: PublishedApi,
+    /// The binding.
+    pub binding: PolicyBinding,
+}
+
+/// A policy bound to an API: the binding, the environment's name, and the policy in its wire
+/// form (a signature key with its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundPolicy {
+    /// The binding.
+    pub binding: PolicyBinding,
+    /// The environment's name.
+    pub env_name: String,
+    /// The policy as stored.
+    pub policy: Map<String, Value>,
+}
+
+/// Filters of the "policies bound to an API" lists.
+#[derive(Debug, Clone, Default)]
+pub struct BoundPolicyFilter {
+    /// Environment.
+    pub env_id: Option<String>,
+    /// Policy id.
+    pub policy_id: Option<String>,
+    /// Policy name (substring).
+    pub policy_name: Option<String>,
+}
+
+/// Filters of `ListAppsV2`.
+#[derive(Debug, Clone, Default)]
+pub struct AppFilter {
+    /// App id.
+    pub id: Option<String>,
+    /// App name.
+    pub name: Option<TextMatch>,
+    /// App key.
+    pub app_key: Option<String>,
+    /// Creator (`USER`).
+    pub creator: Option<String>,
+    /// Status (1).
+    pub status: Option<i32>,
+    /// Related account.
+    pub related_domain_id: Option<String>,
+    /// Related project.
+    pub related_project_id: Option<String>,
+}
+
+/// An app with the number of APIs it is authorized for (`AppInfoWithBindNum`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppSummary {
+    /// The app with its secret (`AppInfoWithBindNum` shows it).
+    pub app: AppWithSecret,
+    /// Authorizations.
+    pub bind_num: u64,
+}
+
+/// Filters of the authorization lists (`/app-auths/binded-apis`, `/app-auths/binded-apps`).
+#[derive(Debug, Clone, Default)]
+pub struct AppAuthFilter {
+    /// App.
+    pub app_id: Option<String>,
+    /// App name (substring).
+    pub app_name: Option<String>,
+    /// The published APIs.
+    pub apis: PublishedApiFilter,
+    /// Group name (substring).
+    pub group_name: Option<String>,
+}
+
+/// An authorization with its app and published API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppAuthEntry {
+    /// The authorization.
+    pub auth: AppAuth,
+    /// The app.
+    pub app: App,
+    /// The published API.
+    pub api: PublishedApi,
+}
+
+/// The result of authorizing one app for one API: `(app_id, api_id, outcome)`.
+pub type AuthOutcome = Vec<(String, String, crate::Result<AppAuth>)>;
+
+/// A throttling policy with what its details add (`ThrottlesInfo`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrottleSummary {
+    /// The policy.
+    pub throttle: Throttle,
+    /// Publish records it is bound to.
+    pub bind_num: u64,
+    /// Whether it has special throttles.
+    pub has_specials: bool,
+}
+
+/// An ACL policy with the number of publish records it is bound to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AclSummary {
+    /// The policy.
+    pub acl: Acl,
+    /// Publish records it is bound to.
+    pub bind_num: u64,
+}
+
+/// Filters of `ListAclStrategiesV2`.
+#[derive(Debug, Clone, Default)]
+pub struct AclFilter {
+    /// Policy id.
+    pub id: Option<String>,
+    /// Policy name.
+    pub name: Option<TextMatch>,
+    /// `PERMIT` / `DENY`.
+    pub acl_type: Option<String>,
+    /// `IP` / `DOMAIN` / `DOMAIN_ID`.
+    pub entity_type: Option<String>,
+}
+
+/// Filters of `ListSpecialThrottlingConfigurationsV2`.
+#[derive(Debug, Clone, Default)]
+pub struct SpecialFilter {
+    /// `APP` / `USER`.
+    pub object_type: Option<String>,
+    /// App name (substring).
+    pub app_name: Option<String>,
+    /// User id (substring).
+    pub user: Option<String>,
+}
+
+/// The policy objects a `define=all` export carries for a set of APIs published in one
+/// environment: root-level maps keyed by extension name (`x-apigateway-ratelimits`,
+/// `x-apigateway-access-controls`: policy name → object) and, per API id, the operation-level
+/// extensions (`x-apigateway-ratelimit`, `x-apigateway-access-control`: policy name).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExtensionObjects {
+    /// Extension name → (policy name → object).
+    pub root: BTreeMap<String, Map<String, Value>>,
+    /// API id → (extension name → value).
+    pub per_api: HashMap<String, Map<String, Value>>,
+}
+
+/// Filters of `ListCustomAuthorizersV2`.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerFilter {
+    /// Authorizer id.
+    pub id: Option<String>,
+    /// Name (substring).
+    pub name: Option<String>,
+    /// `FRONTEND` / `BACKEND`.
+    pub kind: Option<String>,
+}
+
+/// Filters of `ListVpcChannelsV2`.
+#[derive(Debug, Clone, Default)]
+pub struct VpcChannelFilter {
+    /// Channel id.
+    pub id: Option<String>,
+    /// Channel name.
+    pub name: Option<TextMatch>,
+    /// Channels with a member at this host.
+    pub member_host: Option<String>,
+    /// Channels with a member on this port.
+    pub member_port: Option<i64>,
+    /// Channels with a member group of this name.
+    pub member_group_name: Option<String>,
+    /// Channels with a member group of this id.
+    pub member_group_id: Option<String>,
+}
+
+/// A signature key with the number of publish records it is bound to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureSummary {
+    /// The key, with its secret in clear.
+    pub signature: Signature,
+    /// Publish records it is bound to.
+    pub bind_num: u64,
+}
+
+/// What an import does with a policy whose name already exists (`extend_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtendMode {
+    /// Keep the existing policy as it is.
+    Merge,
+    /// Overwrite it with the imported one (same id).
+    Override,
+}
+
+/// The throttling policies (with their specials) and ACLs an import brings, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyImport {
+    /// Throttling policies and their specials; ids and times are assigned for new ones.
+    pub throttles: Vec<(Throttle, Vec<portico_model::ThrottleSpecial>)>,
+    /// ACL policies.
+    pub acls: Vec<Acl>,
+}
+
+/// The ids of the imported (created, overwritten or kept) policies, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportedPolicies {
+    /// Throttling policy name → id.
+    pub throttles: BTreeMap<String, String>,
+    /// ACL name → id.
+    pub acls: BTreeMap<String, String>,
+}

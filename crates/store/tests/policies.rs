@@ -1,0 +1,153 @@
+//! The `PolicyStore` contract, against every engine (today SQLite on a temporary file): sealed
+//! secrets across restarts, bindings that follow publications, references that block deletes.
+
+use portico_model::{
+    Acl, Api, ApiDefinition, ApiGroup, App, AppSecret, Authorizer, Instance, RELEASE_ENV_ID, new_id, now,
+};
+use portico_store::{
+    Conflict, Kind, PolicyKind, PolicyStore, PublishedApiFilter, SECRETS_KEY_FILE, SqliteStore, Store, StoreError,
+};
+use serde_json::json;
+
+async fn open(dir: &std::path::Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("portico.db")).await.unwrap()
+}
+
+/// A store with an instance and a group; returns `(store, instance id, group id)`.
+async fn fixture(dir: &std::path::Path) -> (SqliteStore, String, String) {
+    let store = open(dir).await;
+    let instance = Instance {
+        id: new_id(),
+        project_id: new_id(),
+        instance_name: "policies".into(),
+        description: None,
+        create_time: now(),
+    };
+    let project = portico_model::Project { id: instance.project_id.clone(), name: "p".into(), created_at: now() };
+    store.create_project(&project).await.unwrap();
+    store.create_instance(&instance).await.unwrap();
+    let group = ApiGroup::new("group".into(), None, "apig.localhost", now());
+    store.create_group(&instance.id, &group).await.unwrap();
+    (store, instance.id, group.id)
+}
+
+fn api(group_id: &str, extra: serde_json::Value) -> Api {
+    let mut body = json!({
+        "name": format!("api_{}", &new_id()[..8]), "type": 1, "req_protocol": "HTTPS", "req_method": "GET",
+        "req_uri": format!("/{}", &new_id()[..8]), "auth_type": "NONE", "backend_type": "MOCK",
+        "group_id": group_id, "mock_info": {"result_content": "hello"}
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let mut definition = ApiDefinition::from_json(body.to_string().as_bytes()).unwrap();
+    definition.prepare(None, now());
+    Api { id: new_id(), status: 1, register_time: now(), update_time: now(), definition }
+}
+
+fn app(name: &str, key: &str) -> App {
+    App {
+        id: new_id(),
+        name: name.into(),
+        remark: None,
+        creator: "USER".into(),
+        app_key: key.into(),
+        status: 1,
+        app_type: "apig".into(),
+        register_time: now(),
+        update_time: now(),
+        related_domain_id: None,
+        related_project_id: None,
+    }
+}
+
+#[tokio::test]
+async fn app_secrets_are_sealed_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, i, _) = fixture(dir.path()).await;
+    let a = app("app_one", "key_0001");
+    store.create_app(&i, &a, &AppSecret("s3cret-value-1".into())).await.unwrap();
+    assert!(matches!(
+        store.create_app(&i, &app("app_two", "key_0001"), &AppSecret("x".into())).await,
+        Err(StoreError::Conflict(Conflict::AppKey(_)))
+    ));
+    drop(store);
+
+    let reopened = open(dir.path()).await;
+    let (instance, found) = reopened.app_by_key("key_0001").await.unwrap();
+    assert_eq!((instance.as_str(), found.app_secret.0.as_str()), (i.as_str(), "s3cret-value-1"));
+
+    // Without the key file the secrets cannot be opened.
+    std::fs::remove_file(dir.path().join(SECRETS_KEY_FILE)).unwrap();
+    drop(reopened);
+    let keyless = open(dir.path()).await;
+    assert!(matches!(keyless.app(&i, &a.id).await, Err(StoreError::Secrets(_))));
+}
+
+#[tokio::test]
+async fn bindings_follow_publications() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, i, g) = fixture(dir.path()).await;
+    let acl = Acl {
+        id: new_id(),
+        acl_name: "office".into(),
+        acl_type: "PERMIT".into(),
+        acl_value: "10.0.0.0/8".into(),
+        entity_type: "IP".into(),
+        update_time: now(),
+    };
+    store.create_acl(&i, &acl).await.unwrap();
+    let a = api(&g, json!({}));
+    store.create_api(&i, &a).await.unwrap();
+    let published = store.publish(&i, RELEASE_ENV_ID, std::slice::from_ref(&a.id), None, now()).await.unwrap();
+    let publish_id = published[0].1.as_ref().unwrap().publish_id.clone();
+
+    store.bind_policy(&i, PolicyKind::Acl, &acl.id, std::slice::from_ref(&publish_id), now()).await.unwrap();
+    let err = store.delete_acls(&i, std::slice::from_ref(&acl.id)).await.unwrap();
+    assert!(matches!(err[0].1, Err(StoreError::Conflict(Conflict::PolicyBound(..)))));
+
+    // Republishing keeps the publish record and the binding; offline removes both.
+    store.publish(&i, RELEASE_ENV_ID, std::slice::from_ref(&a.id), None, now()).await.unwrap();
+    let filter = PublishedApiFilter::default();
+    let page = portico_model::Page::default();
+    assert_eq!(store.list_bound_apis(&i, PolicyKind::Acl, &acl.id, &filter, page).await.unwrap().total, 1);
+    store.offline(&i, RELEASE_ENV_ID, std::slice::from_ref(&a.id)).await.unwrap();
+    assert_eq!(store.list_bound_apis(&i, PolicyKind::Acl, &acl.id, &filter, page).await.unwrap().total, 0);
+    assert!(store.delete_acls(&i, std::slice::from_ref(&acl.id)).await.unwrap()[0].1.is_ok());
+    let gone = store.bind_policy(&i, PolicyKind::Acl, &acl.id, &[publish_id], now()).await.unwrap_err();
+    assert!(matches!(gone, StoreError::NotFound { kind: Kind::Acl, .. }));
+}
+
+#[tokio::test]
+async fn references_are_checked_and_block_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, i, g) = fixture(dir.path()).await;
+    let authorizer = Authorizer {
+        id: new_id(),
+        name: "front".into(),
+        kind: "FRONTEND".into(),
+        authorizer_type: "FUNC".into(),
+        authorizer_uri: "urn:fss:x".into(),
+        network_type: "V1".into(),
+        authorizer_version: None,
+        authorizer_alias_uri: None,
+        identities: vec![],
+        ttl: 0,
+        user_data: None,
+        need_body: false,
+        create_time: now(),
+    };
+    let guarded = api(&g, json!({"auth_type": "AUTHORIZER", "authorizer_id": authorizer.id}));
+    let missing = store.create_api(&i, &guarded).await.unwrap_err();
+    assert!(matches!(&missing, StoreError::BadReference { field, .. } if field == "authorizer_id"), "{missing}");
+    assert!(matches!(store.api(&i, &guarded.id).await, Err(StoreError::NotFound { .. })), "nothing was written");
+
+    store.create_authorizer(&i, &authorizer).await.unwrap();
+    store.create_api(&i, &guarded).await.unwrap();
+    assert!(matches!(
+        store.delete_authorizer(&i, &authorizer.id).await,
+        Err(StoreError::Conflict(Conflict::InUse(..)))
+    ));
+    store.delete_api(&i, &guarded.id).await.unwrap();
+    store.delete_authorizer(&i, &authorizer.id).await.unwrap();
+}

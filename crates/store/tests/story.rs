@@ -272,3 +272,60 @@ async fn instances_are_walled_off() {
     ));
     s.delete_instance(&other.id, &theirs.id).await.unwrap();
 }
+
+/// A definition as the importer hands it over: validated, not prepared (the store assigns the
+/// group and the ids).
+fn definition(name: &str, uri: &str) -> ApiDefinition {
+    api("placeholder", name, uri, &[]).definition
+}
+
+async fn drain(mut apis: tokio::sync::mpsc::Receiver<portico_store::Result<Api>>) -> Vec<Api> {
+    let mut out = Vec::new();
+    while let Some(api) = apis.recv().await {
+        out.push(api.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn import_is_one_transaction_with_modes_and_dry_runs() {
+    use portico_store::{ImportAction, ImportRequest, ImportTarget};
+    let f = sqlite().await;
+    let s = &f.store;
+    let group = ApiGroup::new("imported".into(), None, "apig.localhost", now());
+    let request = |target: ImportTarget, apis: Vec<ApiDefinition>, overwrite: bool, dry_run: bool| ImportRequest {
+        target,
+        apis,
+        overwrite,
+        dry_run,
+        now: now(),
+    };
+    let file = vec![definition("b_api", "/b"), definition("a_api", "/a"), definition("a_api", "/c")];
+
+    let dry = s.import_apis(&f.instance, request(ImportTarget::NewGroup(group.clone()), file.clone(), false, true));
+    let dry = dry.await.unwrap();
+    assert!(matches!(dry.actions[..], [ImportAction::Created(_), ImportAction::Created(_), ImportAction::Failed(_)]));
+    assert!(is_not_found(&s.group(&f.instance, &group.id).await.unwrap_err(), Kind::Group), "a dry run writes nothing");
+
+    let done = s.import_apis(&f.instance, request(ImportTarget::NewGroup(group.clone()), file, false, false));
+    let done = done.await.unwrap();
+    assert_eq!(done.group_id, group.id);
+    let ImportAction::Failed(Conflict::ApiName(name)) = &done.actions[2] else { panic!("{:?}", done.actions) };
+    assert_eq!(name, "a_api", "the later of two APIs of the same name in one file fails");
+    let exported = drain(s.export_apis(&f.instance, &group.id, None).await.unwrap()).await;
+    let uris: Vec<&str> = exported.iter().map(|a| a.definition.req_uri.as_str()).collect();
+    assert_eq!(uris, ["/a", "/b"], "exports come in path order");
+
+    let existing = || ImportTarget::Existing { group_id: group.id.clone(), extensions: Default::default() };
+    let mut changed = definition("a_api", "/a");
+    changed.remark = Some("changed".into());
+    let kept = s.import_apis(&f.instance, request(existing(), vec![changed.clone()], false, false)).await.unwrap();
+    let ImportAction::Ignored(id) = &kept.actions[0] else { panic!("{:?}", kept.actions) };
+    assert_eq!(s.api(&f.instance, id).await.unwrap().definition.remark, None, "merge keeps the existing API");
+    let over = s.import_apis(&f.instance, request(existing(), vec![changed], true, false)).await.unwrap();
+    assert_eq!(over.actions, [ImportAction::Updated(id.clone())], "override keeps the id");
+    assert_eq!(s.api(&f.instance, id).await.unwrap().definition.remark.as_deref(), Some("changed"));
+
+    let taken = s.import_apis(&f.instance, request(ImportTarget::NewGroup(group.clone()), vec![], false, false));
+    assert!(matches!(taken.await, Err(StoreError::Conflict(Conflict::GroupName(_)))));
+}

@@ -22,8 +22,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::cache::{ReadCache, invalidate};
 use crate::{
-    ApiContext, ApiFilter, ApiVersion, BatchOutcome, Bootstrap, Conflict, GroupFilter, Kind, Publication, Result,
-    Store, StoreError, TextMatch, VariableFilter,
+    ApiContext, ApiFilter, ApiVersion, BatchOutcome, Bootstrap, Conflict, GroupFilter, Kind, LiveApi, LiveSet,
+    Publication, Result, Store, StoreError, TextMatch, VariableFilter,
 };
 
 /// The embedded engine.
@@ -1111,6 +1111,56 @@ impl Store for SqliteStore {
         .await?
         .ok_or_else(|| not_published(api_id, env_id))?;
         decode_version(&row)
+    }
+
+    // ---- Data plane (issue 6) -------------------------------------------------------------
+
+    async fn live_routes(&self) -> Result<LiveSet> {
+        // One read transaction: the three reads see the same snapshot of the database.
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, v.snapshot \
+             FROM publications p JOIN api_versions v ON v.id = p.version_id \
+             JOIN instances i ON i.id = p.instance_id \
+             JOIN envs e ON e.instance_id = p.instance_id AND e.id = p.env_id ORDER BY p.seq",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let apis = rows
+            .iter()
+            .map(|row| {
+                Ok(LiveApi {
+                    instance_id: row.try_get("instance_id")?,
+                    project_id: row.try_get("project_id")?,
+                    env_id: row.try_get("env_id")?,
+                    env_name: row.try_get("env_name")?,
+                    publish_id: row.try_get("publish_id")?,
+                    snapshot: from_doc(row, "snapshot")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let live_groups = "SELECT a.group_id FROM publications p JOIN apis a ON a.id = p.api_id";
+        let groups =
+            sqlx::query(AssertSqlSafe(format!("SELECT doc FROM api_groups WHERE id IN ({live_groups}) ORDER BY seq")))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| from_doc(row, "doc"))
+                .collect::<Result<Vec<_>>>()?;
+        let variables = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, env_id, group_id, name, value FROM env_variables WHERE group_id IN ({live_groups}) ORDER BY seq"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(decode_variable)
+        .collect::<Result<Vec<_>>>()?;
+        tx.commit().await?;
+        Ok(LiveSet { apis, groups, variables })
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 

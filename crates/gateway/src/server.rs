@@ -1,0 +1,94 @@
+//! The listener (HTTP/1.1 keep-alive and HTTP/2, graceful shutdown) and the store watcher that
+//! keeps the route table current.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use portico_store::Store;
+use tokio::net::TcpListener;
+
+use crate::pipeline::Gateway;
+use crate::routes::RouteTable;
+
+/// How long in-flight requests get to finish after shutdown is asked.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Serves `gateway` on `listener` until `shutdown` resolves, then lets connections finish their
+/// requests in flight (up to 30 s).
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "gateway accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr()?;
+        let gateway = gateway.clone();
+        let service = service_fn(move |request| {
+            let gateway = gateway.clone();
+            async move { Ok::<_, Infallible>(gateway.handle(request, peer, local).await) }
+        });
+        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, client = %peer, "gateway connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("gateway connections still open after the drain period");
+    }
+    Ok(())
+}
+
+/// Loads the route table from `store` and logs what could not be routed.
+pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store::StoreError> {
+    let live = store.live_routes().await?;
+    let (table, problems) = RouteTable::build(live);
+    for problem in problems {
+        tracing::warn!(problem, "gateway route skipped");
+    }
+    Ok(table)
+}
+
+/// Polls `store` every `interval` and swaps in a new route table whenever it changed; runs
+/// until the task is dropped. `seen` is the generation the gateway's current table was built at.
+pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let generation = store.generation();
+        if generation == seen {
+            continue;
+        }
+        match load_routes(store.as_ref()).await {
+            Ok(table) => {
+                tracing::debug!(apis = table.len(), generation, "gateway routes reloaded");
+                gateway.replace_routes(table);
+                seen = generation;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot reload the gateway routes; keeping the previous ones"),
+        }
+    }
+}

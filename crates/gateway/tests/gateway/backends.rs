@@ -134,3 +134,69 @@ async fn metrics_count_requests_per_api() {
         "a latency histogram for {id}:\n{text}"
     );
 }
+
+/// A backend whose first `drops` connections are closed before any response; later ones are
+/// served by an echo backend behind it.
+async fn flaky_backend(drops: usize) -> std::net::SocketAddr {
+    let echo = spawn_backend("flaky").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else { return };
+            seen += 1;
+            if seen <= drops {
+                // Read the request, then hang up without answering.
+                let mut buf = [0u8; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut client, &mut buf).await;
+                drop(client);
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut upstream) = tokio::net::TcpStream::connect(echo).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn retries_follow_retry_count() {
+    let gw = spawn_gateway().await;
+    let group = gw.group().await;
+    let host = group.sl_domain.clone();
+    let api = |uri: &str, method: &str, retry: &str, backend: std::net::SocketAddr| {
+        let mut api = http_api(uri, &backend.to_string(), "/");
+        api["req_method"] = json!(method);
+        api["backend_api"]["req_method"] = json!(method);
+        api["backend_api"]["retry_count"] = json!(retry);
+        api
+    };
+    // Default (-1): an idempotent GET is retried once, a POST is not.
+    gw.live_api(&group, api("/get", "GET", "-1", flaky_backend(1).await)).await;
+    assert_eq!(gw.get(&host, "/get", &[]).await.status, 200);
+    gw.live_api(&group, api("/post", "POST", "-1", flaky_backend(1).await)).await;
+    gw.call(reqwest::Method::POST, &host, "/post", &[], "x").await.assert_error(502, "APIG.0201");
+    // 0: never; 2: any method, up to twice.
+    gw.live_api(&group, api("/never", "GET", "0", flaky_backend(1).await)).await;
+    gw.get(&host, "/never", &[]).await.assert_error(502, "APIG.0201");
+    gw.live_api(&group, api("/twice", "POST", "2", flaky_backend(2).await)).await;
+    let r = gw.call(reqwest::Method::POST, &host, "/twice", &[], "body").await;
+    assert_eq!((r.status.as_u16(), r.body["body"].as_str()), (200, Some("body")), "the body is sent again");
+}
+
+#[tokio::test]
+async fn request_bodies_are_limited() {
+    let config = portico_gateway::GatewayConfig { max_body_bytes: 16, ..Default::default() };
+    let gw = crate::helpers::spawn_gateway_config(config).await;
+    let backend = spawn_backend("b").await.to_string();
+    let group = gw.group().await;
+    let mut api = http_api("/up", &backend, "/");
+    api["req_method"] = json!("POST");
+    gw.live_api(&group, api).await;
+    assert_eq!(gw.call(reqwest::Method::POST, &group.sl_domain, "/up", &[], "small").await.status, 200);
+    gw.call(reqwest::Method::POST, &group.sl_domain, "/up", &[], &"x".repeat(17)).await.assert_error(413, "APIG.0104");
+}

@@ -61,6 +61,11 @@ impl Reply {
 
 /// Starts a gateway with `functions` (URN → endpoint URL) configured.
 pub async fn spawn_gateway_with(functions: HashMap<String, String>) -> TestGateway {
+    spawn_gateway_config(GatewayConfig { functions, ..GatewayConfig::default() }).await
+}
+
+/// Starts a gateway with `config`.
+pub async fn spawn_gateway_config(config: GatewayConfig) -> TestGateway {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let store = SqliteStore::open(&data_dir.path().join("portico.db")).await.expect("open the SQLite store");
     let FirstStart { bootstrap, .. } = FirstStart::generate();
@@ -72,7 +77,6 @@ pub async fn spawn_gateway_with(functions: HashMap<String, String>) -> TestGatew
     let token_key = Arc::new(TokenKey::generate());
     let seen = dyn_store.generation();
     let table = portico_gateway::load_routes(dyn_store.as_ref()).await.expect("load routes");
-    let config = GatewayConfig { functions, ..GatewayConfig::default() };
     let gateway = Arc::new(Gateway::new(table, Authenticator::new(token_key.clone(), None), config));
     tokio::spawn(portico_gateway::watch(dyn_store, gateway.clone(), seen, Duration::from_millis(50)));
 

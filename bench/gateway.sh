@@ -297,6 +297,7 @@ if [ "${ROUTES:-0}" -gt 10 ]; then
     printf 'portico         %s req/s, p99 %s ms (10 APIs: %s ms; ratio %s, target <= 1.10)\n' \
         "$L_RPS" "$L_P99" "$P_P99" "$L_RATIO"
     printf 'portico RSS     %s KiB after the run (target <= 500 MB)\n' "$L_RSS_KB"
+    grep 'gateway route table built' "$TMP/portico.log" | tail -n1 | sed 's/\x1b\[[0-9;]*m//g' >&2
     LARGE_ROW="$(printf '| %s | %s | %s | -t%s -c%s -d%s, %s live APIs | | %s | | | %s | p99 vs 10 APIs %s, startup %s s | %s |' \
         "$DATE" "$COMMIT" "$(nproc)" "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUTES" \
         "$L_RPS" "$L_P99" "$L_RATIO" "$STARTUP_S" "$L_RSS_KB")"

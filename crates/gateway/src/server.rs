@@ -63,13 +63,22 @@ pub async fn serve(
     Ok(())
 }
 
-/// Loads the route table from `store` and logs what could not be routed.
+/// Loads the route table from `store` and logs what could not be routed, and how long reading
+/// and building took.
 pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store::StoreError> {
+    let started = std::time::Instant::now();
     let live = store.live_routes().await?;
+    let read = started.elapsed();
     let (table, problems) = RouteTable::build(live);
     for problem in problems {
         tracing::warn!(problem, "gateway route skipped");
     }
+    tracing::info!(
+        apis = table.len(),
+        read_ms = read.as_millis() as u64,
+        build_ms = (started.elapsed() - read).as_millis() as u64,
+        "gateway route table built"
+    );
     Ok(table)
 }
 
@@ -84,7 +93,6 @@ pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, 
         }
         match load_routes(store.as_ref()).await {
             Ok(table) => {
-                tracing::debug!(apis = table.len(), generation, "gateway routes reloaded");
                 gateway.replace_routes(table);
                 seen = generation;
             }

@@ -56,6 +56,9 @@ struct GatewayFileSettings {
     listen: Option<String>,
     max_body_bytes: Option<usize>,
     reload_interval_ms: Option<u64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    backend_ca_file: Option<PathBuf>,
     #[serde(default)]
     functions: HashMap<String, String>,
 }
@@ -66,6 +69,9 @@ pub struct GatewaySettings {
     pub listen: String,
     pub max_body_bytes: usize,
     pub reload_interval: std::time::Duration,
+    /// Certificate chain and private key (PEM): the gateway listener speaks TLS when both are set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub backend_ca_file: Option<PathBuf>,
     pub functions: HashMap<String, String>,
 }
 
@@ -98,6 +104,12 @@ impl Settings {
             log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             log_filter: std::env::var("RUST_LOG").ok().or(file.log).unwrap_or_else(|| "info".into()),
             gateway: GatewaySettings {
+                tls: match (file.gateway.tls_cert, file.gateway.tls_key) {
+                    (Some(cert), Some(key)) => Some((cert, key)),
+                    (None, None) => None,
+                    _ => anyhow::bail!("gateway.tls_cert and gateway.tls_key go together"),
+                },
+                backend_ca_file: file.gateway.backend_ca_file,
                 listen: args.gateway_listen.or(file.gateway.listen).unwrap_or_else(|| "127.0.0.1:8081".into()),
                 max_body_bytes: file.gateway.max_body_bytes.unwrap_or(32 * 1024 * 1024),
                 reload_interval: std::time::Duration::from_millis(

@@ -282,13 +282,22 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let metrics = portico_gateway::metrics::install();
     let seen = store.generation();
     let table = portico_gateway::load_routes(store.as_ref()).await?;
+    let backend_roots = match &settings.gateway.backend_ca_file {
+        Some(path) => portico_gateway::tls::read_certificates(path)?,
+        None => Vec::new(),
+    };
+    let tls = match &settings.gateway.tls {
+        Some((cert, key)) => Some(portico_gateway::tls::server_config(cert, key)?),
+        None => None,
+    };
     let gateway_config = GatewayConfig {
         functions: settings.gateway.functions.clone(),
         max_body_bytes: settings.gateway.max_body_bytes,
+        backend_roots,
         ..GatewayConfig::default()
     };
     let authenticator = Authenticator::new(state.token_key.clone(), None);
-    let gateway = Arc::new(Gateway::new(table, authenticator, gateway_config));
+    let gateway = Arc::new(Gateway::new(table, authenticator, gateway_config)?);
     let watcher = tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, settings.gateway.reload_interval));
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -308,9 +317,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     tracing::info!(address = %listener.local_addr()?, "management API listening");
-    tracing::info!(address = %gateway_listener.local_addr()?, "gateway listening");
+    tracing::info!(address = %gateway_listener.local_addr()?, tls = tls.is_some(), "gateway listening");
     let management = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped.clone()));
-    let data_plane = portico_gateway::serve(gateway_listener, gateway, until_stopped(stopped));
+    let data_plane = portico_gateway::serve(gateway_listener, gateway, tls, until_stopped(stopped));
     let (management, data_plane) = tokio::join!(management.into_future(), data_plane);
     watcher.abort();
     management?;

@@ -14,10 +14,10 @@
 //! use portico_gateway::{Authenticator, Gateway, GatewayConfig};
 //! let seen = store.generation();
 //! let table = portico_gateway::load_routes(store.as_ref()).await?;
-//! let gateway = Arc::new(Gateway::new(table, Authenticator::new(key, None), GatewayConfig::default()));
+//! let gateway = Arc::new(Gateway::new(table, Authenticator::new(key, None), GatewayConfig::default())?);
 //! tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, std::time::Duration::from_millis(200)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
-//! portico_gateway::serve(listener, gateway, std::future::pending()).await?;
+//! portico_gateway::serve(listener, gateway, None, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -32,6 +32,7 @@ pub mod pipeline;
 mod proxy;
 pub mod routes;
 mod server;
+pub mod tls;
 
 pub use auth::{AppAuthenticator, Authenticator, Caller};
 pub use error::{ErrorSource, GatewayError};

@@ -35,6 +35,7 @@ use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
 use crate::proxy::Upstream;
 use crate::routes::{Miss, RouteMatch, RouteTable};
+use crate::tls::{self, TlsError};
 
 /// Response body type of the gateway.
 pub type Body = BoxBody<Bytes, hyper::Error>;
@@ -94,11 +95,18 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     /// `$context.serverName`.
     pub server_name: String,
+    /// CA certificates trusted for HTTPS backends, beside Mozilla's roots.
+    pub backend_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        GatewayConfig { functions: HashMap::new(), max_body_bytes: 32 * 1024 * 1024, server_name: "portico".into() }
+        GatewayConfig {
+            functions: HashMap::new(),
+            max_body_bytes: 32 * 1024 * 1024,
+            server_name: "portico".into(),
+            backend_roots: Vec::new(),
+        }
     }
 }
 
@@ -115,15 +123,15 @@ const STAGE: &str = "x-stage";
 const DEFAULT_STAGE: &str = "RELEASE";
 
 impl Gateway {
-    /// A gateway serving `table`.
-    pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Gateway {
-        Gateway {
+    /// A gateway serving `table`; fails when `config.backend_roots` holds an unusable certificate.
+    pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Result<Gateway, TlsError> {
+        Ok(Gateway {
             table: ArcSwap::from_pointee(table),
             auth,
             plugins: vec![Box::new(Cors)],
-            upstream: Upstream::new(),
+            upstream: Upstream::new(tls::client_config(&config.backend_roots)?),
             config,
-        }
+        })
     }
 
     /// Swaps in a new route table; requests in flight keep the one they started with.

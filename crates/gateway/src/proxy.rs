@@ -1,4 +1,5 @@
-//! The upstream side: one pooled keep-alive HTTP client (hyper-util's), timeouts and retries.
+//! The upstream side: one pooled keep-alive HTTP(S) client (hyper-util's, rustls for HTTPS),
+//! timeouts and retries.
 //!
 //! `retry_count` (a string "-1".."10" on the wire): `-1` (the default) retries idempotent
 //! methods (GET, HEAD, OPTIONS, PUT, DELETE) once and never POST or PATCH; `0` never retries;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -23,23 +25,20 @@ use crate::pipeline::Body;
 /// Idle keep-alive connections kept per backend host.
 const MAX_IDLE_PER_HOST: usize = 256;
 
-/// The pooled client towards backends.
+/// The pooled client towards backends (HTTP, and HTTPS with rustls).
 pub struct Upstream {
-    client: Client<HttpConnector, Full<Bytes>>,
-}
-
-impl Default for Upstream {
-    fn default() -> Self {
-        Self::new()
-    }
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Upstream {
-    /// A client with keep-alive pooling.
-    pub fn new() -> Upstream {
+    /// A client with keep-alive pooling; HTTPS backends are checked with `tls`.
+    pub fn new(tls: rustls::ClientConfig) -> Upstream {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.enforce_http(false);
         connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let connector =
+            HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
@@ -54,11 +53,6 @@ impl Upstream {
         body: Bytes,
         target: &HttpTarget,
     ) -> Result<Response<Body>, GatewayError> {
-        if outgoing.scheme != "http" {
-            return Err(GatewayError::BackendConfig(
-                "HTTPS backends are not supported by this build of the gateway yet".into(),
-            ));
-        }
         let uri: Uri = format!("{}://{}{}", outgoing.scheme, outgoing.authority, outgoing.path_and_query)
             .parse()
             .map_err(|_| GatewayError::BackendConfig("invalid backend URL".into()))?;

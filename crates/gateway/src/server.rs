@@ -19,13 +19,15 @@ use crate::routes::RouteTable;
 /// How long in-flight requests get to finish after shutdown is asked.
 const DRAIN: Duration = Duration::from_secs(30);
 
-/// Serves `gateway` on `listener` until `shutdown` resolves, then lets connections finish their
-/// requests in flight (up to 30 s).
+/// Serves `gateway` on `listener` (over TLS when `tls` is given) until `shutdown` resolves, then
+/// lets connections finish their requests in flight (up to 30 s).
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -48,10 +50,23 @@ pub async fn serve(
             let gateway = gateway.clone();
             async move { Ok::<_, Infallible>(gateway.handle(request, peer, local).await) }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let result = match acceptor {
+                None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await,
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => {
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, client = %peer, "gateway TLS handshake failed");
+                        return;
+                    }
+                },
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, client = %peer, "gateway connection ended with an error");
             }
         });

@@ -66,6 +66,11 @@ pub async fn spawn_gateway_with(functions: HashMap<String, String>) -> TestGatew
 
 /// Starts a gateway with `config`.
 pub async fn spawn_gateway_config(config: GatewayConfig) -> TestGateway {
+    spawn_gateway_tls(config, None).await
+}
+
+/// Starts a gateway with `config`, its listener speaking TLS when `tls` is given.
+pub async fn spawn_gateway_tls(config: GatewayConfig, tls: Option<Arc<rustls::ServerConfig>>) -> TestGateway {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let store = SqliteStore::open(&data_dir.path().join("portico.db")).await.expect("open the SQLite store");
     let FirstStart { bootstrap, .. } = FirstStart::generate();
@@ -77,12 +82,12 @@ pub async fn spawn_gateway_config(config: GatewayConfig) -> TestGateway {
     let token_key = Arc::new(TokenKey::generate());
     let seen = dyn_store.generation();
     let table = portico_gateway::load_routes(dyn_store.as_ref()).await.expect("load routes");
-    let gateway = Arc::new(Gateway::new(table, Authenticator::new(token_key.clone(), None), config));
+    let gateway = Arc::new(Gateway::new(table, Authenticator::new(token_key.clone(), None), config).expect("gateway"));
     tokio::spawn(portico_gateway::watch(dyn_store, gateway.clone(), seen, Duration::from_millis(50)));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
-    tokio::spawn(portico_gateway::serve(listener, gateway.clone(), std::future::pending()));
+    tokio::spawn(portico_gateway::serve(listener, gateway.clone(), tls, std::future::pending()));
     TestGateway {
         address: format!("http://{addr}"),
         addr,

@@ -6,3 +6,4 @@ mod backends;
 mod helpers;
 mod params;
 mod routing;
+mod tls;

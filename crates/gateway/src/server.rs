@@ -84,7 +84,11 @@ pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store:
     let started = std::time::Instant::now();
     let live = store.live_routes().await?;
     let read = started.elapsed();
-    let (table, problems) = RouteTable::build(live);
+    // Building 100 000 routes takes a CPU for a while: not on a runtime worker serving requests.
+    let (table, problems) = match tokio::task::spawn_blocking(move || RouteTable::build(live)).await {
+        Ok(built) => built,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     for problem in problems {
         tracing::warn!(problem, "gateway route skipped");
     }

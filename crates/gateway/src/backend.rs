@@ -488,7 +488,8 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'/')
     .add(b'%');
 
-const HOP_BY_HOP: [&str; 8] = [
+/// Headers that belong to one connection, never forwarded in either direction.
+pub(crate) const HOP_BY_HOP: [&str; 8] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",

@@ -18,7 +18,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use portico_model::{BackendProtocol, Method};
 
-use crate::backend::{HttpTarget, Outgoing};
+use crate::backend::{HOP_BY_HOP, HttpTarget, Outgoing};
 use crate::error::GatewayError;
 use crate::pipeline::Body;
 
@@ -73,7 +73,12 @@ impl Upstream {
             *request.uri_mut() = uri.clone();
             *request.headers_mut() = outgoing.headers.clone();
             let error = match tokio::time::timeout(timeout, self.client.request(request)).await {
-                Ok(Ok(response)) => return Ok(response.map(|b| b.boxed())),
+                Ok(Ok(mut response)) => {
+                    for name in HOP_BY_HOP {
+                        response.headers_mut().remove(name);
+                    }
+                    return Ok(response.map(|b| b.boxed()));
+                }
                 Ok(Err(e)) => GatewayError::BackendUnavailable(describe(&e)),
                 Err(_) => GatewayError::BackendTimeout(target.timeout_ms),
             };

@@ -316,3 +316,26 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     s.offline(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id)).await.unwrap();
     assert!(s.live_routes().await.unwrap().apis.is_empty());
 }
+
+#[tokio::test]
+async fn live_routes_read_every_page() {
+    let f = sqlite().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let g = group("many");
+    s.create_group(i, &g).await.unwrap();
+    // More than one page (2000 rows) of publications.
+    let mut ids = Vec::new();
+    for n in 0..2003 {
+        let a = api(&g.id, &format!("api_{n}"), &format!("/many/{n}"), &[]);
+        s.create_api(i, &a).await.unwrap();
+        ids.push(a.id);
+    }
+    let outcome = s.publish(i, RELEASE_ENV_ID, &ids, None, now()).await.unwrap();
+    assert!(outcome.iter().all(|(_, r)| r.is_ok()));
+    let live = s.live_routes().await.unwrap();
+    let mut seen: Vec<String> = live.apis.iter().map(|a| a.snapshot.id.clone()).collect();
+    assert_eq!(seen.len(), 2003);
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "every publication once, none twice");
+}

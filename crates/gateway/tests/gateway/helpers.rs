@@ -123,8 +123,8 @@ fn describe(method: &axum::http::Method, uri: &axum::http::Uri, headers: &Header
     })
 }
 
-/// An echo backend on a loopback port, named `name` (it answers `X-Backend: name`); `/slow`
-/// answers after 2 s.
+/// An echo backend on a loopback port, named `name` (it answers `X-Backend: name`, and a
+/// hop-by-hop `Keep-Alive`); `/slow` answers after 2 s.
 pub async fn spawn_backend(name: &'static str) -> SocketAddr {
     let app = axum::Router::new()
         .route(
@@ -137,6 +137,8 @@ pub async fn spawn_backend(name: &'static str) -> SocketAddr {
         .fallback(echo)
         .layer(axum::middleware::map_response(move |mut r: axum::response::Response| async move {
             r.headers_mut().insert("x-backend", axum::http::HeaderValue::from_static(name));
+            // A hop-by-hop header the gateway must not relay.
+            r.headers_mut().insert("keep-alive", axum::http::HeaderValue::from_static("timeout=30"));
             r
         }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind backend");

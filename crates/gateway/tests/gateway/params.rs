@@ -40,6 +40,8 @@ async fn parameters_are_mapped_defaulted_and_filtered() {
 
     let r = gw.get(host, "/items/42?color=red&secret=s3&free=1", &[("x-trace", "t-1")]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.header("x-backend"), Some("b"), "the backend's headers are relayed");
+    assert_eq!(r.header("keep-alive"), None, "but not its hop-by-hop ones");
     let uri = r.body["uri"].as_str().unwrap();
     assert!(uri.starts_with("/v1/items/42?"), "{uri}");
     for expected in ["color=red", "free=1", "search=all", "stage=RELEASE"] {

@@ -312,6 +312,11 @@ impl RouteIds {
     pub fn contains(&self, api_id: &str) -> bool {
         self.ids.iter().any(|i| i == api_id) && self.table_len == self.ids.len()
     }
+
+    /// Whether `api_id` is not live and the gateway's table has caught up.
+    pub fn lacks(&self, api_id: &str) -> bool {
+        !self.ids.iter().any(|i| i == api_id) && self.table_len == self.ids.len()
+    }
 }
 
 /// An HTTP API towards `backend` (`url_domain`) at `GET uri` with backend path `backend_uri`.

@@ -171,3 +171,46 @@ async fn http2_requests_share_one_connection() {
         assert!(String::from_utf8_lossy(&body).contains("/two"));
     }
 }
+
+#[tokio::test]
+async fn a_request_in_flight_survives_taking_its_api_offline() {
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+
+    // A backend that holds each request until the test releases it, and says when one arrived.
+    let (arrived, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let app = {
+        let (arrived, release) = (arrived.clone(), release.clone());
+        axum::Router::new().fallback(move || {
+            let (arrived, release) = (arrived.clone(), release.clone());
+            async move {
+                arrived.notify_one();
+                release.notified().await;
+                "released"
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let gw = spawn_gateway().await;
+    let group = gw.group().await;
+    let id = gw.live_api(&group, http_api("/held", &backend.to_string(), "/")).await;
+    let in_flight = {
+        let (host, address) = (group.sl_domain.clone(), gw.address.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let response = client.get(format!("{address}/held")).header("host", host).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        })
+    };
+    arrived.notified().await;
+
+    gw.offline(&id, RELEASE).await;
+    gw.wait_for_routes(|t| t.lacks(&id)).await;
+    gw.get(&group.sl_domain, "/held", &[]).await.assert_error(404, "APIG.0101");
+    release.notify_one();
+    let (status, body) = in_flight.await.unwrap();
+    assert_eq!((status.as_u16(), body.as_str()), (200, "released"), "the request in flight was not dropped");
+}

@@ -56,6 +56,7 @@ struct GatewayFileSettings {
     listen: Option<String>,
     max_body_bytes: Option<usize>,
     reload_interval_ms: Option<u64>,
+    workers: Option<usize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     backend_ca_file: Option<PathBuf>,
@@ -69,6 +70,8 @@ pub struct GatewaySettings {
     pub listen: String,
     pub max_body_bytes: usize,
     pub reload_interval: std::time::Duration,
+    /// Gateway threads, each with its own single-threaded runtime.
+    pub workers: usize,
     /// Certificate chain and private key (PEM): the gateway listener speaks TLS when both are set.
     pub tls: Option<(PathBuf, PathBuf)>,
     pub backend_ca_file: Option<PathBuf>,
@@ -110,6 +113,9 @@ impl Settings {
                     _ => anyhow::bail!("gateway.tls_cert and gateway.tls_key go together"),
                 },
                 backend_ca_file: file.gateway.backend_ca_file,
+                workers: file.gateway.workers.filter(|w| *w > 0).unwrap_or_else(|| {
+                    std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1)
+                }),
                 listen: args.gateway_listen.or(file.gateway.listen).unwrap_or_else(|| "127.0.0.1:8081".into()),
                 max_body_bytes: file.gateway.max_body_bytes.unwrap_or(32 * 1024 * 1024),
                 reload_interval: std::time::Duration::from_millis(

@@ -317,9 +317,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     tracing::info!(address = %listener.local_addr()?, "management API listening");
-    tracing::info!(address = %gateway_listener.local_addr()?, tls = tls.is_some(), "gateway listening");
+    tracing::info!(
+        address = %gateway_listener.local_addr()?,
+        tls = tls.is_some(),
+        workers = settings.gateway.workers,
+        "gateway listening"
+    );
     let management = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped.clone()));
-    let data_plane = portico_gateway::serve(gateway_listener, gateway, tls, until_stopped(stopped));
+    let data_plane = portico_gateway::serve_on_threads(
+        gateway_listener,
+        &gateway,
+        tls,
+        settings.gateway.workers,
+        until_stopped(stopped),
+    );
     let (management, data_plane) = tokio::join!(management.into_future(), data_plane);
     watcher.abort();
     management?;

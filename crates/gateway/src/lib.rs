@@ -38,4 +38,4 @@ pub use auth::{AppAuthenticator, Authenticator, Caller};
 pub use error::{ErrorSource, GatewayError};
 pub use pipeline::{Ctx, Gateway, GatewayConfig, Plugin};
 pub use routes::RouteTable;
-pub use server::{load_routes, serve, watch};
+pub use server::{load_routes, serve, serve_on_threads, watch};

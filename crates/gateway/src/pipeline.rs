@@ -112,10 +112,11 @@ impl Default for GatewayConfig {
 
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
-    table: ArcSwap<RouteTable>,
+    table: Arc<ArcSwap<RouteTable>>,
     auth: Authenticator,
-    plugins: Vec<Box<dyn Plugin>>,
+    plugins: Arc<[Box<dyn Plugin>]>,
     upstream: Upstream,
+    client_tls: rustls::ClientConfig,
     config: GatewayConfig,
 }
 
@@ -125,13 +126,29 @@ const DEFAULT_STAGE: &str = "RELEASE";
 impl Gateway {
     /// A gateway serving `table`; fails when `config.backend_roots` holds an unusable certificate.
     pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Result<Gateway, TlsError> {
+        let client_tls = tls::client_config(&config.backend_roots)?;
         Ok(Gateway {
-            table: ArcSwap::from_pointee(table),
+            table: Arc::new(ArcSwap::from_pointee(table)),
             auth,
-            plugins: vec![Box::new(Cors)],
-            upstream: Upstream::new(tls::client_config(&config.backend_roots)?),
+            plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
+            upstream: Upstream::new(client_tls.clone()),
+            client_tls,
             config,
         })
+    }
+
+    /// A gateway for another worker thread: the same route table (a swap is seen by both) and
+    /// settings, its own pool of backend connections, so that a request and the backend
+    /// connection it uses live on one thread.
+    pub fn worker(&self) -> Gateway {
+        Gateway {
+            table: self.table.clone(),
+            auth: self.auth.clone(),
+            plugins: self.plugins.clone(),
+            upstream: Upstream::new(self.client_tls.clone()),
+            client_tls: self.client_tls.clone(),
+            config: self.config.clone(),
+        }
     }
 
     /// Swaps in a new route table; requests in flight keep the one they started with.
@@ -167,7 +184,7 @@ impl Gateway {
             Ok(r) => (r, None),
             Err(e) => (error_response(&e, &ctx.request_id), Some(e)),
         };
-        for plugin in &self.plugins {
+        for plugin in self.plugins.iter() {
             plugin.response_filter(&ctx, response.headers_mut());
         }
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
@@ -180,7 +197,7 @@ impl Gateway {
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
         let route = self.route(ctx, &request)?;
         ctx.route = Some(route.clone());
-        for plugin in &self.plugins {
+        for plugin in self.plugins.iter() {
             if let Some(response) = plugin.request_filter(ctx) {
                 return Ok(response);
             }

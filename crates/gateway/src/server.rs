@@ -11,7 +11,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use portico_store::Store;
-use tokio::net::TcpListener;
+use std::net::SocketAddr;
+
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::pipeline::Gateway;
 use crate::routes::RouteTable;
@@ -27,32 +29,116 @@ pub async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let graceful = GracefulShutdown::new();
+    let connections = Connections::new(gateway, tls);
     tokio::pin!(shutdown);
     loop {
-        let (stream, peer) = tokio::select! {
+        tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "gateway accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+                Ok((stream, peer)) => connections.serve(stream, peer)?,
+                Err(e) => accept_failed(e).await,
             },
             () = &mut shutdown => break,
-        };
+        }
+    }
+    drop(listener);
+    connections.drain().await;
+    Ok(())
+}
+
+/// Serves `gateway` on `workers` threads, each running its own single-threaded runtime with its
+/// own pool of backend connections ([`Gateway::worker`]): this task accepts on `listener` and
+/// hands each connection to the next thread in turn, which serves it to the end, so a request
+/// never changes threads (on a busy machine that costs far less than a work-stealing runtime's
+/// hand-offs; see BENCHMARKS.md). When `shutdown` resolves, accepting stops and every thread
+/// finishes its requests in flight.
+pub async fn serve_on_threads(
+    listener: TcpListener,
+    gateway: &Gateway,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    workers: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut senders = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..workers.max(1) {
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(std::net::TcpStream, SocketAddr)>();
+        let (gateway, tls) = (Arc::new(gateway.worker()), tls.clone());
+        let thread = std::thread::Builder::new().name(format!("gateway-{i}")).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async move {
+                let connections = Connections::new(gateway, tls);
+                while let Some((stream, peer)) = receiver.recv().await {
+                    connections.serve(TcpStream::from_std(stream)?, peer)?;
+                }
+                connections.drain().await;
+                Ok::<_, std::io::Error>(())
+            })
+        })?;
+        senders.push(sender);
+        threads.push(thread);
+    }
+    tokio::pin!(shutdown);
+    let mut next = 0;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    // The worker's runtime registers the socket with its own reactor.
+                    let _ = senders[next].send((stream.into_std()?, peer));
+                    next = (next + 1) % senders.len();
+                }
+                Err(e) => accept_failed(e).await,
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    drop(senders);
+    let results =
+        tokio::task::spawn_blocking(move || threads.into_iter().map(std::thread::JoinHandle::join).collect::<Vec<_>>())
+            .await
+            .map_err(std::io::Error::other)?;
+    for result in results {
+        result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    }
+    Ok(())
+}
+
+async fn accept_failed(e: std::io::Error) {
+    tracing::warn!(error = %e, "gateway accept failed");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// The connections of one runtime: each served on its own task, all drained together.
+struct Connections {
+    gateway: Arc<Gateway>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    builder: auto::Builder<TokioExecutor>,
+    graceful: GracefulShutdown,
+}
+
+impl Connections {
+    fn new(gateway: Arc<Gateway>, tls: Option<Arc<rustls::ServerConfig>>) -> Connections {
+        Connections {
+            gateway,
+            acceptor: tls.map(tokio_rustls::TlsAcceptor::from),
+            builder: auto::Builder::new(TokioExecutor::new()),
+            graceful: GracefulShutdown::new(),
+        }
+    }
+
+    /// Serves `stream` on a new task of the current runtime.
+    fn serve(&self, stream: TcpStream, peer: SocketAddr) -> std::io::Result<()> {
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr()?;
-        let gateway = gateway.clone();
+        let gateway = self.gateway.clone();
         let service = service_fn(move |request| {
             let gateway = gateway.clone();
             async move { Ok::<_, Infallible>(gateway.handle(request, peer, local).await) }
         });
-        let watcher = graceful.watcher();
-        let builder = builder.clone();
-        let acceptor = acceptor.clone();
+        let watcher = self.graceful.watcher();
+        let builder = self.builder.clone();
+        let acceptor = self.acceptor.clone();
         tokio::spawn(async move {
             let result = match acceptor {
                 None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await,
@@ -70,12 +156,15 @@ pub async fn serve(
                 tracing::debug!(error = %e, client = %peer, "gateway connection ended with an error");
             }
         });
+        Ok(())
     }
-    drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
-        tracing::warn!("gateway connections still open after the drain period");
+
+    /// Lets the connections finish their requests in flight (up to 30 s).
+    async fn drain(self) {
+        if tokio::time::timeout(DRAIN, self.graceful.shutdown()).await.is_err() {
+            tracing::warn!("gateway connections still open after the drain period");
+        }
     }
-    Ok(())
 }
 
 /// Loads the route table from `store` and logs what could not be routed, and how long reading

@@ -214,3 +214,44 @@ async fn a_request_in_flight_survives_taking_its_api_offline() {
     let (status, body) = in_flight.await.unwrap();
     assert_eq!((status.as_u16(), body.as_str()), (200, "released"), "the request in flight was not dropped");
 }
+
+#[tokio::test]
+async fn worker_threads_share_the_route_table() {
+    let gw = spawn_gateway().await;
+    let backend = spawn_backend("b").await.to_string();
+    let group = gw.group().await;
+    gw.live_api(&group, http_api("/first", &backend, "/one")).await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let gateway = gw.gateway.clone();
+    let served = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        portico_gateway::serve_on_threads(listener, &gateway, None, 2, stopped).await
+    });
+    let get = |path: &'static str| {
+        let (address, host) = (address.clone(), group.sl_domain.clone());
+        async move {
+            // A new client each time: a new connection, handed to the threads in turn.
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let response = client.get(format!("{address}{path}")).header("host", host).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    for _ in 0..4 {
+        let (status, body) = get("/first").await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("/one"), "{body}");
+    }
+    // A table swapped by the watcher (on the test's runtime) is what every worker serves.
+    gw.live_api(&group, http_api("/second", &backend, "/two")).await;
+    for _ in 0..4 {
+        assert_eq!(get("/second").await.0, 200);
+    }
+
+    stop.send(()).unwrap();
+    served.await.unwrap().expect("every worker thread stops cleanly");
+}

@@ -6,7 +6,8 @@
 #   DURATION=5s bash bench/gateway.sh      # quick check
 #
 # Environment: DURATION (wrk -d, default 30s), THREADS (wrk -t, default 2), CONNECTIONS (wrk -c,
-# default 64), NGINX_WORKERS (default: TOKIO_WORKER_THREADS if set, else nproc), SKIP_BUILD=1
+# default 64), NGINX_WORKERS (default: TOKIO_WORKER_THREADS if set, else nproc, which is also the
+# default number of Portico's gateway workers), SKIP_BUILD=1
 # (use the existing target/release/portico), ROUTES=100000 (also measure startup, p99 and RSS with
 # that many live APIs, against the 10-API case). Access logs are off on both proxies.
 # Runs as root on Debian; installs nginx, wrk (and curl, jq, procps) with apt-get when missing.

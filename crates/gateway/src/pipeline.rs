@@ -24,6 +24,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use portico_model::ParamOrigin;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -316,20 +317,25 @@ impl Gateway {
             }
         };
         let api = &route.api;
-        let system = SystemContext {
+        // Every backend request carries the source IP and the request id; the other system
+        // parameters are only worked out when a SYSTEM backend parameter asks for one.
+        let mut system = SystemContext {
             source_ip: ctx.peer.ip().to_string(),
-            stage: api.env_name.clone(),
-            api_id: api.api.id.clone(),
-            api_name: api.api.definition.name.clone(),
-            app_id: match &ctx.caller {
+            request_id: ctx.request_id.clone(),
+            ..SystemContext::default()
+        };
+        if selected.params.iter().any(|p| p.origin == ParamOrigin::System) {
+            system.stage = api.env_name.clone();
+            system.api_id = api.api.id.clone();
+            system.api_name = api.api.definition.name.clone();
+            system.app_id = match &ctx.caller {
                 Some(Caller::App { app_id }) => Some(app_id.clone()),
                 _ => None,
-            },
-            request_id: ctx.request_id.clone(),
-            server_addr: ctx.local.ip().to_string(),
-            server_name: self.config.server_name.clone(),
-            handle_time: ctx.received_at.format(&Rfc3339).unwrap_or_default(),
-        };
+            };
+            system.server_addr = ctx.local.ip().to_string();
+            system.server_name = self.config.server_name.clone();
+            system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();
+        }
         let outgoing = backend::build_request(
             &target,
             &BuildInput {

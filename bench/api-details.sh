@@ -95,11 +95,14 @@ wait_http() { # url pid name
 
 # --- 2. Portico --------------------------------------------------------------------------------
 P_PORT="$(free_port)"
+G_PORT="$(free_port)"  # the gateway listener, unused here; a free port so a busy 8081 cannot stop the run
+while [ "$G_PORT" = "$P_PORT" ]; do G_PORT="$(free_port)"; done
 P_URL="http://127.0.0.1:$P_PORT"
 log "starting portico on $P_URL"
 # Settings come from the flags only: a stray PORTICO_CONFIG / RUST_LOG would skew the run.
 env -u PORTICO_CONFIG -u PORTICO_LOG_FORMAT -u RUST_LOG \
-    "$TMP/portico" serve --listen "127.0.0.1:$P_PORT" --data-dir "$TMP/data" >"$TMP/portico.log" 2>&1 &
+    "$TMP/portico" serve --listen "127.0.0.1:$P_PORT" --gateway-listen "127.0.0.1:$G_PORT" \
+    --data-dir "$TMP/data" >"$TMP/portico.log" 2>&1 &
 PORTICO_PID=$!
 if ! wait_http "$P_URL/health" "$PORTICO_PID"; then
     cat "$TMP/portico.log" >&2

@@ -26,6 +26,7 @@ class Server:
     def __init__(self, data_dir, log_dir):
         self.data_dir = data_dir
         self.port = _free_port()
+        self.gateway_port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.stdout_path = log_dir / "portico.stdout"
         self.stderr_path = log_dir / "portico.stderr"
@@ -41,7 +42,8 @@ class Server:
         return "\n".join(parts)
 
     def start(self):
-        cmd = [str(BIN), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)]
+        cmd = [str(BIN), "serve", "--listen", f"127.0.0.1:{self.port}",
+               "--gateway-listen", f"127.0.0.1:{self.gateway_port}", "--data-dir", str(self.data_dir)]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + STARTUP_TIMEOUT

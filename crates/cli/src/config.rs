@@ -1,6 +1,7 @@
 //! Settings: defaults, then the TOML file (`--config` / `PORTICO_CONFIG`), then environment
 //! variables (`PORTICO_…`) and flags. clap merges the last two, so a flag beats its variable.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -13,6 +14,9 @@ pub struct SettingsArgs {
     /// Address of the management API.
     #[arg(long, env = "PORTICO_LISTEN")]
     listen: Option<String>,
+    /// Address of the data plane (the gateway serving published APIs).
+    #[arg(long, env = "PORTICO_GATEWAY_LISTEN")]
+    gateway_listen: Option<String>,
     /// Directory holding the database and credentials.toml.
     #[arg(long, env = "PORTICO_DATA_DIR")]
     data_dir: Option<PathBuf>,
@@ -41,6 +45,37 @@ struct FileSettings {
     group_domain_suffix: Option<String>,
     log_format: Option<LogFormat>,
     log: Option<String>,
+    #[serde(default)]
+    gateway: GatewayFileSettings,
+}
+
+/// The `[gateway]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatewayFileSettings {
+    listen: Option<String>,
+    max_body_bytes: Option<usize>,
+    reload_interval_ms: Option<u64>,
+    workers: Option<usize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    backend_ca_file: Option<PathBuf>,
+    #[serde(default)]
+    functions: HashMap<String, String>,
+}
+
+/// The resolved data-plane settings.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    pub listen: String,
+    pub max_body_bytes: usize,
+    pub reload_interval: std::time::Duration,
+    /// Gateway threads, each with its own single-threaded runtime.
+    pub workers: usize,
+    /// Certificate chain and private key (PEM): the gateway listener speaks TLS when both are set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub backend_ca_file: Option<PathBuf>,
+    pub functions: HashMap<String, String>,
 }
 
 /// The resolved settings.
@@ -52,6 +87,7 @@ pub struct Settings {
     pub group_domain_suffix: String,
     pub log_format: LogFormat,
     pub log_filter: String,
+    pub gateway: GatewaySettings,
 }
 
 impl Settings {
@@ -70,6 +106,23 @@ impl Settings {
             group_domain_suffix: file.group_domain_suffix.unwrap_or_else(|| "apig.localhost".into()),
             log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             log_filter: std::env::var("RUST_LOG").ok().or(file.log).unwrap_or_else(|| "info".into()),
+            gateway: GatewaySettings {
+                tls: match (file.gateway.tls_cert, file.gateway.tls_key) {
+                    (Some(cert), Some(key)) => Some((cert, key)),
+                    (None, None) => None,
+                    _ => anyhow::bail!("gateway.tls_cert and gateway.tls_key go together"),
+                },
+                backend_ca_file: file.gateway.backend_ca_file,
+                workers: file.gateway.workers.filter(|w| *w > 0).unwrap_or_else(|| {
+                    std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1)
+                }),
+                listen: args.gateway_listen.or(file.gateway.listen).unwrap_or_else(|| "127.0.0.1:8081".into()),
+                max_body_bytes: file.gateway.max_body_bytes.unwrap_or(32 * 1024 * 1024),
+                reload_interval: std::time::Duration::from_millis(
+                    file.gateway.reload_interval_ms.unwrap_or(200).max(10),
+                ),
+                functions: file.gateway.functions,
+            },
         })
     }
 }

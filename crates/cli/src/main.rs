@@ -13,11 +13,17 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use portico_api::{AppState, DEFAULT_DOMAIN, FirstStart};
 use portico_auth::{generate, password};
+use portico_gateway::{Authenticator, Gateway, GatewayConfig};
 use portico_model::{Credential, Project, User, is_project_name, is_user_name, now};
 use portico_store::{SqliteStore, Store};
 use serde::Serialize;
 
 use config::{Settings, SettingsArgs};
+
+/// mimalloc instead of the system allocator: the gateway allocates and frees small buffers on
+/// every request, and glibc's malloc cost about a tenth of its CPU time (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -32,7 +38,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the management API (bootstraps the data directory on first start).
+    /// Start the management API and the gateway (bootstraps the data directory on first start).
     Serve(SettingsArgs),
     /// Manage projects.
     Project {
@@ -278,12 +284,71 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if abandoned > 0 {
         tracing::warn!(abandoned, "async tasks cut off by an earlier stop are marked failed");
     }
-    let state = AppState::load(Arc::new(store), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = AppState::load(store.clone(), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let gateway_listener = tokio::net::TcpListener::bind(&settings.gateway.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;
+
+    let metrics = portico_gateway::metrics::install();
+    let seen = store.generation();
+    let table = portico_gateway::load_routes(store.as_ref()).await?;
+    let backend_roots = match &settings.gateway.backend_ca_file {
+        Some(path) => portico_gateway::tls::read_certificates(path)?,
+        None => Vec::new(),
+    };
+    let tls = match &settings.gateway.tls {
+        Some((cert, key)) => Some(portico_gateway::tls::server_config(cert, key)?),
+        None => None,
+    };
+    let gateway_config = GatewayConfig {
+        functions: settings.gateway.functions.clone(),
+        max_body_bytes: settings.gateway.max_body_bytes,
+        backend_roots,
+        ..GatewayConfig::default()
+    };
+    let authenticator = Authenticator::new(state.token_key.clone(), None);
+    let gateway = Arc::new(Gateway::new(table, authenticator, gateway_config)?);
+    let watcher = tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, settings.gateway.reload_interval));
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
+    let mut app = portico_api::app(state);
+    if let Some(handle) = metrics {
+        app = app.route(
+            "/metrics",
+            axum::routing::get(move || std::future::ready(portico_gateway::metrics::render(&handle))),
+        );
+    }
     tracing::info!(address = %listener.local_addr()?, "management API listening");
-    portico_api::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!(
+        address = %gateway_listener.local_addr()?,
+        tls = tls.is_some(),
+        workers = settings.gateway.workers,
+        "gateway listening"
+    );
+    let management = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped.clone()));
+    let data_plane = portico_gateway::serve_on_threads(
+        gateway_listener,
+        &gateway,
+        tls,
+        settings.gateway.workers,
+        until_stopped(stopped),
+    );
+    let (management, data_plane) = tokio::join!(management.into_future(), data_plane);
+    watcher.abort();
+    management?;
+    data_plane?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -163,6 +163,34 @@ pub struct ApiContext {
     pub publications: Vec<Publication>,
 }
 
+/// One live publication as the data plane serves it: the published snapshot and where it lives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveApi {
+    /// The instance.
+    pub instance_id: String,
+    /// The instance's project (IAM tokens must be scoped to it).
+    pub project_id: String,
+    /// The environment.
+    pub env_id: String,
+    /// The environment's name (what `X-Stage` names).
+    pub env_name: String,
+    /// Publish record id.
+    pub publish_id: String,
+    /// The API as it was published.
+    pub snapshot: Api,
+}
+
+/// Everything the data plane serves, across instances (see [`Store::live_routes`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveSet {
+    /// Every live publication.
+    pub apis: Vec<LiveApi>,
+    /// Every group that has a live publication.
+    pub groups: Vec<ApiGroup>,
+    /// Every environment variable of those groups.
+    pub variables: Vec<EnvVariable>,
+}
+
 /// The outcome of publishing or taking offline one API of a batch.
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
@@ -335,4 +363,13 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
     /// Marks every task still waiting or processing as failed with `reason`: called at start,
     /// when no task can be running. Returns how many there were.
     async fn fail_unfinished_tasks(&self, reason: &str, now: OffsetDateTime) -> Result<u64>;
+
+    // ---- Data plane (issue 6) -------------------------------------------------------------
+
+    /// Everything that is live, across all instances: each publication with its snapshot,
+    /// the groups they belong to and those groups' environment variables.
+    async fn live_routes(&self) -> Result<LiveSet>;
+    /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
+    /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
+    fn generation(&self) -> u64;
 }

@@ -28,7 +28,8 @@ use crate::cache::{ReadCache, invalidate};
 use crate::secrets::{KEY_FILE, SecretBox};
 use crate::{
     ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, ImportOutcome,
-    ImportRequest, Kind, Publication, Result, Store, StoreError, TaskStatus, TextMatch, VariableFilter,
+    ImportRequest, Kind, LiveApi, LiveSet, Publication, Result, Store, StoreError, TaskStatus, TextMatch,
+    VariableFilter,
 };
 
 /// The embedded engine.
@@ -1170,6 +1171,63 @@ impl Store for SqliteStore {
 
     async fn fail_unfinished_tasks(&self, reason: &str, now: OffsetDateTime) -> Result<u64> {
         self.fail_unfinished_tasks_impl(reason, now).await
+    }
+
+    // ---- Data plane (issue 6) -------------------------------------------------------------
+
+    async fn live_routes(&self) -> Result<LiveSet> {
+        // One read transaction: the three reads see the same snapshot of the database.
+        let mut tx = self.pool.begin().await?;
+        // Pages of publications (keyset on seq), decoded page by page, so the raw rows of a large
+        // table are never all in memory beside the decoded snapshots.
+        let mut apis = Vec::new();
+        let mut after = 0_i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT p.seq, p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, v.snapshot \
+                 FROM publications p JOIN api_versions v ON v.id = p.version_id \
+                 JOIN instances i ON i.id = p.instance_id \
+                 JOIN envs e ON e.instance_id = p.instance_id AND e.id = p.env_id \
+                 WHERE p.seq > ? ORDER BY p.seq LIMIT 2000",
+            )
+            .bind(after)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("seq")?;
+            for row in &rows {
+                apis.push(LiveApi {
+                    instance_id: row.try_get("instance_id")?,
+                    project_id: row.try_get("project_id")?,
+                    env_id: row.try_get("env_id")?,
+                    env_name: row.try_get("env_name")?,
+                    publish_id: row.try_get("publish_id")?,
+                    snapshot: from_doc(row, "snapshot")?,
+                });
+            }
+        }
+        let live_groups = "SELECT a.group_id FROM publications p JOIN apis a ON a.id = p.api_id";
+        let groups =
+            sqlx::query(AssertSqlSafe(format!("SELECT doc FROM api_groups WHERE id IN ({live_groups}) ORDER BY seq")))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| from_doc(row, "doc"))
+                .collect::<Result<Vec<_>>>()?;
+        let variables = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, env_id, group_id, name, value FROM env_variables WHERE group_id IN ({live_groups}) ORDER BY seq"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(decode_variable)
+        .collect::<Result<Vec<_>>>()?;
+        tx.commit().await?;
+        Ok(LiveSet { apis, groups, variables })
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 

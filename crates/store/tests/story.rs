@@ -329,3 +329,71 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
     let taken = s.import_apis(&f.instance, request(ImportTarget::NewGroup(group.clone()), vec![], false, false));
     assert!(matches!(taken.await, Err(StoreError::Conflict(Conflict::GroupName(_)))));
 }
+
+// ---- Data plane (issue 6) -------------------------------------------------------------------
+
+#[tokio::test]
+async fn live_routes_follow_publications_and_the_generation_moves() {
+    let f = sqlite().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let (g, quiet) = (group("live"), group("quiet"));
+    s.create_group(i, &g).await.unwrap();
+    s.create_group(i, &quiet).await.unwrap();
+    let variable = EnvVariable {
+        id: new_id(),
+        env_id: RELEASE_ENV_ID.into(),
+        group_id: g.id.clone(),
+        variable_name: "backend".into(),
+        variable_value: "10.0.0.1:80".into(),
+    };
+    s.create_variable(i, &variable).await.unwrap();
+    let one = api(&g.id, "api_one", "/one", &[]);
+    s.create_api(i, &one).await.unwrap();
+    s.create_api(i, &api(&quiet.id, "api_quiet", "/quiet", &[])).await.unwrap();
+    assert_eq!(s.live_routes().await.unwrap(), Default::default(), "nothing is live before publishing");
+
+    let before = s.generation();
+    s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
+    assert_ne!(s.generation(), before, "a commit moves the generation");
+    let mut draft = one.clone();
+    draft.definition.remark = Some("draft only".into());
+    s.update_api(i, &draft).await.unwrap();
+
+    let live = s.live_routes().await.unwrap();
+    assert_eq!(live.apis.len(), 1);
+    let a = &live.apis[0];
+    assert_eq!((a.instance_id.as_str(), a.env_id.as_str(), a.env_name.as_str()), (i, RELEASE_ENV_ID, "RELEASE"));
+    assert_eq!(a.snapshot.id, one.id);
+    assert_eq!(a.snapshot.definition.remark, None, "the published snapshot, not the draft");
+    assert_eq!(live.groups, vec![g.clone()], "only groups with something live");
+    assert_eq!(live.variables, vec![variable]);
+
+    let unchanged = s.generation();
+    s.live_routes().await.unwrap();
+    assert_eq!(s.generation(), unchanged, "reads do not move the generation");
+    s.offline(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id)).await.unwrap();
+    assert!(s.live_routes().await.unwrap().apis.is_empty());
+}
+
+#[tokio::test]
+async fn live_routes_read_every_page() {
+    let f = sqlite().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let g = group("many");
+    s.create_group(i, &g).await.unwrap();
+    // More than one page (2000 rows) of publications.
+    let mut ids = Vec::new();
+    for n in 0..2003 {
+        let a = api(&g.id, &format!("api_{n}"), &format!("/many/{n}"), &[]);
+        s.create_api(i, &a).await.unwrap();
+        ids.push(a.id);
+    }
+    let outcome = s.publish(i, RELEASE_ENV_ID, &ids, None, now()).await.unwrap();
+    assert!(outcome.iter().all(|(_, r)| r.is_ok()));
+    let live = s.live_routes().await.unwrap();
+    let mut seen: Vec<String> = live.apis.iter().map(|a| a.snapshot.id.clone()).collect();
+    assert_eq!(seen.len(), 2003);
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "every publication once, none twice");
+}

@@ -1,0 +1,416 @@
+//! The request pipeline, in named phases (Pingora's `ProxyHttp` shape):
+//!
+//! 1. [`Gateway::route`]: host, `X-Stage` and path → a live API (or `APIG.0101`).
+//! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight; throttling and
+//!    access control plug in here).
+//! 3. [`Gateway::authenticate`]: NONE, IAM, APP (see [`crate::auth`]).
+//! 4. [`Gateway::params`]: frontend parameters resolved and validated.
+//! 5. [`Gateway::select`]: backend policy conditions → the backend.
+//! 6. [`Gateway::proxy`]: mock answer, or the upstream request (retries, timeout).
+//! 7. plugins' [`Plugin::response_filter`], then [`Gateway::logging`] (access log and
+//!    metrics), which runs exactly once per request, errors included.
+//!
+//! Per-request state lives in [`Ctx`]; state shared by requests lives in [`Gateway`].
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use portico_model::ParamOrigin;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::auth::{Authenticator, Caller};
+use crate::backend::{self, Backend, BuildInput, Facts, Selected, SystemContext};
+use crate::cors::Cors;
+use crate::error::GatewayError;
+use crate::metrics;
+use crate::params::{self, ParamValues, RequestView};
+use crate::proxy::Upstream;
+use crate::routes::{Miss, RouteMatch, RouteTable};
+use crate::tls::{self, TlsError};
+
+/// Response body type of the gateway.
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// An empty body.
+pub fn empty() -> Body {
+    full(Bytes::new())
+}
+
+/// A body of `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
+}
+
+/// A policy that runs around the request (CORS today; throttling, access control and gateway
+/// responses later).
+pub trait Plugin: Send + Sync {
+    /// After routing, before authentication: `Some` answers the request without going further.
+    fn request_filter(&self, ctx: &Ctx) -> Option<Response<Body>>;
+    /// Adjusts the response headers of every routed request (errors included).
+    fn response_filter(&self, ctx: &Ctx, headers: &mut HeaderMap);
+}
+
+/// Per-request state, passed through every phase.
+#[derive(Debug)]
+pub struct Ctx {
+    /// 32 hex digits, also `X-Request-Id` and `$context.requestId`.
+    pub request_id: String,
+    /// When the request arrived.
+    pub started: Instant,
+    /// Wall-clock arrival time.
+    pub received_at: OffsetDateTime,
+    /// The client.
+    pub peer: SocketAddr,
+    /// The gateway address the client reached.
+    pub local: SocketAddr,
+    /// The environment name asked for (`X-Stage`, default `RELEASE`).
+    pub stage: String,
+    /// The matched API.
+    pub route: Option<RouteMatch>,
+    /// Whether this is a CORS preflight routed by its `Access-Control-Request-Method`.
+    pub preflight: bool,
+    /// Who is calling.
+    pub caller: Option<Caller>,
+    /// The backend policy that applied.
+    pub policy: Option<String>,
+    /// Backend kind and address, for the access log.
+    pub upstream: Option<String>,
+}
+
+/// Gateway settings from configuration.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// FUNCTION backends: function URN (or alias URN, or `urn:version`) → HTTP endpoint URL.
+    pub functions: HashMap<String, String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// `$context.serverName`.
+    pub server_name: String,
+    /// CA certificates trusted for HTTPS backends, beside Mozilla's roots.
+    pub backend_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            functions: HashMap::new(),
+            max_body_bytes: 32 * 1024 * 1024,
+            server_name: "portico".into(),
+            backend_roots: Vec::new(),
+        }
+    }
+}
+
+/// The data plane: the live route table and everything requests share.
+pub struct Gateway {
+    table: Arc<ArcSwap<RouteTable>>,
+    auth: Authenticator,
+    plugins: Arc<[Box<dyn Plugin>]>,
+    upstream: Upstream,
+    client_tls: rustls::ClientConfig,
+    config: GatewayConfig,
+}
+
+const STAGE: &str = "x-stage";
+const DEFAULT_STAGE: &str = "RELEASE";
+
+impl Gateway {
+    /// A gateway serving `table`; fails when `config.backend_roots` holds an unusable certificate.
+    pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Result<Gateway, TlsError> {
+        let client_tls = tls::client_config(&config.backend_roots)?;
+        Ok(Gateway {
+            table: Arc::new(ArcSwap::from_pointee(table)),
+            auth,
+            plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
+            upstream: Upstream::new(client_tls.clone()),
+            client_tls,
+            config,
+        })
+    }
+
+    /// A gateway for another worker thread: the same route table (a swap is seen by both) and
+    /// settings, its own pool of backend connections, so that a request and the backend
+    /// connection it uses live on one thread.
+    pub fn worker(&self) -> Gateway {
+        Gateway {
+            table: self.table.clone(),
+            auth: self.auth.clone(),
+            plugins: self.plugins.clone(),
+            upstream: Upstream::new(self.client_tls.clone()),
+            client_tls: self.client_tls.clone(),
+            config: self.config.clone(),
+        }
+    }
+
+    /// Swaps in a new route table; requests in flight keep the one they started with.
+    pub fn replace_routes(&self, table: RouteTable) {
+        self.table.store(Arc::new(table));
+    }
+
+    /// The table in force.
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.table.load_full()
+    }
+
+    /// Serves one request.
+    pub async fn handle(&self, request: Request<Incoming>, peer: SocketAddr, local: SocketAddr) -> Response<Body> {
+        let mut ctx = Ctx {
+            request_id: portico_model::new_id(),
+            started: Instant::now(),
+            received_at: OffsetDateTime::now_utc(),
+            peer,
+            local,
+            stage: request.headers().get(STAGE).and_then(|v| v.to_str().ok()).unwrap_or(DEFAULT_STAGE).to_string(),
+            route: None,
+            preflight: false,
+            caller: None,
+            policy: None,
+            upstream: None,
+        };
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let host = host(&request).to_string();
+        let result = self.run(&mut ctx, request).await;
+        let (mut response, error) = match result {
+            Ok(r) => (r, None),
+            Err(e) => (error_response(&e, &ctx.request_id), Some(e)),
+        };
+        for plugin in self.plugins.iter() {
+            plugin.response_filter(&ctx, response.headers_mut());
+        }
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            response.headers_mut().insert("x-request-id", v);
+        }
+        self.logging(&ctx, &method, &host, &path, response.status(), error.as_ref());
+        response
+    }
+
+    async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
+        let route = self.route(ctx, &request)?;
+        ctx.route = Some(route.clone());
+        for plugin in self.plugins.iter() {
+            if let Some(response) = plugin.request_filter(ctx) {
+                return Ok(response);
+            }
+        }
+        if ctx.preflight {
+            return Err(GatewayError::NoRoute(format!("OPTIONS {}", request.uri().path())));
+        }
+        ctx.caller = Some(self.authenticate(ctx, &route, request.headers())?);
+        let (parts, body) = request.into_parts();
+        let query: Vec<(String, String)> =
+            parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        let params = self.params(&route, &query, &parts.headers)?;
+        let selected = self.select(ctx, &route, &params, &parts)?;
+        let body = Limited::new(body, self.config.max_body_bytes)
+            .collect()
+            .await
+            .map_err(|_| GatewayError::BodyTooLarge(self.config.max_body_bytes))?
+            .to_bytes();
+        let input = ProxyInput { parts: &parts, query: &query, params: &params, body };
+        self.proxy(ctx, &route, &selected, input).await
+    }
+
+    /// Phase 1: which live API serves the request.
+    pub fn route(&self, ctx: &mut Ctx, request: &Request<Incoming>) -> Result<RouteMatch, GatewayError> {
+        let table = self.table.load();
+        let host = host(request);
+        let path = request.uri().path();
+        let method = request.method().as_str();
+        let miss = |m: Miss| {
+            GatewayError::NoRoute(match m {
+                Miss::Host => format!("host {host}"),
+                Miss::Stage => format!("stage {} on host {host}", ctx.stage),
+                Miss::Path => format!("{method} {path}"),
+            })
+        };
+        match table.lookup(host, &ctx.stage, method, path) {
+            Ok(found) => Ok(found),
+            Err(Miss::Path) if request.method() == http::Method::OPTIONS => {
+                let asked = request
+                    .headers()
+                    .get("access-control-request-method")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| miss(Miss::Path))?;
+                let found = table.lookup(host, &ctx.stage, asked, path).map_err(miss)?;
+                ctx.preflight = true;
+                Ok(found)
+            }
+            Err(m) => Err(miss(m)),
+        }
+    }
+
+    /// Phase 3: who is calling.
+    pub fn authenticate(&self, ctx: &Ctx, route: &RouteMatch, headers: &HeaderMap) -> Result<Caller, GatewayError> {
+        self.auth.authenticate(&route.api, headers, ctx.received_at)
+    }
+
+    /// Phase 4: the frontend parameters.
+    pub fn params(
+        &self,
+        route: &RouteMatch,
+        query: &[(String, String)],
+        headers: &HeaderMap,
+    ) -> Result<ParamValues, GatewayError> {
+        let view = RequestView { path: &route.path_params, query, headers };
+        params::resolve(&route.api.api.definition.req_params, &view)
+    }
+
+    /// Phase 5: the backend.
+    pub fn select<'r>(
+        &self,
+        ctx: &mut Ctx,
+        route: &'r RouteMatch,
+        params: &ParamValues,
+        parts: &http::request::Parts,
+    ) -> Result<Selected<'r>, GatewayError> {
+        let facts = Facts {
+            params,
+            source_ip: ctx.peer.ip(),
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            cookies: parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()),
+        };
+        let selected = backend::select(&route.api, &facts)?;
+        ctx.policy = selected.policy.map(str::to_string);
+        Ok(selected)
+    }
+
+    /// Phase 6: the answer, from the mock or the upstream.
+    async fn proxy(
+        &self,
+        ctx: &mut Ctx,
+        route: &RouteMatch,
+        selected: &Selected<'_>,
+        input: ProxyInput<'_>,
+    ) -> Result<Response<Body>, GatewayError> {
+        let target = match &selected.backend {
+            Backend::Mock { body } => {
+                ctx.upstream = Some("mock".into());
+                let content_type = if serde_json::from_str::<serde_json::Value>(body).is_ok() {
+                    "application/json"
+                } else {
+                    "text/plain; charset=utf-8"
+                };
+                let mut response = Response::new(full(body.clone()));
+                response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                return Ok(response);
+            }
+            Backend::Http(target) => target.clone(),
+            Backend::Function(function) => {
+                let url = function
+                    .keys()
+                    .iter()
+                    .find_map(|k| self.config.functions.get(k))
+                    .ok_or_else(|| GatewayError::NoFunction(function.function_urn.clone()))?;
+                crate::proxy::function_target(url, function.timeout_ms)?
+            }
+        };
+        let api = &route.api;
+        // Every backend request carries the source IP and the request id; the other system
+        // parameters are only worked out when a SYSTEM backend parameter asks for one.
+        let mut system = SystemContext {
+            source_ip: ctx.peer.ip().to_string(),
+            request_id: ctx.request_id.clone(),
+            ..SystemContext::default()
+        };
+        if selected.params.iter().any(|p| p.origin == ParamOrigin::System) {
+            system.stage = api.env_name.clone();
+            system.api_id = api.api.id.clone();
+            system.api_name = api.api.definition.name.clone();
+            system.app_id = match &ctx.caller {
+                Some(Caller::App { app_id }) => Some(app_id.clone()),
+                _ => None,
+            };
+            system.server_addr = ctx.local.ip().to_string();
+            system.server_name = self.config.server_name.clone();
+            system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();
+        }
+        let outgoing = backend::build_request(
+            &target,
+            &BuildInput {
+                method: &input.parts.method,
+                query: input.query,
+                headers: &input.parts.headers,
+                params: input.params,
+                backend_params: selected.params,
+                system: &system,
+                variables: &api.variables,
+                rest: &route.rest,
+            },
+        )?;
+        ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
+        self.upstream.send(outgoing, input.body, &target).await
+    }
+
+    /// Phase 7: the access log line and the metrics.
+    fn logging(
+        &self,
+        ctx: &Ctx,
+        method: &http::Method,
+        host: &str,
+        path: &str,
+        status: StatusCode,
+        error: Option<&GatewayError>,
+    ) {
+        let latency = ctx.started.elapsed();
+        let (api_id, env) = match &ctx.route {
+            Some(r) => (r.api.api.id.as_str(), r.api.env_name.as_str()),
+            None => ("", ctx.stage.as_str()),
+        };
+        metrics::record(api_id, env, status, latency);
+        let error_code = error.map(|e| e.code().0).unwrap_or("");
+        tracing::info!(
+            target: "portico_gateway::access",
+            request_id = %ctx.request_id,
+            client = %ctx.peer,
+            method = %method,
+            host,
+            path,
+            stage = %ctx.stage,
+            api_id,
+            policy = ctx.policy.as_deref().unwrap_or(""),
+            upstream = ctx.upstream.as_deref().unwrap_or(""),
+            status = status.as_u16(),
+            error_code,
+            error = %error.map(|e| e.to_string()).unwrap_or_default(),
+            latency_us = latency.as_micros() as u64,
+            "request"
+        );
+    }
+}
+
+/// What the proxy phase needs from the request.
+struct ProxyInput<'a> {
+    parts: &'a http::request::Parts,
+    query: &'a [(String, String)],
+    params: &'a ParamValues,
+    body: Bytes,
+}
+
+fn host<B>(request: &Request<B>) -> &str {
+    request
+        .uri()
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| request.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()))
+        .unwrap_or("")
+}
+
+fn error_response(error: &GatewayError, request_id: &str) -> Response<Body> {
+    let (_, status) = error.code();
+    let mut response = Response::new(full(error.body(request_id)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

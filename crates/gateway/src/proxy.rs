@@ -1,0 +1,125 @@
+//! The upstream side: one pooled keep-alive HTTP(S) client (hyper-util's, rustls for HTTPS),
+//! timeouts and retries.
+//!
+//! `retry_count` (a string "-1".."10" on the wire): `-1` (the default) retries idempotent
+//! methods (GET, HEAD, OPTIONS, PUT, DELETE) once and never POST or PATCH; `0` never retries;
+//! `n` ≥ 1 retries any method up to `n` times (the owner declared the backend safe to repeat).
+//! A retry happens when no response arrived: connection failure, reset, or timeout. A
+//! response, whatever its status, is passed to the client as it is.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use portico_model::{BackendProtocol, Method};
+
+use crate::backend::{HOP_BY_HOP, HttpTarget, Outgoing};
+use crate::error::GatewayError;
+use crate::pipeline::Body;
+
+/// Idle keep-alive connections kept per backend host.
+const MAX_IDLE_PER_HOST: usize = 256;
+
+/// The pooled client towards backends (HTTP, and HTTPS with rustls).
+pub struct Upstream {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl Upstream {
+    /// A client with keep-alive pooling; HTTPS backends are checked with `tls`.
+    pub fn new(tls: rustls::ClientConfig) -> Upstream {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.enforce_http(false);
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let connector =
+            HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(connector);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
+            .build(connector);
+        Upstream { client }
+    }
+
+    /// Sends `outgoing` with `body`, retrying as `target.retry_count` allows.
+    pub async fn send(
+        &self,
+        outgoing: Outgoing,
+        body: Bytes,
+        target: &HttpTarget,
+    ) -> Result<Response<Body>, GatewayError> {
+        let uri: Uri = format!("{}://{}{}", outgoing.scheme, outgoing.authority, outgoing.path_and_query)
+            .parse()
+            .map_err(|_| GatewayError::BackendConfig("invalid backend URL".into()))?;
+        let idempotent = matches!(
+            outgoing.method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::PUT | http::Method::DELETE
+        );
+        let retries = match target.retry_count {
+            -1 if idempotent => 1,
+            n if n > 0 => n as u32,
+            _ => 0,
+        };
+        let timeout = Duration::from_millis(target.timeout_ms);
+        let mut attempt = 0;
+        loop {
+            let mut request = Request::new(Full::new(body.clone()));
+            *request.method_mut() = outgoing.method.clone();
+            *request.uri_mut() = uri.clone();
+            *request.headers_mut() = outgoing.headers.clone();
+            let error = match tokio::time::timeout(timeout, self.client.request(request)).await {
+                Ok(Ok(mut response)) => {
+                    for name in HOP_BY_HOP {
+                        response.headers_mut().remove(name);
+                    }
+                    return Ok(response.map(|b| b.boxed()));
+                }
+                Ok(Err(e)) => GatewayError::BackendUnavailable(describe(&e)),
+                Err(_) => GatewayError::BackendTimeout(target.timeout_ms),
+            };
+            if attempt >= retries {
+                return Err(error);
+            }
+            attempt += 1;
+            tracing::debug!(attempt, error = %error, "retrying the backend");
+        }
+    }
+}
+
+fn describe(e: &hyper_util::client::legacy::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The HTTP target standing for a function: `POST` to the configured endpoint URL.
+pub fn function_target(url: &str, timeout_ms: u64) -> Result<HttpTarget, GatewayError> {
+    let uri: Uri =
+        url.parse().map_err(|_| GatewayError::BackendConfig(format!("invalid function endpoint {url:?}")))?;
+    let protocol = match uri.scheme_str() {
+        Some("http") => BackendProtocol::Http,
+        Some("https") => BackendProtocol::Https,
+        _ => return Err(GatewayError::BackendConfig(format!("invalid function endpoint {url:?}"))),
+    };
+    let authority =
+        uri.authority().ok_or_else(|| GatewayError::BackendConfig(format!("invalid function endpoint {url:?}")))?;
+    Ok(HttpTarget {
+        protocol,
+        url_domain: Some(authority.to_string()),
+        method: Method::Post,
+        req_uri: uri.path().to_string(),
+        timeout_ms,
+        retry_count: 0,
+        vpc_channel_status: 2,
+    })
+}

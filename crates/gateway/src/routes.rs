@@ -1,0 +1,405 @@
+//! The route table: an immutable snapshot of everything live, built from a
+//! [`LiveSet`] and swapped whole when the store changes.
+//!
+//! Lookup goes host → group → environment (by name, from `X-Stage`) → path. Hosts and
+//! environments are hash maps; paths are radix trees ([`matchit`], the router axum uses), one
+//! for `NORMAL` (exact) templates and one for `SWA` (prefix) templates, so a lookup costs
+//! O(path length), whatever the number of APIs. A prefix lookup tries the path, then the path
+//! without its last segment, and so on: `/a` matches `/a/b` but not `/ab`.
+//!
+//! Parameter names are replaced by positional ones (`{p0}`, `{p1}`…) before insertion, so
+//! `GET /users/{id}` and `DELETE /users/{name}` share one tree node, as APIG allows;
+//! `{name+}` (APIG's greedy parameter) becomes a catch-all.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use portico_model::{Api, ApiGroup, MatchMode, Method};
+use portico_store::LiveSet;
+
+use crate::backend::{CompiledPolicy, compile_policies};
+
+/// One live API, ready to serve.
+#[derive(Debug)]
+pub struct RouteApi {
+    /// The published snapshot.
+    pub api: Api,
+    /// Its instance.
+    pub instance_id: String,
+    /// The instance's project.
+    pub project_id: String,
+    /// The environment it is live in.
+    pub env_id: String,
+    /// That environment's name.
+    pub env_name: String,
+    /// Publish record id.
+    pub publish_id: String,
+    /// Names of the path parameters, in template order.
+    pub path_params: Vec<String>,
+    /// Backend policies, compiled.
+    pub policies: Vec<CompiledPolicy>,
+    /// The group's variables in this environment (`#name#` → value).
+    pub variables: Arc<HashMap<String, String>>,
+}
+
+/// A successful lookup.
+#[derive(Debug, Clone)]
+pub struct RouteMatch {
+    /// The API.
+    pub api: Arc<RouteApi>,
+    /// Path parameter values (percent-decoded), by frontend name.
+    pub path_params: Vec<(String, String)>,
+    /// For a prefix (`SWA`) match, the part of the path after the matched prefix (`""` or
+    /// `/…`); it is appended to the backend path.
+    pub rest: String,
+}
+
+#[derive(Default)]
+struct EnvRoutes {
+    exact: matchit::Router<usize>,
+    prefix: matchit::Router<usize>,
+    slots: Vec<Vec<Arc<RouteApi>>>,
+    exact_slots: HashMap<String, usize>,
+    prefix_slots: HashMap<String, usize>,
+}
+
+/// Everything live, by host. Immutable: a change builds a new table.
+#[derive(Default)]
+pub struct RouteTable {
+    hosts: HashMap<String, Arc<HashMap<String, EnvRoutes>>>,
+    apis: usize,
+}
+
+/// Why a lookup failed; each becomes `APIG.0101` with its own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// No group answers for this host.
+    Host,
+    /// The group has nothing live in this environment.
+    Stage,
+    /// No API at this path with this method.
+    Path,
+}
+
+/// The domains a group answers for. Bound (custom) domains join here once groups have them.
+fn group_domains(group: &ApiGroup) -> Vec<String> {
+    if group.sl_domain_access_enabled { vec![group.sl_domain.to_ascii_lowercase()] } else { Vec::new() }
+}
+
+/// A frontend template in matchit's syntax, and its parameter names in order.
+pub(crate) fn to_matchit(template: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(template.len());
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
+        out.push_str(&rest[..open]);
+        let name = &rest[open + 1..close];
+        match name.strip_suffix('+') {
+            Some(greedy) => {
+                out.push_str(&format!("{{*p{}}}", names.len()));
+                names.push(greedy.to_string());
+            }
+            None => {
+                out.push_str(&format!("{{p{}}}", names.len()));
+                names.push(name.to_string());
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    (out, names)
+}
+
+impl EnvRoutes {
+    fn insert(&mut self, api: Arc<RouteApi>, template: &str) -> Result<(), String> {
+        let (router, slots) = match api.api.definition.match_mode {
+            MatchMode::Normal => (&mut self.exact, &mut self.exact_slots),
+            MatchMode::Swa => (&mut self.prefix, &mut self.prefix_slots),
+        };
+        if let Some(&slot) = slots.get(template) {
+            self.slots[slot].push(api);
+            return Ok(());
+        }
+        let slot = self.slots.len();
+        router.insert(template, slot).map_err(|e| e.to_string())?;
+        slots.insert(template.to_string(), slot);
+        self.slots.push(vec![api]);
+        Ok(())
+    }
+
+    fn pick(&self, slot: usize, method: &str) -> Option<&Arc<RouteApi>> {
+        let apis = &self.slots[slot];
+        apis.iter()
+            .find(|a| a.api.definition.req_method.as_str() == method)
+            .or_else(|| apis.iter().find(|a| a.api.definition.req_method == Method::Any))
+    }
+
+    fn lookup(&self, method: &str, path: &str) -> Option<RouteMatch> {
+        if let Ok(m) = self.exact.at(path)
+            && let Some(api) = self.pick(*m.value, method)
+        {
+            return Some(found(api, &m.params, ""));
+        }
+        let mut candidate = path;
+        loop {
+            if let Ok(m) = self.prefix.at(candidate)
+                && let Some(api) = self.pick(*m.value, method)
+            {
+                return Some(found(api, &m.params, &path[candidate.len()..]));
+            }
+            if candidate == "/" || candidate.is_empty() {
+                return None;
+            }
+            candidate = match candidate.rfind('/') {
+                Some(0) => "/",
+                Some(i) => &candidate[..i],
+                None => return None,
+            };
+        }
+    }
+}
+
+fn found(api: &Arc<RouteApi>, params: &matchit::Params<'_, '_>, rest: &str) -> RouteMatch {
+    let path_params = params
+        .iter()
+        .filter_map(|(key, value)| {
+            let index: usize = key.strip_prefix('p')?.parse().ok()?;
+            let name = api.path_params.get(index)?.clone();
+            Some((name, percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned()))
+        })
+        .collect();
+    let rest = if rest.is_empty() || rest.starts_with('/') { rest.to_string() } else { format!("/{rest}") };
+    RouteMatch { api: api.clone(), path_params, rest }
+}
+
+impl RouteTable {
+    /// Builds the table; APIs that cannot be routed are left out and reported, one message each.
+    pub fn build(live: LiveSet) -> (RouteTable, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut variables: HashMap<(String, String), HashMap<String, String>> = HashMap::new();
+        for v in live.variables {
+            variables.entry((v.group_id, v.env_id)).or_default().insert(v.variable_name, v.variable_value);
+        }
+        let variables: HashMap<(String, String), Arc<HashMap<String, String>>> =
+            variables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        let no_variables = Arc::new(HashMap::new());
+
+        let mut groups: HashMap<String, HashMap<String, EnvRoutes>> = HashMap::new();
+        let mut apis = 0;
+        for live_api in live.apis {
+            let def = &live_api.snapshot.definition;
+            let vars = variables
+                .get(&(def.group_id.clone(), live_api.env_id.clone()))
+                .cloned()
+                .unwrap_or_else(|| no_variables.clone());
+            let (template, path_params) = to_matchit(&def.req_uri);
+            let (policies, policy_problems) = compile_policies(def);
+            problems.extend(policy_problems.into_iter().map(|p| format!("API {}: {p}", live_api.snapshot.id)));
+            let route = Arc::new(RouteApi {
+                instance_id: live_api.instance_id,
+                project_id: live_api.project_id,
+                env_id: live_api.env_id,
+                env_name: live_api.env_name.clone(),
+                publish_id: live_api.publish_id,
+                path_params,
+                policies,
+                variables: vars,
+                api: live_api.snapshot,
+            });
+            let env =
+                groups.entry(route.api.definition.group_id.clone()).or_default().entry(live_api.env_name).or_default();
+            match env.insert(route.clone(), &template) {
+                Ok(()) => apis += 1,
+                Err(e) => problems.push(format!(
+                    "API {} ({} {}) cannot be routed: {e}",
+                    route.api.id, route.api.definition.req_method, route.api.definition.req_uri
+                )),
+            }
+        }
+
+        let mut hosts = HashMap::new();
+        let mut groups: HashMap<String, Arc<HashMap<String, EnvRoutes>>> =
+            groups.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        for group in &live.groups {
+            let Some(envs) = groups.remove(&group.id) else { continue };
+            for domain in group_domains(group) {
+                hosts.insert(domain, envs.clone());
+            }
+        }
+        (RouteTable { hosts, apis }, problems)
+    }
+
+    /// Number of routed APIs (one per publication).
+    pub fn len(&self) -> usize {
+        self.apis
+    }
+
+    /// Whether nothing is routed.
+    pub fn is_empty(&self) -> bool {
+        self.apis == 0
+    }
+
+    /// The API serving `method path` on `host` in the environment named `stage`.
+    /// `host` may carry a port; it is compared without it, case-insensitively.
+    pub fn lookup(&self, host: &str, stage: &str, method: &str, path: &str) -> Result<RouteMatch, Miss> {
+        let host = strip_port(host);
+        let envs = match self.hosts.get(host) {
+            Some(envs) => envs,
+            None => self.hosts.get(&host.to_ascii_lowercase()).ok_or(Miss::Host)?,
+        };
+        let env = envs.get(stage).ok_or(Miss::Stage)?;
+        env.lookup(method, path).ok_or(Miss::Path)
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_once(']').map(|(h, _)| &host[..h.len() + 1]).unwrap_or(host);
+    }
+    host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map(|(h, _)| h).unwrap_or(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_model::{ApiDefinition, EnvVariable};
+    use portico_store::LiveApi;
+    use serde_json::json;
+    use time::OffsetDateTime;
+
+    fn group(id: &str) -> ApiGroup {
+        ApiGroup {
+            id: id.into(),
+            name: id.into(),
+            status: 1,
+            sl_domain: format!("{id}.apig.test"),
+            register_time: OffsetDateTime::UNIX_EPOCH,
+            update_time: OffsetDateTime::UNIX_EPOCH,
+            on_sell_status: 2,
+            sl_domain_access_enabled: true,
+            remark: None,
+            openapi_extensions: Default::default(),
+        }
+    }
+
+    fn live(id: &str, group: &str, env: &str, method: &str, uri: &str, mode: &str) -> LiveApi {
+        let params: Vec<_> = to_matchit(uri)
+            .1
+            .into_iter()
+            .map(|name| json!({ "name": name, "type": "STRING", "location": "PATH" }))
+            .collect();
+        let mut def = ApiDefinition::from_value(json!({
+            "name": format!("api_{id}"), "type": 1, "req_protocol": "HTTP", "req_method": method,
+            "req_uri": uri, "auth_type": "NONE", "backend_type": "MOCK", "group_id": group, "match_mode": mode,
+            "mock_info": { "result_content": id }, "req_params": params
+        }))
+        .unwrap();
+        def.prepare(None, OffsetDateTime::UNIX_EPOCH);
+        LiveApi {
+            instance_id: "i".into(),
+            project_id: "p".into(),
+            env_id: format!("{env}_id"),
+            env_name: env.into(),
+            publish_id: format!("pub_{id}"),
+            snapshot: Api {
+                id: id.into(),
+                status: 1,
+                register_time: OffsetDateTime::UNIX_EPOCH,
+                update_time: OffsetDateTime::UNIX_EPOCH,
+                definition: def,
+            },
+        }
+    }
+
+    fn table(apis: Vec<LiveApi>) -> RouteTable {
+        let variables = vec![EnvVariable {
+            id: "v".into(),
+            env_id: "RELEASE_id".into(),
+            group_id: "g1".into(),
+            variable_name: "host".into(),
+            variable_value: "example.org".into(),
+        }];
+        let (table, problems) = RouteTable::build(LiveSet { apis, groups: vec![group("g1"), group("g2")], variables });
+        assert_eq!(problems, Vec::<String>::new());
+        table
+    }
+
+    fn hit(t: &RouteTable, host: &str, stage: &str, method: &str, path: &str) -> Result<String, Miss> {
+        t.lookup(host, stage, method, path).map(|m| m.api.api.id.clone())
+    }
+
+    #[test]
+    fn templates_become_positional() {
+        assert_eq!(to_matchit("/users/{id}/x"), ("/users/{p0}/x".into(), vec!["id".into()]));
+        assert_eq!(to_matchit("/a/{x}/{rest+}"), ("/a/{p0}/{*p1}".into(), vec!["x".into(), "rest".into()]));
+        assert_eq!(to_matchit("/plain"), ("/plain".into(), vec![]));
+    }
+
+    #[test]
+    fn host_stage_method_and_path() {
+        let t = table(vec![
+            live("a", "g1", "RELEASE", "GET", "/users/{id}", "NORMAL"),
+            live("b", "g1", "RELEASE", "DELETE", "/users/{name}", "NORMAL"),
+            live("c", "g1", "test", "GET", "/users/{id}", "NORMAL"),
+            live("d", "g2", "RELEASE", "ANY", "/users/{id}", "NORMAL"),
+            live("e", "g1", "RELEASE", "GET", "/users/me", "NORMAL"),
+        ]);
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/users/7"), Ok("a".into()));
+        assert_eq!(hit(&t, "G1.APIG.test:8081", "RELEASE", "DELETE", "/users/7"), Ok("b".into()));
+        assert_eq!(hit(&t, "g1.apig.test", "test", "GET", "/users/7"), Ok("c".into()));
+        assert_eq!(hit(&t, "g2.apig.test", "RELEASE", "PATCH", "/users/7"), Ok("d".into()));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/users/me"), Ok("e".into()));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "POST", "/users/7"), Err(Miss::Path));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/users/7/x"), Err(Miss::Path));
+        assert_eq!(hit(&t, "g1.apig.test", "nope", "GET", "/users/7"), Err(Miss::Stage));
+        assert_eq!(hit(&t, "g3.apig.test", "RELEASE", "GET", "/users/7"), Err(Miss::Host));
+        let m = t.lookup("g1.apig.test", "RELEASE", "DELETE", "/users/a%20b").unwrap();
+        assert_eq!(m.path_params, vec![("name".to_string(), "a b".to_string())]);
+        assert_eq!(m.api.variables.get("host").map(String::as_str), Some("example.org"));
+        assert!(t.lookup("g1.apig.test", "test", "GET", "/users/1").unwrap().api.variables.is_empty());
+    }
+
+    #[test]
+    fn prefix_matching_is_by_segment_and_exact_wins() {
+        let t = table(vec![
+            live("swa", "g1", "RELEASE", "GET", "/shop", "SWA"),
+            live("deep", "g1", "RELEASE", "GET", "/shop/{id}/items", "SWA"),
+            live("exact", "g1", "RELEASE", "GET", "/shop/special", "NORMAL"),
+            live("post", "g1", "RELEASE", "POST", "/shop/{id}", "NORMAL"),
+        ]);
+        let h = |p| hit(&t, "g1.apig.test", "RELEASE", "GET", p);
+        assert_eq!(h("/shop"), Ok("swa".into()));
+        assert_eq!(h("/shop/x/y"), Ok("swa".into()));
+        assert_eq!(h("/shop/special"), Ok("exact".into()));
+        assert_eq!(h("/shop/special/more"), Ok("swa".into()));
+        // The exact POST route at /shop/{id} has no GET: the prefix route answers.
+        assert_eq!(h("/shop/42"), Ok("swa".into()));
+        assert_eq!(h("/shop/42/items/9"), Ok("deep".into()));
+        assert_eq!(h("/shopping"), Err(Miss::Path));
+        let rest = |p| t.lookup("g1.apig.test", "RELEASE", "GET", p).unwrap().rest;
+        assert_eq!(rest("/shop/x/y"), "/x/y");
+        assert_eq!(rest("/shop"), "");
+        assert_eq!(rest("/shop/special"), "");
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "POST", "/shop/1"), Ok("post".into()));
+    }
+
+    #[test]
+    fn greedy_parameter_takes_the_rest() {
+        let t = table(vec![live("g", "g1", "RELEASE", "GET", "/files/{path+}", "NORMAL")]);
+        let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/files/a/b/c.txt").unwrap();
+        assert_eq!(m.path_params, vec![("path".to_string(), "a/b/c.txt".to_string())]);
+    }
+
+    #[test]
+    fn unroutable_apis_are_reported_not_fatal() {
+        let apis = vec![
+            live("ok", "g1", "RELEASE", "GET", "/ok", "NORMAL"),
+            live("bad", "g1", "RELEASE", "GET", "/x/{a}{b}", "NORMAL"),
+        ];
+        let (t, problems) = RouteTable::build(LiveSet { apis, groups: vec![group("g1")], variables: vec![] });
+        assert_eq!(t.len(), 1);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("bad"), "{problems:?}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the data plane: a real gateway on a loopback port over a real SQLite
+//! store, real echo backends, real HTTP requests. One binary, one module per feature.
+
+mod auth;
+mod backends;
+mod helpers;
+mod params;
+mod routing;
+mod tls;

@@ -19,6 +19,10 @@ pub const BACKEND: &str = "x-apigateway-backend";
 pub const BACKEND_POLICIES: &str = "x-apigateway-backend-policies";
 /// The group gateway response an API uses.
 pub const RESPONSE: &str = "x-apigateway-response";
+/// Throttling policies by name (document root).
+pub const RATELIMITS: &str = "x-apigateway-ratelimits";
+/// Access control policies by name (document root).
+pub const ACCESS_CONTROLS: &str = "x-apigateway-access-controls";
 /// The group's gateway responses.
 pub const RESPONSES: &str = "x-apigateway-responses";
 /// Success sample.

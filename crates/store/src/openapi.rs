@@ -3,7 +3,7 @@
 use portico_model::{ApiDefinition, ApiGroup};
 use time::OffsetDateTime;
 
-use crate::Conflict;
+use crate::{Conflict, ExtendMode, PolicyImport};
 
 /// Where imported APIs go.
 #[derive(Debug, Clone)]
@@ -26,6 +26,11 @@ pub struct ImportRequest {
     pub target: ImportTarget,
     /// Validated definitions, in document order, with `group_id` set to the target group.
     pub apis: Vec<ApiDefinition>,
+    /// Throttling policies and ACLs the document defines (`x-apigateway-ratelimits`,
+    /// `x-apigateway-access-controls`), created or reused by name before the APIs.
+    pub policies: PolicyImport,
+    /// `extend_mode`: what happens to an existing policy of the same name.
+    pub extend_mode: ExtendMode,
     /// `api_mode=override`: an API that conflicts with an existing one replaces it; otherwise
     /// the existing one is kept and the imported one ignored.
     pub overwrite: bool,

@@ -279,10 +279,10 @@ fn definition(name: &str, uri: &str) -> ApiDefinition {
     api("placeholder", name, uri, &[]).definition
 }
 
-async fn drain(mut apis: tokio::sync::mpsc::Receiver<portico_store::Result<Api>>) -> Vec<Api> {
+async fn drain(mut apis: tokio::sync::mpsc::Receiver<portico_store::Result<Vec<Api>>>) -> Vec<Api> {
     let mut out = Vec::new();
-    while let Some(api) = apis.recv().await {
-        out.push(api.unwrap());
+    while let Some(batch) = apis.recv().await {
+        out.extend(batch.unwrap());
     }
     out
 }
@@ -296,6 +296,8 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
     let request = |target: ImportTarget, apis: Vec<ApiDefinition>, overwrite: bool, dry_run: bool| ImportRequest {
         target,
         apis,
+        policies: Default::default(),
+        extend_mode: portico_store::ExtendMode::Merge,
         overwrite,
         dry_run,
         now: now(),

@@ -13,10 +13,11 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use portico_model::{Api, ApiGroup, Page, Paged, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
+use portico_model::{Api, ApiGroup, FieldError, Page, Paged, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
 use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion, References};
 use portico_store::{
-    AsyncTask, ImportAction, ImportRequest, ImportTarget, Result as StoreResult, TaskStatus, TaskType,
+    AsyncTask, ExtendMode, ImportAction, ImportRequest, ImportTarget, PolicyImport, Result as StoreResult, TaskStatus,
+    TaskType,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -67,7 +68,7 @@ struct PreparedExport {
     group: ApiGroup,
     /// Only these APIs (`apis` of the request).
     only: Option<HashSet<String>>,
-    apis: mpsc::Receiver<StoreResult<Api>>,
+    apis: mpsc::Receiver<StoreResult<Vec<Api>>>,
     objects: ExtensionObjects,
     names: HashMap<String, String>,
 }
@@ -92,12 +93,13 @@ impl PreparedExport {
         let mut receiver = self.apis;
         let mut failure = None;
         let apis = std::iter::from_fn(|| match receiver.blocking_recv()? {
-            Ok(api) => Some(api),
+            Ok(batch) => Some(batch),
             Err(e) => {
                 failure = Some(e);
                 None
             }
         })
+        .flatten()
         .filter(|api| self.only.as_ref().is_none_or(|only| only.contains(&api.id)));
         let written = portico_openapi::write(&export, apis, self.format, writer);
         // A read error ends the APIs early: the document would be complete but short of APIs,
@@ -361,6 +363,7 @@ async fn show_task(
 /// The import form, checked.
 struct ImportForm {
     create_group: bool,
+    extend_mode: ExtendMode,
     group_id: Option<String>,
     overwrite: bool,
     mock_mode: bool,
@@ -393,6 +396,7 @@ fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
 async fn read_form(mut multipart: Multipart) -> ApiResult<ImportForm> {
     let mut form = ImportForm {
         create_group: true,
+        extend_mode: ExtendMode::Merge,
         group_id: None,
         overwrite: false,
         mock_mode: false,
@@ -411,7 +415,9 @@ async fn read_form(mut multipart: Multipart) -> ApiResult<ImportForm> {
         match name.as_str() {
             "is_create_group" => form.create_group = form_bool(&name, &value)?,
             "group_id" => form.group_id = Some(value).filter(|v| !v.is_empty()),
-            "extend_mode" => drop(form_mode(&name, &value)?),
+            "extend_mode" => {
+                form.extend_mode = if form_mode(&name, &value)? { ExtendMode::Override } else { ExtendMode::Merge }
+            }
             "api_mode" => form.overwrite = form_mode(&name, &value)?,
             "simple_mode" => drop(form_bool(&name, &value)?),
             "mock_mode" => form.mock_mode = form_bool(&name, &value)?,
@@ -437,6 +443,8 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::invalid_because("file_name", &e.to_string()))?;
+    let mut document = document;
+    let policies = policy_import(&mut document.extensions)?;
     let target = if form.create_group {
         let title = document.title.clone().unwrap_or_default();
         if !is_display_name(&title) {
@@ -465,7 +473,15 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
             Err(error) => failure.push(failure_entry(&api.path, &api.method, ApiError::from(error))),
         }
     }
-    let request = ImportRequest { target, apis: definitions, overwrite: form.overwrite, dry_run, now: now() };
+    let request = ImportRequest {
+        target,
+        apis: definitions,
+        policies,
+        extend_mode: form.extend_mode,
+        overwrite: form.overwrite,
+        dry_run,
+        now: now(),
+    };
     let outcome = state.store.import_apis(instance_id, request).await?;
     let (mut success, mut ignore) = (Vec::new(), Vec::new());
     for ((path, method), action) in accepted.into_iter().zip(outcome.actions) {
@@ -485,6 +501,72 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
         result["dry_run"] = Value::Bool(true);
     }
     Ok(result)
+}
+
+/// The throttling policies and ACLs a document defines at its root, in management-API form,
+/// checked by the same rules as a create; the two maps are taken out of `extensions` (they
+/// become objects, not group extension fields). A bad policy fails the whole import, naming it.
+fn policy_import(extensions: &mut portico_openapi::Object) -> ApiResult<PolicyImport> {
+    use portico_model::{AclInput, ThrottleInput, ThrottleSpecial, special_from_json};
+    let now = now();
+    let mut import = PolicyImport::default();
+    let bad = |map: &str, name: &str, e: FieldError| {
+        let field = match &e {
+            FieldError::Missing(f) | FieldError::Invalid(f) => f.clone(),
+            FieldError::MalformedJson(_) => "body".into(),
+        };
+        ApiError::invalid_because(&format!("{map}.{name}"), &format!("The policy is invalid: {field}."))
+    };
+    if let Some(Value::Object(throttles)) = extensions.remove(portico_openapi::keys::RATELIMITS) {
+        for (name, policy) in throttles {
+            let field = |key: &str| policy.get(key).cloned().unwrap_or(Value::Null);
+            let shared = policy.get("shared").and_then(Value::as_bool).unwrap_or(false);
+            let body = json!({
+                "name": name, "api_call_limits": field("api-limit"), "user_call_limits": field("user-limit"),
+                "app_call_limits": field("app-limit"), "ip_call_limits": field("ip-limit"),
+                "time_interval": field("interval"), "time_unit": field("unit"), "type": if shared { 2 } else { 1 },
+            });
+            let body = Value::Object(
+                body.as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            );
+            let throttle = ThrottleInput::from_json(body.to_string().as_bytes())
+                .map_err(|e| bad(portico_openapi::keys::RATELIMITS, &name, e))?
+                .into_throttle(String::new(), now);
+            let mut specials = Vec::new();
+            for special in policy.get("special").and_then(Value::as_array).into_iter().flatten() {
+                let body = json!({"object_type": special.get("type"), "object_id": special.get("instance"),
+                    "call_limits": special.get("limit")});
+                let (object_type, object_id, call_limits) = special_from_json(body.to_string().as_bytes())
+                    .map_err(|e| bad(portico_openapi::keys::RATELIMITS, &name, e))?;
+                specials.push(ThrottleSpecial {
+                    id: String::new(),
+                    throttle_id: String::new(),
+                    object_name: object_id.clone(),
+                    object_type,
+                    object_id,
+                    call_limits,
+                    apply_time: now,
+                });
+            }
+            import.throttles.push((throttle, specials));
+        }
+    }
+    if let Some(Value::Object(acls)) = extensions.remove(portico_openapi::keys::ACCESS_CONTROLS) {
+        for (name, policy) in acls {
+            let body = json!({"acl_name": name, "acl_type": policy.get("acl-type"),
+                "entity_type": policy.get("entity-type"), "acl_value": policy.get("value")});
+            let acl = AclInput::from_json(body.to_string().as_bytes())
+                .map_err(|e| bad(portico_openapi::keys::ACCESS_CONTROLS, &name, e))?
+                .into_acl(String::new(), now);
+            import.acls.push(acl);
+        }
+    }
+    Ok(import)
 }
 
 /// What names in a document refer to: the instance's VPC channels and custom authorizers, and

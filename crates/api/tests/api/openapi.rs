@@ -323,3 +323,56 @@ async fn define_all_carries_the_throttles_and_acls_bound_in_the_environment() {
     let doc = document(&bytes);
     assert!(doc.get("x-apigateway-ratelimits").is_none(), "only define=all carries policies");
 }
+
+#[tokio::test]
+async fn an_import_creates_or_reuses_the_policies_it_defines_by_extend_mode() {
+    let app = spawn_app().await;
+    let doc = |limit: i64, title: &str| {
+        json!({
+            "swagger": "2.0",
+            "info": {"title": title, "version": "1"},
+            "paths": {"/p": {"get": {"operationId": "p_api", "responses": {"default": {"description": "ok"}},
+                                      "x-apigateway-ratelimit": "imported_tps"}}},
+            "x-apigateway-ratelimits": {"imported_tps": {"api-limit": limit, "user-limit": 5, "interval": 1,
+                                                          "unit": "SECOND", "shared": true}},
+            "x-apigateway-access-controls": {"imported_acl": {"acl-type": "DENY", "entity-type": "IP",
+                                                              "value": "10.0.0.0/8"}}
+        })
+        .to_string()
+    };
+
+    let (status, result) = app.upload("/openapi/import", &[], doc(100, &format!("p_{}", unique())).as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let created = imported_throttles(&app).await;
+    assert_eq!(created.len(), 1, "the policy is created");
+    assert_eq!((created[0]["api_call_limits"].clone(), created[0]["type"].clone()), (json!(100), json!(2)));
+    let (_, acls) = app.get("/acls?name=imported_acl").await;
+    assert_eq!(acls["acls"][0]["acl_value"], "10.0.0.0/8", "{acls}");
+    let (_, group) = app.get(&format!("/api-groups/{}", result["group_id"].as_str().unwrap())).await;
+    assert!(group.get("openapi_extensions").is_none_or(|e| e.get("x-apigateway-ratelimits").is_none()), "{group}");
+
+    let (status, _) = app.upload("/openapi/import", &[], doc(200, &format!("p_{}", unique())).as_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    let kept = imported_throttles(&app).await;
+    assert_eq!((kept.len(), kept[0]["api_call_limits"].clone()), (1, json!(100)), "merge reuses the existing one");
+
+    let overriding = [("extend_mode", "override")];
+    let (status, _) = app.upload("/openapi/import", &overriding, doc(200, &format!("p_{}", unique())).as_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    let replaced = imported_throttles(&app).await;
+    assert_eq!(
+        (replaced[0]["id"].clone(), replaced[0]["api_call_limits"].clone()),
+        (kept[0]["id"].clone(), json!(200))
+    );
+
+    let mut bad: Value = serde_json::from_str(&doc(0, &format!("p_{}", unique()))).unwrap();
+    bad["x-apigateway-ratelimits"]["imported_tps"]["unit"] = json!("FORTNIGHT");
+    let (status, body) = app.upload("/openapi/import", &[], bad.to_string().as_bytes()).await;
+    assert_error(&(status, body.clone()), StatusCode::BAD_REQUEST, "APIG.2011");
+    assert!(body["error_msg"].as_str().unwrap().contains("x-apigateway-ratelimits.imported_tps"), "{body}");
+}
+
+async fn imported_throttles(app: &TestApp) -> Vec<Value> {
+    let (_, list) = app.get("/throttles?name=imported_tps&precise_search=name").await;
+    list["throttles"].as_array().unwrap().clone()
+}

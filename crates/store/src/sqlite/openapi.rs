@@ -15,6 +15,8 @@ use crate::{Conflict, Kind, Result, SqliteStore, StoreError};
 /// APIs read ahead of the export's writer: the memory an export holds besides its output
 /// buffer.
 const EXPORT_WINDOW: usize = 256;
+/// APIs handed to the writer at a time: one channel operation per batch, not per API.
+const EXPORT_BATCH: usize = 64;
 
 /// An export's APIs in the order `portico_openapi::write` wants them: by path key (the path with
 /// `{name+}` read as `{name}`), byte order, then creation.
@@ -165,6 +167,8 @@ impl SqliteStore {
     pub(super) async fn import_apis_impl(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
         let mut tx = self.write().await?;
         let group_id = prepare_target(&mut tx, instance_id, &request.target).await?;
+        super::policies::import_policies_in(&mut tx, instance_id, &request.policies, request.extend_mode, request.now)
+            .await?;
         let mut index = group_index(&mut tx, &group_id).await?;
         // APIs written by this import: a later API of the same file that conflicts with one of
         // them fails, whatever the mode (the first of two conflicting APIs wins).
@@ -237,8 +241,8 @@ impl SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
-    ) -> mpsc::Receiver<Result<Api>> {
-        let (sender, receiver) = mpsc::channel(EXPORT_WINDOW);
+    ) -> mpsc::Receiver<Result<Vec<Api>>> {
+        let (sender, receiver) = mpsc::channel(EXPORT_WINDOW / EXPORT_BATCH);
         let pool = self.pool.clone();
         let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
         tokio::spawn(async move {
@@ -247,13 +251,22 @@ impl SqliteStore {
                 None => sqlx::query(EXPORT_DRAFTS).bind(instance_id).bind(group_id),
             };
             let mut rows = query.fetch(&pool);
+            let mut batch = Vec::with_capacity(EXPORT_BATCH);
             while let Some(row) = rows.next().await {
-                let api = row.map_err(StoreError::from).and_then(|row| from_doc::<Api>(&row, "doc"));
-                let failed = api.is_err();
-                // A closed channel means the export was abandoned (the client went away).
-                if sender.send(api).await.is_err() || failed {
-                    break;
+                match row.map_err(StoreError::from).and_then(|row| from_doc::<Api>(&row, "doc")) {
+                    Ok(api) => batch.push(api),
+                    Err(e) => {
+                        let _ = sender.send(Err(e)).await;
+                        return;
+                    }
                 }
+                // A closed channel means the export was abandoned (the client went away).
+                if batch.len() == EXPORT_BATCH && sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                    return;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = sender.send(Ok(batch)).await;
             }
         });
         receiver

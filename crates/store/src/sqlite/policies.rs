@@ -1268,83 +1268,7 @@ impl PolicyStore for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<ImportedPolicies> {
         let mut tx = self.write().await?;
-        let mut imported = ImportedPolicies::default();
-        for (throttle, specials) in &import.throttles {
-            let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = ? AND name = ?")
-                .bind(instance_id)
-                .bind(&throttle.name)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| from_doc::<Throttle>(&row, "doc"))
-                .transpose()?;
-            let id = match (existing, mode) {
-                (Some(old), ExtendMode::Merge) => old.id,
-                (Some(old), ExtendMode::Override) => {
-                    let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
-                    sqlx::query("UPDATE throttles SET doc = ? WHERE id = ?")
-                        .bind(to_doc(&new)?)
-                        .bind(&old.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("DELETE FROM throttle_specials WHERE throttle_id = ?")
-                        .bind(&old.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    insert_specials(&mut tx, instance_id, &old.id, &throttle.name, specials, now).await?;
-                    old.id
-                }
-                (None, _) => {
-                    let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
-                    sqlx::query("INSERT INTO throttles (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
-                        .bind(&new.id)
-                        .bind(instance_id)
-                        .bind(&new.name)
-                        .bind(to_doc(&new)?)
-                        .execute(&mut *tx)
-                        .await?;
-                    insert_specials(&mut tx, instance_id, &new.id, &throttle.name, specials, now).await?;
-                    new.id
-                }
-            };
-            imported.throttles.insert(throttle.name.clone(), id);
-        }
-        for acl in &import.acls {
-            let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = ? AND name = ?")
-                .bind(instance_id)
-                .bind(&acl.acl_name)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|row| row.try_get::<String, _>(0))
-                .transpose()?;
-            let id = match (existing, mode) {
-                (Some(id), ExtendMode::Merge) => id,
-                (Some(id), ExtendMode::Override) => {
-                    let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
-                    sqlx::query("UPDATE acls SET entity_type = ?, acl_type = ?, doc = ? WHERE id = ?")
-                        .bind(&new.entity_type)
-                        .bind(&new.acl_type)
-                        .bind(to_doc(&new)?)
-                        .bind(&id)
-                        .execute(&mut *tx)
-                        .await?;
-                    id
-                }
-                (None, _) => {
-                    let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
-                    sqlx::query("INSERT INTO acls (id, instance_id, name, entity_type, acl_type, doc) VALUES (?, ?, ?, ?, ?, ?)")
-                        .bind(&new.id)
-                        .bind(instance_id)
-                        .bind(&new.acl_name)
-                        .bind(&new.entity_type)
-                        .bind(&new.acl_type)
-                        .bind(to_doc(&new)?)
-                        .execute(&mut *tx)
-                        .await?;
-                    new.id
-                }
-            };
-            imported.acls.insert(acl.acl_name.clone(), id);
-        }
+        let imported = import_policies_in(&mut tx, instance_id, import, mode, now).await?;
         self.commit(tx).await?;
         Ok(imported)
     }
@@ -1577,4 +1501,95 @@ impl SqliteStore {
         .map_err(|e| unique_or(e, Conflict::AppAuthorized(app.name.clone(), api_id.to_string())))?;
         Ok(auth)
     }
+}
+
+/// Creates or reuses throttling policies and ACLs by name inside `tx`: on their own
+/// ([`PolicyStore::import_policies`]) or as part of an API import.
+pub(super) async fn import_policies_in(
+    tx: &mut Tx,
+    instance_id: &str,
+    import: &PolicyImport,
+    mode: ExtendMode,
+    now: OffsetDateTime,
+) -> Result<ImportedPolicies> {
+    let mut imported = ImportedPolicies::default();
+    for (throttle, specials) in &import.throttles {
+        let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = ? AND name = ?")
+            .bind(instance_id)
+            .bind(&throttle.name)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|row| from_doc::<Throttle>(&row, "doc"))
+            .transpose()?;
+        let id = match (existing, mode) {
+            (Some(old), ExtendMode::Merge) => old.id,
+            (Some(old), ExtendMode::Override) => {
+                let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
+                sqlx::query("UPDATE throttles SET doc = ? WHERE id = ?")
+                    .bind(to_doc(&new)?)
+                    .bind(&old.id)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("DELETE FROM throttle_specials WHERE throttle_id = ?")
+                    .bind(&old.id)
+                    .execute(&mut **tx)
+                    .await?;
+                insert_specials(tx, instance_id, &old.id, &throttle.name, specials, now).await?;
+                old.id
+            }
+            (None, _) => {
+                let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
+                sqlx::query("INSERT INTO throttles (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
+                    .bind(&new.id)
+                    .bind(instance_id)
+                    .bind(&new.name)
+                    .bind(to_doc(&new)?)
+                    .execute(&mut **tx)
+                    .await?;
+                insert_specials(tx, instance_id, &new.id, &throttle.name, specials, now).await?;
+                new.id
+            }
+        };
+        imported.throttles.insert(throttle.name.clone(), id);
+    }
+    for acl in &import.acls {
+        let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = ? AND name = ?")
+            .bind(instance_id)
+            .bind(&acl.acl_name)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|row| row.try_get::<String, _>(0))
+            .transpose()?;
+        let id = match (existing, mode) {
+            (Some(id), ExtendMode::Merge) => id,
+            (Some(id), ExtendMode::Override) => {
+                let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
+                sqlx::query("UPDATE acls SET entity_type = ?, acl_type = ?, doc = ? WHERE id = ?")
+                    .bind(&new.entity_type)
+                    .bind(&new.acl_type)
+                    .bind(to_doc(&new)?)
+                    .bind(&id)
+                    .execute(&mut **tx)
+                    .await?;
+                id
+            }
+            (None, _) => {
+                let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
+                sqlx::query(
+                    "INSERT INTO acls (id, instance_id, name, entity_type, acl_type, doc) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&new.id)
+                .bind(instance_id)
+                .bind(&new.acl_name)
+                .bind(&new.entity_type)
+                .bind(&new.acl_type)
+                .bind(to_doc(&new)?)
+                .execute(&mut **tx)
+                .await?;
+                new.id
+            }
+        };
+        imported.acls.insert(acl.acl_name.clone(), id);
+    }
+    Ok(imported)
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use futures_util::StreamExt;
 use portico_model::{Api, ApiDefinition, ApiGroup};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
@@ -19,12 +18,36 @@ const EXPORT_WINDOW: usize = 256;
 const EXPORT_BATCH: usize = 64;
 
 /// An export's APIs in the order `portico_openapi::write` wants them: by path key (the path with
-/// `{name+}` read as `{name}`), byte order, then creation.
-const EXPORT_PUBLISHED: &str = "SELECT v.snapshot AS doc FROM publications p JOIN apis a ON a.id = p.api_id \
-     JOIN api_versions v ON v.id = p.version_id WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? \
+/// `{name+}` read as `{name}`), byte order, then creation. Only the ids are sorted; the large
+/// documents are read afterwards by id (sorting rows that carry them spilled SQLite's sorter to
+/// disk and made a 10,000-API read take 0.3 s).
+const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id FROM publications p JOIN apis a ON a.id = p.api_id \
+     WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
+const EXPORT_DRAFT_IDS: &str = "SELECT a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
      ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
-const EXPORT_DRAFTS: &str = "SELECT doc FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
-     ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
+
+/// Reads the documents of `ids` from `table` (`snapshot` of versions or `doc` of APIs), in the
+/// order of `ids`.
+async fn documents_in_order(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<Api>> {
+    let mut query = QueryBuilder::<Sqlite>::new(if drafts {
+        "SELECT id, doc FROM apis WHERE id IN ("
+    } else {
+        "SELECT id, snapshot AS doc FROM api_versions WHERE id IN ("
+    });
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.clone());
+    }
+    query.push(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    let mut by_id: HashMap<String, Api> = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        by_id.insert(row.try_get("id")?, from_doc(row, "doc")?);
+    }
+    // An id without a row would be a change between the two reads, which the read transaction
+    // rules out; skipping it keeps the export consistent either way.
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
 
 /// What identifies an API in its group: its name, and its route.
 type Route = (String, String, String);
@@ -246,27 +269,28 @@ impl SqliteStore {
         let pool = self.pool.clone();
         let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
         tokio::spawn(async move {
-            let query = match &env_id {
-                Some(env_id) => sqlx::query(EXPORT_PUBLISHED).bind(instance_id).bind(env_id.clone()).bind(group_id),
-                None => sqlx::query(EXPORT_DRAFTS).bind(instance_id).bind(group_id),
-            };
-            let mut rows = query.fetch(&pool);
-            let mut batch = Vec::with_capacity(EXPORT_BATCH);
-            while let Some(row) = rows.next().await {
-                match row.map_err(StoreError::from).and_then(|row| from_doc::<Api>(&row, "doc")) {
-                    Ok(api) => batch.push(api),
-                    Err(e) => {
-                        let _ = sender.send(Err(e)).await;
-                        return;
+            let read = async {
+                // One read transaction: the ids and the documents come from the same snapshot.
+                let mut tx = pool.begin().await?;
+                let ids: Vec<String> = match &env_id {
+                    Some(env_id) => {
+                        sqlx::query_scalar(EXPORT_PUBLISHED_IDS).bind(&instance_id).bind(env_id).bind(&group_id)
+                    }
+                    None => sqlx::query_scalar(EXPORT_DRAFT_IDS).bind(&instance_id).bind(&group_id),
+                }
+                .fetch_all(&mut *tx)
+                .await?;
+                for chunk in ids.chunks(EXPORT_BATCH) {
+                    let batch = documents_in_order(&mut tx, env_id.is_none(), chunk).await?;
+                    // A closed channel means the export was abandoned (the client went away).
+                    if sender.send(Ok(batch)).await.is_err() {
+                        break;
                     }
                 }
-                // A closed channel means the export was abandoned (the client went away).
-                if batch.len() == EXPORT_BATCH && sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                    return;
-                }
-            }
-            if !batch.is_empty() {
-                let _ = sender.send(Ok(batch)).await;
+                Ok::<_, StoreError>(())
+            };
+            if let Err(e) = read.await {
+                let _ = sender.send(Err(e)).await;
             }
         });
         receiver

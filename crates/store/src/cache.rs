@@ -44,37 +44,3 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
 pub(crate) fn invalidate(generation: &AtomicU64) {
     generation.fetch_add(1, Ordering::AcqRel);
 }
-
-/// Published versions never change, so their decoded snapshots can be kept without any
-/// coherence check (on one node or many): a large export then reads ids from the database and
-/// finds the documents here. Bounded by the size of the stored documents.
-pub(crate) struct SnapshotCache {
-    entries: Cache<String, (Arc<portico_model::Api>, u64), DocumentSize>,
-}
-
-/// Weighs an entry by the length of the stored document it was decoded from.
-#[derive(Clone)]
-pub(crate) struct DocumentSize;
-
-impl quick_cache::Weighter<String, (Arc<portico_model::Api>, u64)> for DocumentSize {
-    fn weight(&self, _: &String, value: &(Arc<portico_model::Api>, u64)) -> u64 {
-        value.1
-    }
-}
-
-/// Stored bytes of snapshots kept decoded (decoded, they take about twice that).
-const SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;
-
-impl SnapshotCache {
-    pub(crate) fn new() -> Self {
-        SnapshotCache { entries: Cache::with_weighter(16_384, SNAPSHOT_BYTES, DocumentSize) }
-    }
-
-    pub(crate) fn get(&self, version_id: &str) -> Option<Arc<portico_model::Api>> {
-        self.entries.get(version_id).map(|(api, _)| api)
-    }
-
-    pub(crate) fn insert(&self, version_id: String, api: Arc<portico_model::Api>, stored_bytes: usize) {
-        self.entries.insert(version_id, (api, stored_bytes as u64));
-    }
-}

@@ -342,7 +342,7 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
-    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<std::sync::Arc<Api>>>>>;
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>>;
     /// Ids of the APIs [`Store::export_apis`] would give.
     async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>>;
     /// Imports APIs in one transaction (or works out what an import would do, with

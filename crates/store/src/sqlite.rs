@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 
 mod openapi;
 
-use crate::cache::{ReadCache, SnapshotCache, invalidate};
+use crate::cache::{ReadCache, invalidate};
 use crate::secrets::{KEY_FILE, SecretBox};
 use crate::{
     ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, ImportOutcome,
@@ -53,7 +53,6 @@ pub struct SqliteStore {
     generation: Arc<AtomicU64>,
     instances: Arc<ReadCache<(String, String), Instance>>,
     api_contexts: Arc<ReadCache<(String, String), Arc<ApiContext>>>,
-    snapshots: Arc<SnapshotCache>,
     secrets: Arc<SecretBox>,
 }
 
@@ -138,7 +137,6 @@ impl SqliteStore {
             pool,
             instances: Arc::new(ReadCache::new(generation.clone())),
             api_contexts: Arc::new(ReadCache::new(generation.clone())),
-            snapshots: Arc::new(SnapshotCache::new()),
             secrets: Arc::new(secrets),
             generation,
         })
@@ -1154,7 +1152,7 @@ impl Store for SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
-    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Arc<Api>>>>> {
+    ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>> {
         Ok(self.export_apis_impl(instance_id, group_id, env_id))
     }
 

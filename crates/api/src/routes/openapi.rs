@@ -68,7 +68,7 @@ struct PreparedExport {
     group: ApiGroup,
     /// Only these APIs (`apis` of the request).
     only: Option<HashSet<String>>,
-    apis: mpsc::Receiver<StoreResult<Vec<Arc<Api>>>>,
+    apis: mpsc::Receiver<StoreResult<Vec<Api>>>,
     objects: ExtensionObjects,
     names: HashMap<String, String>,
 }

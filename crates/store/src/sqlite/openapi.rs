@@ -1,14 +1,13 @@
 //! Import, export reads and asynchronous tasks on SQLite.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use portico_model::{Api, ApiDefinition, ApiGroup};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::{SnapshotCache, api_in, from_doc, group_exists, parse_ts, to_doc, ts, unique_or};
+use super::{api_in, from_doc, group_exists, parse_ts, to_doc, ts, unique_or};
 use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
 use crate::{Conflict, Kind, Result, SqliteStore, StoreError};
 
@@ -27,45 +26,27 @@ const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id FROM publications p JOIN
 const EXPORT_DRAFT_IDS: &str = "SELECT a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
      ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
 
-/// The documents of `ids` (versions' snapshots, or with `drafts` APIs' drafts), in the order
-/// of `ids`. Snapshots come from `cache` when they were decoded before, and go into it when not.
-async fn documents_in_order(
-    tx: &mut Transaction<'static, Sqlite>,
-    cache: &SnapshotCache,
-    drafts: bool,
-    ids: &[String],
-) -> Result<Vec<Arc<Api>>> {
-    let mut found: HashMap<&str, Arc<Api>> = HashMap::with_capacity(ids.len());
-    if !drafts {
-        found.extend(ids.iter().filter_map(|id| cache.get(id).map(|api| (id.as_str(), api))));
+/// Reads the documents of `ids` from `table` (`snapshot` of versions or `doc` of APIs), in the
+/// order of `ids`.
+async fn documents_in_order(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<Api>> {
+    let mut query = QueryBuilder::<Sqlite>::new(if drafts {
+        "SELECT id, doc FROM apis WHERE id IN ("
+    } else {
+        "SELECT id, snapshot AS doc FROM api_versions WHERE id IN ("
+    });
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.clone());
     }
-    let missing: Vec<&String> = ids.iter().filter(|id| !found.contains_key(id.as_str())).collect();
-    if !missing.is_empty() {
-        let mut query = QueryBuilder::<Sqlite>::new(if drafts {
-            "SELECT id, doc FROM apis WHERE id IN ("
-        } else {
-            "SELECT id, snapshot AS doc FROM api_versions WHERE id IN ("
-        });
-        let mut list = query.separated(", ");
-        for id in &missing {
-            list.push_bind((*id).clone());
-        }
-        query.push(")");
-        for row in query.build().fetch_all(&mut **tx).await? {
-            let id: String = row.try_get("id")?;
-            let text: &str = row.try_get("doc")?;
-            let api = Arc::new(serde_json::from_str::<Api>(text)?);
-            if !drafts {
-                cache.insert(id.clone(), api.clone(), text.len());
-            }
-            if let Some(key) = missing.iter().find(|m| ***m == id) {
-                found.insert(key.as_str(), api);
-            }
-        }
+    query.push(")");
+    let rows = query.build().fetch_all(&mut **tx).await?;
+    let mut by_id: HashMap<String, Api> = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        by_id.insert(row.try_get("id")?, from_doc(row, "doc")?);
     }
     // An id without a row would be a change between the two reads, which the read transaction
     // rules out; skipping it keeps the export consistent either way.
-    Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).collect())
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// What identifies an API in its group: its name, and its route.
@@ -283,9 +264,9 @@ impl SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
-    ) -> mpsc::Receiver<Result<Vec<Arc<Api>>>> {
+    ) -> mpsc::Receiver<Result<Vec<Api>>> {
         let (sender, receiver) = mpsc::channel(EXPORT_WINDOW / EXPORT_BATCH);
-        let (pool, cache) = (self.pool.clone(), self.snapshots.clone());
+        let pool = self.pool.clone();
         let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
         tokio::spawn(async move {
             let read = async {
@@ -300,7 +281,7 @@ impl SqliteStore {
                 .fetch_all(&mut *tx)
                 .await?;
                 for chunk in ids.chunks(EXPORT_BATCH) {
-                    let batch = documents_in_order(&mut tx, &cache, env_id.is_none(), chunk).await?;
+                    let batch = documents_in_order(&mut tx, env_id.is_none(), chunk).await?;
                     // A closed channel means the export was abandoned (the client went away).
                     if sender.send(Ok(batch)).await.is_err() {
                         break;

@@ -330,6 +330,20 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
 
     let taken = s.import_apis(&f.instance, request(ImportTarget::NewGroup(group.clone()), vec![], false, false));
     assert!(matches!(taken.await, Err(StoreError::Conflict(Conflict::GroupName(_)))));
+
+    // A published export shows the live versions: a new version replaces the old one.
+    let ids: Vec<String> = exported.iter().map(|a| a.id.clone()).collect();
+    s.publish(&f.instance, RELEASE_ENV_ID, &ids, None, now()).await.unwrap();
+    let live = || async { drain(s.export_apis(&f.instance, &group.id, Some(RELEASE_ENV_ID)).await.unwrap()).await };
+    let first = live().await;
+    assert_eq!(first, live().await, "a second read gives the same snapshots");
+    assert_eq!(first.iter().find(|a| &a.id == id).unwrap().definition.remark.as_deref(), Some("changed"));
+    let mut api = s.api(&f.instance, id).await.unwrap();
+    api.definition.remark = Some("republished".into());
+    s.update_api(&f.instance, &api).await.unwrap();
+    s.publish(&f.instance, RELEASE_ENV_ID, std::slice::from_ref(id), None, now()).await.unwrap();
+    let again = live().await;
+    assert_eq!(again.iter().find(|a| &a.id == id).unwrap().definition.remark.as_deref(), Some("republished"));
 }
 
 // ---- Data plane (issue 6) -------------------------------------------------------------------

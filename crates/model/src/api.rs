@@ -726,7 +726,7 @@ impl ApiDefinition {
 
 /// A stored API: its definition plus the id and times the server keeps. Serialises to the
 /// top level of `ShowDetailsOfApiV2` (before publication and group details are joined in).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Api {
     /// API id.
     pub id: String,
@@ -741,4 +741,156 @@ pub struct Api {
     /// What its owner defined.
     #[serde(flatten)]
     pub definition: ApiDefinition,
+}
+
+/// Reads the flat document `Serialize` writes, without `#[serde(flatten)]`: serde buffers a
+/// flattened struct's whole map into an intermediate tree first, and decoding stored APIs is
+/// what large exports spend their time on. The four fields of `Api` are taken out of the map on
+/// the way; every other entry goes straight to `ApiDefinition`'s own deserializer.
+impl<'de> Deserialize<'de> for Api {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(stored::ApiVisitor)
+    }
+}
+
+mod stored {
+    use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StringDeserializer};
+    use serde::de::{DeserializeSeed, Error, MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+    use time::OffsetDateTime;
+
+    use super::{Api, ApiDefinition};
+
+    #[derive(Default)]
+    struct Head {
+        id: Option<String>,
+        status: Option<i32>,
+        register_time: Option<OffsetDateTime>,
+        update_time: Option<OffsetDateTime>,
+    }
+
+    struct Rfc3339(OffsetDateTime);
+
+    impl<'de> Deserialize<'de> for Rfc3339 {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            time::serde::rfc3339::deserialize(d).map(Rfc3339)
+        }
+    }
+
+    /// A key, borrowed from the input when it can be.
+    enum Key<'de> {
+        Borrowed(&'de str),
+        Owned(String),
+    }
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a field name")
+                }
+                fn visit_borrowed_str<E: Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key::Borrowed(v))
+                }
+                fn visit_str<E: Error>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key::Owned(v.to_owned()))
+                }
+                fn visit_string<E: Error>(self, v: String) -> Result<Key<'de>, E> {
+                    Ok(Key::Owned(v))
+                }
+            }
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+
+    pub(super) struct ApiVisitor;
+
+    impl<'de> Visitor<'de> for ApiVisitor {
+        type Value = Api;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an API")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Api, A::Error> {
+            let mut head = Head::default();
+            let definition = ApiDefinition::deserialize(MapAccessDeserializer::new(Skimming { map, head: &mut head }))?;
+            Ok(Api {
+                id: head.id.ok_or_else(|| A::Error::missing_field("id"))?,
+                status: head.status.ok_or_else(|| A::Error::missing_field("status"))?,
+                register_time: head.register_time.ok_or_else(|| A::Error::missing_field("register_time"))?,
+                update_time: head.update_time.ok_or_else(|| A::Error::missing_field("update_time"))?,
+                definition,
+            })
+        }
+    }
+
+    /// The map of an `Api` as `ApiDefinition` sees it: `Api`'s own fields are taken out.
+    struct Skimming<'h, A> {
+        map: A,
+        head: &'h mut Head,
+    }
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for Skimming<'_, A> {
+        type Error = A::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+            loop {
+                let Some(key) = self.map.next_key::<Key<'de>>()? else { return Ok(None) };
+                let name = match &key {
+                    Key::Borrowed(k) => *k,
+                    Key::Owned(k) => k.as_str(),
+                };
+                match name {
+                    "id" => self.head.id = Some(self.map.next_value()?),
+                    "status" => self.head.status = Some(self.map.next_value()?),
+                    "register_time" => self.head.register_time = Some(self.map.next_value::<Rfc3339>()?.0),
+                    "update_time" => self.head.update_time = Some(self.map.next_value::<Rfc3339>()?.0),
+                    _ => {
+                        return match key {
+                            Key::Borrowed(k) => seed.deserialize(BorrowedStrDeserializer::new(k)).map(Some),
+                            Key::Owned(k) => seed.deserialize(StringDeserializer::new(k)).map(Some),
+                        };
+                    }
+                }
+            }
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+            self.map.next_value_seed(seed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_api_reads_back_whole_and_its_fields_are_required() {
+        let body = serde_json::json!({
+            "name": "get_item", "type": 1, "req_protocol": "HTTPS", "req_method": "GET", "req_uri": "/items/{id}",
+            "auth_type": "NONE", "backend_type": "HTTP", "group_id": "g",
+            "req_params": [{"name": "id", "type": "STRING", "location": "PATH"}],
+            "backend_params": [{"origin": "REQUEST", "name": "id", "location": "PATH", "value": "id"}],
+            "backend_api": {"url_domain": "b.example.com", "req_protocol": "HTTPS", "req_method": "GET",
+                            "req_uri": "/v1/{id}", "timeout": 5000},
+            "openapi_extensions": {"x-k\\u00e9y": 1}
+        });
+        let mut definition = ApiDefinition::from_value(body).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        definition.prepare(None, now);
+        let api = Api { id: new_id(), status: 1, register_time: now, update_time: now, definition };
+        let text = serde_json::to_string(&api).unwrap();
+        assert_eq!(serde_json::from_str::<Api>(&text).unwrap(), api);
+        // Keys with escapes cannot be borrowed from the input; they still read.
+        let escaped = text.replace("\"status\"", "\"st\\u0061tus\"");
+        assert_eq!(serde_json::from_str::<Api>(&escaped).unwrap(), api);
+        let mut without_id: serde_json::Value = serde_json::from_str(&text).unwrap();
+        without_id.as_object_mut().unwrap().remove("id");
+        let error = serde_json::from_value::<Api>(without_id).unwrap_err().to_string();
+        assert!(error.contains("missing field `id`"), "{error}");
+    }
 }

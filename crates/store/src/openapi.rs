@@ -49,8 +49,15 @@ pub enum ImportAction {
     Updated(String),
     /// An existing API (this id) was kept, the imported one dropped.
     Ignored(String),
-    /// The API could not be imported.
+    /// The API could not be imported: it conflicts with another.
     Failed(Conflict),
+    /// The API refers to an object that does not exist (as `StoreError::BadReference`).
+    BadReference {
+        /// The field holding the reference, e.g. `authorizer_id`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// The outcome of an import: the group, and one action per requested API, in order.

@@ -311,6 +311,63 @@ fn api_tags(api: &Api) -> Result<String> {
     to_doc(&api.definition.tags)
 }
 
+/// Rows per multi-row `INSERT`: one statement instead of 500 round trips to SQLite's thread,
+/// and 12 × 500 bound values stay far below SQLite's limit.
+const INSERT_BATCH: usize = 500;
+
+/// Inserts the rows of new APIs.
+async fn insert_apis(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, apis: &[Api]) -> Result<()> {
+    for batch in apis.chunks(INSERT_BATCH) {
+        let rows: Vec<(&Api, String, String)> =
+            batch.iter().map(|api| Ok((api, api_tags(api)?, to_doc(api)?))).collect::<Result<_>>()?;
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
+             auth_type, api_type, tags, doc) ",
+        );
+        insert.push_values(rows, |mut row, (api, tags, doc)| {
+            let d = &api.definition;
+            row.push_bind(api.id.clone())
+                .push_bind(instance_id.to_owned())
+                .push_bind(d.group_id.clone())
+                .push_bind(d.name.clone())
+                .push_bind(d.req_protocol.as_str())
+                .push_bind(d.req_method.as_str())
+                .push_bind(d.req_uri.clone())
+                .push_bind(d.match_mode.as_str())
+                .push_bind(d.auth_type.as_str())
+                .push_bind(d.api_type)
+                .push_bind(tags)
+                .push_bind(doc);
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Rewrites the row of an existing API (its columns and its document).
+async fn replace_api(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, api: &Api) -> Result<()> {
+    let d = &api.definition;
+    sqlx::query(
+        "UPDATE apis SET group_id = ?, name = ?, req_protocol = ?, req_method = ?, req_uri = ?, match_mode = ?, \
+         auth_type = ?, api_type = ?, tags = ?, doc = ? WHERE instance_id = ? AND id = ?",
+    )
+    .bind(&d.group_id)
+    .bind(&d.name)
+    .bind(d.req_protocol.as_str())
+    .bind(d.req_method.as_str())
+    .bind(&d.req_uri)
+    .bind(d.match_mode.as_str())
+    .bind(d.auth_type.as_str())
+    .bind(d.api_type)
+    .bind(api_tags(api)?)
+    .bind(to_doc(api)?)
+    .bind(instance_id)
+    .bind(&api.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 const PUBLICATION_COLUMNS: &str = "p.publish_id, p.api_id, p.env_id, p.version_id, p.remark, p.publish_time, \
      e.name AS env_name, json_extract(v.snapshot, '$.name') AS api_name";
 const PUBLICATION_FROM: &str = "publications p \
@@ -854,25 +911,7 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         group_exists(&mut tx, instance_id, &api.definition.group_id).await?;
         check_api_conflicts(&mut tx, api, None).await?;
-        let d = &api.definition;
-        sqlx::query(
-            "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
-             auth_type, api_type, tags, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&api.id)
-        .bind(instance_id)
-        .bind(&d.group_id)
-        .bind(&d.name)
-        .bind(d.req_protocol.as_str())
-        .bind(d.req_method.as_str())
-        .bind(&d.req_uri)
-        .bind(d.match_mode.as_str())
-        .bind(d.auth_type.as_str())
-        .bind(d.api_type)
-        .bind(api_tags(api)?)
-        .bind(to_doc(api)?)
-        .execute(&mut *tx)
-        .await?;
+        insert_apis(&mut tx, instance_id, std::slice::from_ref(api)).await?;
         policies::record_references(&mut tx, instance_id, api).await?;
         self.commit(tx).await?;
         Ok(())
@@ -883,25 +922,7 @@ impl Store for SqliteStore {
         api_in(&mut tx, instance_id, &api.id).await?;
         group_exists(&mut tx, instance_id, &api.definition.group_id).await?;
         check_api_conflicts(&mut tx, api, Some(&api.id)).await?;
-        let d = &api.definition;
-        sqlx::query(
-            "UPDATE apis SET group_id = ?, name = ?, req_protocol = ?, req_method = ?, req_uri = ?, match_mode = ?, \
-             auth_type = ?, api_type = ?, tags = ?, doc = ? WHERE instance_id = ? AND id = ?",
-        )
-        .bind(&d.group_id)
-        .bind(&d.name)
-        .bind(d.req_protocol.as_str())
-        .bind(d.req_method.as_str())
-        .bind(&d.req_uri)
-        .bind(d.match_mode.as_str())
-        .bind(d.auth_type.as_str())
-        .bind(d.api_type)
-        .bind(api_tags(api)?)
-        .bind(to_doc(api)?)
-        .bind(instance_id)
-        .bind(&api.id)
-        .execute(&mut *tx)
-        .await?;
+        replace_api(&mut tx, instance_id, api).await?;
         policies::record_references(&mut tx, instance_id, api).await?;
         self.commit(tx).await?;
         Ok(())

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -494,6 +493,10 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
             }
             ImportAction::Ignored(id) => ignore.push(json!({"path": path, "method": method, "id": id})),
             ImportAction::Failed(conflict) => failure.push(failure_entry(&path, &method, ApiError::from(conflict))),
+            ImportAction::BadReference { field, message } => {
+                let refused = ApiError::from(portico_store::StoreError::BadReference { field, message });
+                failure.push(failure_entry(&path, &method, refused));
+            }
         }
     }
     let mut result = json!({ "group_id": outcome.group_id, "success": success, "failure": failure, "ignore": ignore });
@@ -605,7 +608,6 @@ async fn async_import(State(state): State<AppState>, scope: Scope, multipart: Mu
     let form = read_form(multipart).await?;
     let task = start_task(&state, &scope, TaskType::Import).await?;
     let (instance_id, task_id) = (scope.instance_id.clone(), task.id.clone());
-    let state = Arc::new(state);
     tokio::spawn(async move {
         let (status, result) = match run_import(&state, &instance_id, form, false).await {
             Ok(result) => (TaskStatus::Succeed, result),

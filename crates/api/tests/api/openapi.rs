@@ -376,3 +376,37 @@ async fn imported_throttles(app: &TestApp) -> Vec<Value> {
     let (_, list) = app.get("/throttles?name=imported_tps&precise_search=name").await;
     list["throttles"].as_array().unwrap().clone()
 }
+
+#[tokio::test]
+async fn imported_references_are_checked_and_recorded_as_a_create_would() {
+    let app = spawn_app().await;
+    let authorizer = json!({
+        "name": "imported_auth", "type": "FRONTEND", "authorizer_type": "FUNC",
+        "authorizer_uri": "urn:fss:region:project:function:default:auth:latest", "network_type": "V1", "ttl": 0,
+        "need_body": false,
+    });
+    let (status, authorizer) = app.post("/authorizers", &authorizer).await;
+    assert_eq!(status, StatusCode::CREATED, "{authorizer}");
+    let operation = |name: &str, scheme: &str| json!({"operationId": name, "security": [{scheme: []}], "responses": {"default": {"description": "ok"}}});
+    let file = json!({
+        "swagger": "2.0",
+        "info": {"title": format!("refs_{}", unique()), "version": "1"},
+        "paths": {"/known": {"get": operation("known_api", "apig-auth-custom-imported_auth")},
+                  "/unknown": {"get": operation("unknown_api", "apig-auth-custom-nobody")}},
+        "securityDefinitions": {
+            "apig-auth-custom-imported_auth": {"type": "apiKey", "name": "unused", "in": "header",
+                                               "x-apigateway-auth-type": "AUTHORIZER"},
+            "apig-auth-custom-nobody": {"type": "apiKey", "name": "unused", "in": "header",
+                                        "x-apigateway-auth-type": "AUTHORIZER"}
+        }
+    });
+    let (status, result) = app.upload("/openapi/import", &[], file.to_string().as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["success"][0]["path"], "/known", "{result}");
+    assert_eq!(result["failure"][0]["path"], "/unknown", "{result}");
+    assert_eq!(result["failure"][0]["error_code"], "APIG.2015", "{result}");
+    let imported = app.api_details(result["success"][0]["id"].as_str().unwrap()).await;
+    assert_eq!(imported["authorizer_id"], authorizer["id"]);
+    let in_use = app.delete(&format!("/authorizers/{}", authorizer["id"].as_str().unwrap())).await;
+    assert_error(&in_use, StatusCode::CONFLICT, "APIG.3323");
+}

@@ -7,7 +7,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::{api_in, from_doc, group_exists, parse_ts, to_doc, ts, unique_or};
+use super::policies::{check_references, record_references};
+use super::{api_in, from_doc, group_exists, insert_apis, parse_ts, replace_api, to_doc, ts, unique_or};
 use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
 use crate::{Conflict, Kind, Result, SqliteStore, StoreError};
 
@@ -79,58 +80,18 @@ impl GroupIndex {
     }
 }
 
-/// Rows per multi-row `INSERT`: one statement instead of 500 round trips to SQLite's thread,
-/// and 12 × 500 bound values stay far below SQLite's limit.
-const INSERT_BATCH: usize = 500;
-
-async fn insert_apis(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, apis: &[Api]) -> Result<()> {
-    for batch in apis.chunks(INSERT_BATCH) {
-        let rows: Vec<(&Api, String, String)> =
-            batch.iter().map(|api| Ok((api, to_doc(&api.definition.tags)?, to_doc(api)?))).collect::<Result<_>>()?;
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
-             auth_type, api_type, tags, doc) ",
-        );
-        insert.push_values(rows, |mut row, (api, tags, doc)| {
-            let d = &api.definition;
-            row.push_bind(api.id.clone())
-                .push_bind(instance_id.to_owned())
-                .push_bind(d.group_id.clone())
-                .push_bind(d.name.clone())
-                .push_bind(d.req_protocol.as_str())
-                .push_bind(d.req_method.as_str())
-                .push_bind(d.req_uri.clone())
-                .push_bind(d.match_mode.as_str())
-                .push_bind(d.auth_type.as_str())
-                .push_bind(d.api_type)
-                .push_bind(tags)
-                .push_bind(doc);
-        });
-        insert.build().execute(&mut **tx).await?;
+/// The failure of an imported API whose references do not resolve, as a create would refuse
+/// it; other errors end the import.
+async fn refused_references(
+    tx: &mut Transaction<'static, Sqlite>,
+    instance_id: &str,
+    api: &Api,
+) -> Result<Option<ImportAction>> {
+    match check_references(tx, instance_id, api).await {
+        Ok(_) => Ok(None),
+        Err(StoreError::BadReference { field, message }) => Ok(Some(ImportAction::BadReference { field, message })),
+        Err(e) => Err(e),
     }
-    Ok(())
-}
-
-async fn replace_api(tx: &mut Transaction<'static, Sqlite>, instance_id: &str, api: &Api) -> Result<()> {
-    let d = &api.definition;
-    sqlx::query(
-        "UPDATE apis SET name = ?, req_protocol = ?, req_method = ?, req_uri = ?, match_mode = ?, auth_type = ?, \
-         api_type = ?, tags = ?, doc = ? WHERE instance_id = ? AND id = ?",
-    )
-    .bind(&d.name)
-    .bind(d.req_protocol.as_str())
-    .bind(d.req_method.as_str())
-    .bind(&d.req_uri)
-    .bind(d.match_mode.as_str())
-    .bind(d.auth_type.as_str())
-    .bind(d.api_type)
-    .bind(to_doc(&d.tags)?)
-    .bind(to_doc(api)?)
-    .bind(instance_id)
-    .bind(&api.id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 async fn prepare_target(
@@ -226,7 +187,12 @@ impl SqliteStore {
                     let previous = api_in(&mut tx, instance_id, &id).await?;
                     definition.prepare(Some(&previous.definition), request.now);
                     let api = Api { update_time: request.now, definition, ..previous.clone() };
+                    if let Some(refused) = refused_references(&mut tx, instance_id, &api).await? {
+                        actions.push(refused);
+                        continue;
+                    }
                     replace_api(&mut tx, instance_id, &api).await?;
+                    record_references(&mut tx, instance_id, &api).await?;
                     index.remove(&previous.definition);
                     index.insert(&id, &api.definition);
                     imported.insert(id.clone());
@@ -241,6 +207,10 @@ impl SqliteStore {
                         update_time: request.now,
                         definition,
                     };
+                    if let Some(refused) = refused_references(&mut tx, instance_id, &api).await? {
+                        actions.push(refused);
+                        continue;
+                    }
                     index.insert(&api.id, &api.definition);
                     imported.insert(api.id.clone());
                     let id = api.id.clone();
@@ -251,6 +221,10 @@ impl SqliteStore {
             actions.push(action);
         }
         insert_apis(&mut tx, instance_id, &created).await?;
+        // Only APIs that refer to something have references to record (checked above).
+        for api in created.iter().filter(|api| !portico_model::api_references(&api.definition).is_empty()) {
+            record_references(&mut tx, instance_id, api).await?;
+        }
         if request.dry_run {
             tx.rollback().await?;
         } else {

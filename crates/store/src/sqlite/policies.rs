@@ -1418,8 +1418,15 @@ const RESPONSE_IN_GROUP: &str = "SELECT '' FROM gateway_responses WHERE instance
 
 /// Checks that every object `api` refers to exists (and is of the right kind) and records the
 /// references, replacing those of the API's previous definition. Runs in the API's write.
-pub(super) async fn record_references(tx: &mut Tx, instance_id: &str, api: &Api) -> Result<()> {
-    sqlx::query("DELETE FROM api_refs WHERE api_id = ?").bind(&api.id).execute(&mut **tx).await?;
+/// Checks what `api` refers to by id (custom authorizers of the right kind, VPC channels, its
+/// group's gateway response) and returns the rows `api_refs` should hold. BadReference: the
+/// first reference that does not resolve.
+pub(super) async fn check_references(
+    tx: &mut Tx,
+    instance_id: &str,
+    api: &Api,
+) -> Result<Vec<(&'static str, String, String)>> {
+    let mut rows = Vec::new();
     for reference in api_references(&api.definition) {
         let (kind, wanted, sql, label) = match reference.kind {
             RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND", AUTHORIZER_KIND, "custom authorizer"),
@@ -1444,12 +1451,23 @@ pub(super) async fn record_references(tx: &mut Tx, instance_id: &str, api: &Api)
         if let Some(message) = message {
             return Err(StoreError::BadReference { field: reference.field, message });
         }
+        rows.push((kind, reference.id, reference.field));
+    }
+    Ok(rows)
+}
+
+/// Checks `api`'s references and records them in `api_refs` (replacing what it referred to
+/// before), so that a referenced object cannot be deleted.
+pub(super) async fn record_references(tx: &mut Tx, instance_id: &str, api: &Api) -> Result<()> {
+    let rows = check_references(tx, instance_id, api).await?;
+    sqlx::query("DELETE FROM api_refs WHERE api_id = ?").bind(&api.id).execute(&mut **tx).await?;
+    for (kind, ref_id, field) in rows {
         sqlx::query("INSERT INTO api_refs (api_id, instance_id, kind, ref_id, field) VALUES (?, ?, ?, ?, ?)")
             .bind(&api.id)
             .bind(instance_id)
             .bind(kind)
-            .bind(&reference.id)
-            .bind(&reference.field)
+            .bind(&ref_id)
+            .bind(&field)
             .execute(&mut **tx)
             .await?;
     }

@@ -151,8 +151,15 @@ impl SqliteStore {
     pub(super) async fn import_apis_impl(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
         let mut tx = self.write().await?;
         let group_id = prepare_target(&mut tx, instance_id, &request.target).await?;
-        super::policies::import_policies_in(&mut tx, instance_id, &request.policies, request.extend_mode, request.now)
-            .await?;
+        super::policies::import_policies_in(
+            &mut tx,
+            instance_id,
+            &group_id,
+            &request.policies,
+            request.extend_mode,
+            request.now,
+        )
+        .await?;
         let mut index = group_index(&mut tx, &group_id).await?;
         // APIs written by this import: a later API of the same file that conflicts with one of
         // them fails, whatever the mode (the first of two conflicting APIs wins).

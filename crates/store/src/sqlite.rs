@@ -1184,8 +1184,9 @@ impl Store for SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>> {
-        Ok(self.export_apis_impl(instance_id, group_id, env_id))
+        Ok(self.export_apis_impl(instance_id, group_id, env_id, only))
     }
 
     async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>> {

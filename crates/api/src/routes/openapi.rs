@@ -2,7 +2,7 @@
 //! asynchronous variants and the task they leave (`…/async-tasks/{task_id}`). The same handlers
 //! serve APIG (`apigw`) and ROMA Connect (`apic`); [`Flavor`] carries the few differences.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 
 use axum::Json;
@@ -65,8 +65,6 @@ struct PreparedExport {
     version: String,
     file_name: String,
     group: ApiGroup,
-    /// Only these APIs (`apis` of the request).
-    only: Option<HashSet<String>>,
     apis: mpsc::Receiver<StoreResult<Vec<Api>>>,
     objects: ExtensionObjects,
     names: HashMap<String, String>,
@@ -98,8 +96,7 @@ impl PreparedExport {
                 None
             }
         })
-        .flatten()
-        .filter(|api| self.only.as_ref().is_none_or(|only| only.contains(&api.id)));
+        .flatten();
         let written = portico_openapi::write(&export, apis, self.format, writer);
         // A read error ends the APIs early: the document would be complete but short of APIs,
         // so it must fail, not pass for the whole group.
@@ -169,18 +166,18 @@ async fn prepare_export(
                     ));
                 }
             }
-            Some(wanted.into_iter().collect())
+            Some(wanted)
         }
     };
     let (objects, names) = extension_objects(state, &scope.instance_id, define, &group.id, env_id.as_deref()).await?;
-    let apis = state.store.export_apis(&scope.instance_id, &group.id, env_id.as_deref()).await?;
+    let apis = state.store.export_apis(&scope.instance_id, &group.id, env_id.as_deref(), only.as_deref()).await?;
     let version = request.version.unwrap_or_else(|| {
         let format = time::macros::format_description!("[year]-[month]-[day]-[hour]:[minute]:[second]");
         now().format(&format).unwrap_or_default()
     });
     let scope_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or("DRAFT");
     let file_name = format!("{}-{}-{}-{}.{extension}", group.name, scope_name, define.as_str(), version);
-    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, only, apis, objects, names })
+    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, apis, objects, names })
 }
 
 /// Every page of a list, for the few lists an export reads whole (authorizers, channels,

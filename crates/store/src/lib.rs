@@ -374,4 +374,6 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
     fn generation(&self) -> u64;
+    /// Answers when the database does (readiness probes).
+    async fn ready(&self) -> Result<()>;
 }

@@ -1276,6 +1276,11 @@ impl Store for SqliteStore {
     fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
+
+    async fn ready(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
 }
 
 fn decode_variable(row: &SqliteRow) -> Result<EnvVariable> {

@@ -20,7 +20,7 @@ mod openapi;
 mod policies;
 mod policy_types;
 mod secrets;
-mod sqlite;
+mod sql;
 
 use async_trait::async_trait;
 use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Paged, Project, User};
@@ -31,7 +31,7 @@ pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportT
 pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
 pub use policy_types::*;
 pub use secrets::KEY_FILE as SECRETS_KEY_FILE;
-pub use sqlite::SqliteStore;
+pub use sql::{Engine, PgStore, SqlStore, SqliteStore};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

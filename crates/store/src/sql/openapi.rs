@@ -3,16 +3,14 @@
 use std::collections::{HashMap, HashSet};
 
 use portico_model::{Api, ApiDefinition, ApiGroup};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::policies::{check_references, record_references};
-use super::{api_in, from_doc, group_exists, insert_apis, parse_ts, replace_api, to_doc, ts, unique_or};
+use super::{Engine, SqlStore, Tx, parse_ts, to_doc, ts, unique_or};
 use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
-use crate::{Conflict, Kind, Result, SqliteStore, StoreError};
+use crate::{Conflict, Kind, Result, StoreError};
 
 /// APIs read ahead of the export's writer: the memory an export holds besides its output
 /// buffer.
@@ -26,42 +24,14 @@ const EXPORT_BATCH: usize = 64;
 /// disk and made a 10,000-API read take 0.3 s).
 /// Each row: the id of the document to read (a version, or the API for drafts), the API's id.
 const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id, a.id FROM publications p JOIN apis a ON a.id = p.api_id \
-     WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
-const EXPORT_DRAFT_IDS: &str = "SELECT a.id, a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
+     WHERE p.instance_id = $1 AND p.env_id = $2 AND a.group_id = $3 ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
+const EXPORT_DRAFT_IDS: &str = "SELECT a.id, a.id FROM apis a WHERE a.instance_id = $1 AND a.group_id = $2 \
      ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
 
 /// Batches being decoded at once. Decoding the stored JSON, not reading SQLite, paces an
 /// export, so it runs on blocking threads while the reader fetches the next batch and the writer
 /// writes the previous one.
 const DECODE_AHEAD: usize = 4;
-
-/// Reads the documents of `ids` (`snapshot` of versions, or `doc` of APIs for drafts); the rows
-/// are decoded by [`decode_in_order`].
-async fn documents(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<SqliteRow>> {
-    let mut query = QueryBuilder::<Sqlite>::new(if drafts {
-        "SELECT id, doc FROM apis WHERE id IN ("
-    } else {
-        "SELECT id, snapshot AS doc FROM api_versions WHERE id IN ("
-    });
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(id.clone());
-    }
-    query.push(")");
-    Ok(query.build().fetch_all(&mut **tx).await?)
-}
-
-/// The APIs of `rows`, in the order of `ids`.
-fn decode_in_order(rows: &[SqliteRow], ids: &[String]) -> Result<Vec<Api>> {
-    let mut by_id: HashMap<&str, Api> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let doc: &str = row.try_get("doc")?;
-        by_id.insert(row.try_get("id")?, serde_json::from_str(doc)?);
-    }
-    // An id without a row would be a change between the two reads, which the read transaction
-    // rules out; skipping it keeps the export consistent either way.
-    Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())
-}
 
 /// What identifies an API in its group: its name, and its route.
 type Route = (String, String, String);
@@ -93,87 +63,29 @@ impl GroupIndex {
     }
 }
 
-/// The failure of an imported API whose references do not resolve, as a create would refuse
-/// it; other errors end the import.
-async fn refused_references(
-    tx: &mut Transaction<'static, Sqlite>,
-    instance_id: &str,
-    api: &Api,
-) -> Result<Option<ImportAction>> {
-    match check_references(tx, instance_id, api).await {
-        Ok(_) => Ok(None),
-        Err(StoreError::BadReference { field, message }) => Ok(Some(ImportAction::BadReference { field, message })),
-        Err(e) => Err(e),
-    }
-}
-
-async fn prepare_target(
-    tx: &mut Transaction<'static, Sqlite>,
-    instance_id: &str,
-    target: &ImportTarget,
-) -> Result<String> {
-    match target {
-        ImportTarget::NewGroup(group) => {
-            sqlx::query("INSERT INTO api_groups (id, instance_id, name, doc) VALUES (?, ?, ?, ?)")
-                .bind(&group.id)
-                .bind(instance_id)
-                .bind(&group.name)
-                .bind(to_doc(group)?)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| unique_or(e, Conflict::GroupName(group.name.clone())))?;
-            Ok(group.id.clone())
-        }
-        ImportTarget::Existing { group_id, extensions } => {
-            group_exists(tx, instance_id, group_id).await?;
-            if !extensions.is_empty() {
-                let row = sqlx::query("SELECT doc FROM api_groups WHERE instance_id = ? AND id = ?")
-                    .bind(instance_id)
-                    .bind(group_id)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                let mut group: ApiGroup = from_doc(&row, "doc")?;
-                group.openapi_extensions.extend(extensions.iter().map(|(k, v)| (k.clone(), v.clone())));
-                sqlx::query("UPDATE api_groups SET doc = ? WHERE instance_id = ? AND id = ?")
-                    .bind(to_doc(&group)?)
-                    .bind(instance_id)
-                    .bind(group_id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            Ok(group_id.clone())
-        }
-    }
-}
-
-async fn group_index(tx: &mut Transaction<'static, Sqlite>, group_id: &str) -> Result<GroupIndex> {
-    let rows = sqlx::query("SELECT id, name, req_method, req_uri, match_mode FROM apis WHERE group_id = ?")
-        .bind(group_id)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut index = GroupIndex::default();
-    for row in rows {
-        let id: String = row.try_get(0)?;
-        index.by_name.insert(row.try_get(1)?, id.clone());
-        index.by_route.insert((row.try_get(2)?, row.try_get(3)?, row.try_get(4)?), id);
-    }
-    Ok(index)
-}
-
-impl SqliteStore {
+impl<DB> SqlStore<DB>
+where
+    DB: Engine,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q String: sqlx::Encode<'q, DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Decode<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
+{
     pub(super) async fn import_apis_impl(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
         let mut tx = self.write().await?;
-        let group_id = prepare_target(&mut tx, instance_id, &request.target).await?;
-        super::policies::import_policies_in(
-            &mut tx,
-            instance_id,
-            &group_id,
-            &request.policies,
-            request.extend_mode,
-            request.now,
-        )
-        .await?;
-        let mut index = group_index(&mut tx, &group_id).await?;
+        let group_id = Self::prepare_target(&mut tx, instance_id, &request.target).await?;
+        Self::import_policies_in(&mut tx, instance_id, &group_id, &request.policies, request.extend_mode, request.now)
+            .await?;
+        let mut index = Self::group_index(&mut tx, &group_id).await?;
         // APIs written by this import: a later API of the same file that conflicts with one of
         // them fails, whatever the mode (the first of two conflicting APIs wins).
         let mut imported: std::collections::HashSet<String> = Default::default();
@@ -204,15 +116,15 @@ impl SqliteStore {
                 }
                 Some(id) if !request.overwrite => ImportAction::Ignored(id),
                 Some(id) => {
-                    let previous = api_in(&mut tx, instance_id, &id).await?;
+                    let previous = Self::api_in(&mut tx, instance_id, &id).await?;
                     definition.prepare(Some(&previous.definition), request.now);
                     let api = Api { update_time: request.now, definition, ..previous.clone() };
-                    if let Some(refused) = refused_references(&mut tx, instance_id, &api).await? {
+                    if let Some(refused) = Self::refused_references(&mut tx, instance_id, &api).await? {
                         actions.push(refused);
                         continue;
                     }
-                    replace_api(&mut tx, instance_id, &api).await?;
-                    record_references(&mut tx, instance_id, &api).await?;
+                    Self::replace_api(&mut tx, instance_id, &api).await?;
+                    Self::record_references(&mut tx, instance_id, &api).await?;
                     index.remove(&previous.definition);
                     index.insert(&id, &api.definition);
                     imported.insert(id.clone());
@@ -227,7 +139,7 @@ impl SqliteStore {
                         update_time: request.now,
                         definition,
                     };
-                    if let Some(refused) = refused_references(&mut tx, instance_id, &api).await? {
+                    if let Some(refused) = Self::refused_references(&mut tx, instance_id, &api).await? {
                         actions.push(refused);
                         continue;
                     }
@@ -240,10 +152,10 @@ impl SqliteStore {
             };
             actions.push(action);
         }
-        insert_apis(&mut tx, instance_id, &created).await?;
+        Self::insert_apis(&mut tx, instance_id, &created).await?;
         // Only APIs that refer to something have references to record (checked above).
         for api in created.iter().filter(|api| !portico_model::api_references(&api.definition).is_empty()) {
-            record_references(&mut tx, instance_id, api).await?;
+            Self::record_references(&mut tx, instance_id, api).await?;
         }
         if request.dry_run {
             tx.rollback().await?;
@@ -269,7 +181,7 @@ impl SqliteStore {
         tokio::spawn(async move {
             let read = async {
                 // One read transaction: the ids and the documents come from the same snapshot.
-                let mut tx = pool.begin().await?;
+                let mut tx = DB::begin_snapshot(&pool).await?;
                 let rows: Vec<(String, String)> = match &env_id {
                     Some(env_id) => {
                         sqlx::query_as(EXPORT_PUBLISHED_IDS).bind(&instance_id).bind(env_id).bind(&group_id)
@@ -284,9 +196,9 @@ impl SqliteStore {
                     .map(|(document_id, _)| document_id)
                     .collect();
                 for chunk in ids.chunks(EXPORT_BATCH) {
-                    let rows = documents(&mut tx, env_id.is_none(), chunk).await?;
+                    let rows = Self::documents(&mut tx, env_id.is_none(), chunk).await?;
                     let chunk = chunk.to_vec();
-                    let decode = tokio::task::spawn_blocking(move || decode_in_order(&rows, &chunk));
+                    let decode = tokio::task::spawn_blocking(move || Self::decode_in_order(&rows, &chunk));
                     // A closed channel means the export was abandoned (the client went away).
                     if decoding.send(Ok(decode)).await.is_err() {
                         break;
@@ -323,7 +235,7 @@ impl SqliteStore {
             Some(env_id) => {
                 sqlx::query(
                     "SELECT a.id FROM publications p JOIN apis a ON a.id = p.api_id \
-                     WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ?",
+                     WHERE p.instance_id = $1 AND p.env_id = $2 AND a.group_id = $3",
                 )
                 .bind(instance_id)
                 .bind(env_id)
@@ -332,7 +244,7 @@ impl SqliteStore {
                 .await?
             }
             None => {
-                sqlx::query("SELECT id FROM apis WHERE instance_id = ? AND group_id = ?")
+                sqlx::query("SELECT id FROM apis WHERE instance_id = $1 AND group_id = $2")
                     .bind(instance_id)
                     .bind(group_id)
                     .fetch_all(&self.pool)
@@ -346,7 +258,7 @@ impl SqliteStore {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO async_tasks (id, instance_id, task_type, status, result, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&task.id)
         .bind(instance_id)
@@ -370,7 +282,7 @@ impl SqliteStore {
     ) -> Result<()> {
         let mut tx = self.write().await?;
         let updated = sqlx::query(
-            "UPDATE async_tasks SET status = ?, result = ?, updated_at = ? WHERE instance_id = ? AND id = ?",
+            "UPDATE async_tasks SET status = $1, result = $2, updated_at = $3 WHERE instance_id = $4 AND id = $5",
         )
         .bind(status.as_str())
         .bind(result)
@@ -379,7 +291,7 @@ impl SqliteStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
+        if DB::rows_affected(&updated) == 0 {
             return Err(StoreError::not_found(Kind::Task, id));
         }
         self.commit(tx).await
@@ -388,7 +300,7 @@ impl SqliteStore {
     pub(super) async fn task_impl(&self, instance_id: &str, id: &str) -> Result<AsyncTask> {
         let row = sqlx::query(
             "SELECT id, task_type, status, result, created_at, updated_at FROM async_tasks \
-             WHERE instance_id = ? AND id = ?",
+             WHERE instance_id = $1 AND id = $2",
         )
         .bind(instance_id)
         .bind(id)
@@ -405,7 +317,7 @@ impl SqliteStore {
     pub(super) async fn fail_unfinished_tasks_impl(&self, reason: &str, now: OffsetDateTime) -> Result<u64> {
         let mut tx = self.write().await?;
         let updated = sqlx::query(
-            "UPDATE async_tasks SET status = 'failed', result = ?, updated_at = ? \
+            "UPDATE async_tasks SET status = 'failed', result = $1, updated_at = $2 \
              WHERE status IN ('waiting', 'processing')",
         )
         .bind(reason)
@@ -413,6 +325,111 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         self.commit(tx).await?;
-        Ok(updated.rows_affected())
+        Ok(DB::rows_affected(&updated))
+    }
+}
+
+impl<DB> SqlStore<DB>
+where
+    DB: Engine,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q String: sqlx::Encode<'q, DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Decode<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
+{
+    /// Reads the documents of `ids` (`snapshot` of versions, or `doc` of APIs for drafts); the rows
+    /// are decoded by [`decode_in_order`].
+    async fn documents(tx: &mut Tx<DB>, drafts: bool, ids: &[String]) -> Result<Vec<DB::Row>> {
+        let mut query = QueryBuilder::<DB>::new(if drafts {
+            "SELECT id, doc FROM apis WHERE id IN ("
+        } else {
+            "SELECT id, snapshot AS doc FROM api_versions WHERE id IN ("
+        });
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(id.clone());
+        }
+        query.push(")");
+        Ok(query.build().fetch_all(&mut **tx).await?)
+    }
+
+    /// The APIs of `rows`, in the order of `ids`.
+    fn decode_in_order(rows: &[DB::Row], ids: &[String]) -> Result<Vec<Api>> {
+        let mut by_id: HashMap<&str, Api> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let doc: &str = row.try_get("doc")?;
+            by_id.insert(row.try_get("id")?, serde_json::from_str(doc)?);
+        }
+        // An id without a row would be a change between the two reads, which the read transaction
+        // rules out; skipping it keeps the export consistent either way.
+        Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())
+    }
+
+    /// The failure of an imported API whose references do not resolve, as a create would refuse
+    /// it; other errors end the import.
+    async fn refused_references(tx: &mut Tx<DB>, instance_id: &str, api: &Api) -> Result<Option<ImportAction>> {
+        match Self::check_references(tx, instance_id, api).await {
+            Ok(_) => Ok(None),
+            Err(StoreError::BadReference { field, message }) => Ok(Some(ImportAction::BadReference { field, message })),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn prepare_target(tx: &mut Tx<DB>, instance_id: &str, target: &ImportTarget) -> Result<String> {
+        match target {
+            ImportTarget::NewGroup(group) => {
+                sqlx::query("INSERT INTO api_groups (id, instance_id, name, doc) VALUES ($1, $2, $3, $4)")
+                    .bind(&group.id)
+                    .bind(instance_id)
+                    .bind(&group.name)
+                    .bind(to_doc(group)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| unique_or(e, Conflict::GroupName(group.name.clone())))?;
+                Ok(group.id.clone())
+            }
+            ImportTarget::Existing { group_id, extensions } => {
+                Self::group_exists(tx, instance_id, group_id).await?;
+                if !extensions.is_empty() {
+                    let row = sqlx::query("SELECT doc FROM api_groups WHERE instance_id = $1 AND id = $2")
+                        .bind(instance_id)
+                        .bind(group_id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    let mut group: ApiGroup = Self::from_doc(&row, "doc")?;
+                    group.openapi_extensions.extend(extensions.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    sqlx::query("UPDATE api_groups SET doc = $1 WHERE instance_id = $2 AND id = $3")
+                        .bind(to_doc(&group)?)
+                        .bind(instance_id)
+                        .bind(group_id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(group_id.clone())
+            }
+        }
+    }
+
+    async fn group_index(tx: &mut Tx<DB>, group_id: &str) -> Result<GroupIndex> {
+        let rows = sqlx::query("SELECT id, name, req_method, req_uri, match_mode FROM apis WHERE group_id = $1")
+            .bind(group_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        let mut index = GroupIndex::default();
+        for row in rows {
+            let id: String = row.try_get(0)?;
+            index.by_name.insert(row.try_get(1)?, id.clone());
+            index.by_route.insert((row.try_get(2)?, row.try_get(3)?, row.try_get(4)?), id);
+        }
+        Ok(index)
     }
 }

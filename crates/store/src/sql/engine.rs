@@ -1,0 +1,117 @@
+//! What differs between the databases [`SqlStore`](super::SqlStore) runs on. Everything else —
+//! every query, every transaction, every rule — is written once, generic over [`Engine`].
+//!
+//! Queries number their placeholders (`$1`, `$2`, … in the order they first appear): PostgreSQL
+//! requires it, and SQLite reads `$1` as a named parameter, indexed in order of first
+//! appearance, so the same text binds the same way on both.
+
+use std::future::Future;
+
+use sqlx::{Pool, Postgres, Sqlite, Transaction};
+
+/// A database the SQL engine runs on.
+pub trait Engine: sqlx::Database {
+    /// Opens a writing transaction. Writers queue one behind the other for the whole
+    /// transaction, so the checks a write makes (conflicts, references) hold when it commits.
+    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
+
+    /// Opens a transaction whose reads all see one snapshot of the database.
+    fn begin_snapshot(pool: &Pool<Self>) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
+
+    /// Rows a statement changed.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// The text at `key` of the JSON object in `column` (a number as its digits), to compare
+    /// with a bound text.
+    fn json_text(column: &str, key: &str) -> String;
+
+    /// The start of a condition "the JSON array at `array_key` of `column` (the column itself
+    /// when `None`) has an element whose text at `element_key` (the element itself when
+    /// `None`) equals …": the caller binds the value as text and closes the parenthesis.
+    fn json_array_has(column: &str, array_key: Option<&str>, element_key: Option<&str>) -> String;
+
+    /// A condition "`haystack` contains the next bound value" (`haystack` is an expression).
+    fn contains(haystack: &str) -> String;
+
+    /// The case-insensitive `LIKE` operator.
+    const LIKE: &'static str;
+}
+
+/// Every writer takes this advisory lock on PostgreSQL: one writer at a time across all nodes,
+/// as `BEGIN IMMEDIATE` gives on SQLite.
+const WRITE_LOCK: i64 = 0x0070_6f72_7469_636f; // "portico" in ASCII
+
+impl Engine for Sqlite {
+    async fn begin_write(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn begin_snapshot(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+        // A SQLite read transaction sees one snapshot from its first read (WAL).
+        pool.begin().await
+    }
+
+    fn rows_affected(result: &Self::QueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn json_text(column: &str, key: &str) -> String {
+        format!("CAST(json_extract({column}, '$.{key}') AS TEXT)")
+    }
+
+    fn json_array_has(column: &str, array_key: Option<&str>, element_key: Option<&str>) -> String {
+        let array = match array_key {
+            Some(key) => format!("json_each({column}, '$.{key}')"),
+            None => format!("json_each({column})"),
+        };
+        let element = match element_key {
+            Some(key) => format!("CAST(json_extract(e.value, '$.{key}') AS TEXT)"),
+            None => "e.value".to_owned(),
+        };
+        format!("EXISTS (SELECT 1 FROM {array} e WHERE {element} = ")
+    }
+
+    fn contains(haystack: &str) -> String {
+        format!("instr({haystack}, ")
+    }
+
+    const LIKE: &'static str = "LIKE";
+}
+
+impl Engine for Postgres {
+    async fn begin_write(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
+    async fn begin_snapshot(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+        pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await
+    }
+
+    fn rows_affected(result: &Self::QueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn json_text(column: &str, key: &str) -> String {
+        format!("({column}::jsonb ->> '{key}')")
+    }
+
+    fn json_array_has(column: &str, array_key: Option<&str>, element_key: Option<&str>) -> String {
+        let array = match array_key {
+            Some(key) => format!("jsonb_array_elements({column}::jsonb -> '{key}')"),
+            None => format!("jsonb_array_elements({column}::jsonb)"),
+        };
+        let element = match element_key {
+            Some(key) => format!("e.value ->> '{key}'"),
+            None => "e.value #>> '{}'".to_owned(),
+        };
+        format!("EXISTS (SELECT 1 FROM {array} e(value) WHERE {element} = ")
+    }
+
+    fn contains(haystack: &str) -> String {
+        format!("strpos({haystack}, ")
+    }
+
+    const LIKE: &'static str = "ILIKE";
+}

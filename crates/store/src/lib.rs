@@ -21,6 +21,8 @@ mod policies;
 mod policy_types;
 mod secrets;
 mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use async_trait::async_trait;
 use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Paged, Project, User};

@@ -4,18 +4,16 @@
 use portico_model::{
     Acl, Api, ApiDefinition, ApiGroup, App, AppSecret, Authorizer, Instance, RELEASE_ENV_ID, new_id, now,
 };
-use portico_store::{
-    Conflict, Kind, PolicyKind, PolicyStore, PublishedApiFilter, SECRETS_KEY_FILE, SqliteStore, Store, StoreError,
-};
+use portico_store::{Conflict, Kind, PolicyKind, PublishedApiFilter, SECRETS_KEY_FILE, Store, StoreError};
 use serde_json::json;
 
-async fn open(dir: &std::path::Path) -> SqliteStore {
-    SqliteStore::open(&dir.join("portico.db")).await.unwrap()
+async fn open(dir: &std::path::Path) -> std::sync::Arc<dyn Store> {
+    portico_store::testing::reopen_store(dir).await.unwrap()
 }
 
 /// A store with an instance and a group; returns `(store, instance id, group id)`.
-async fn fixture(dir: &std::path::Path) -> (SqliteStore, String, String) {
-    let store = open(dir).await;
+async fn fixture(dir: &std::path::Path) -> (std::sync::Arc<dyn Store>, String, String) {
+    let store = portico_store::testing::fresh_store(dir).await.unwrap();
     let instance = Instance {
         id: new_id(),
         project_id: new_id(),

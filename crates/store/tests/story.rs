@@ -1,24 +1,23 @@
-//! One storage story, played against every engine (today SQLite on a temporary file): the
-//! contract of the `Store` trait, independent of HTTP.
+//! One storage story, played against every engine (SQLite on a temporary file, or PostgreSQL
+//! when `PORTICO_TEST_POSTGRES` is set: `scripts/test.sh` runs both): the contract of the
+//! `Store` trait, independent of HTTP.
 
 use portico_model::{
     Api, ApiDefinition, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID, User,
     new_id, now,
 };
-use portico_store::{
-    ApiFilter, Bootstrap, Conflict, GroupFilter, Kind, SqliteStore, Store, StoreError, TextMatch, VariableFilter,
-};
+use portico_store::{ApiFilter, Bootstrap, Conflict, GroupFilter, Kind, Store, StoreError, TextMatch, VariableFilter};
 use serde_json::json;
 
 struct Fixture {
-    store: Box<dyn Store>,
+    store: std::sync::Arc<dyn Store>,
     instance: String,
     _dir: tempfile::TempDir,
 }
 
-async fn sqlite() -> Fixture {
+async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("portico.db")).await.unwrap();
+    let store = portico_store::testing::fresh_store(dir.path()).await.unwrap();
     let now = now();
     let project = Project { id: new_id(), name: "default".into(), created_at: now };
     let admin = User {
@@ -45,7 +44,7 @@ async fn sqlite() -> Fixture {
     let bootstrap = Bootstrap { project, admin, credential, instance: instance.clone(), domain: "portico".into() };
     assert!(store.bootstrap(&bootstrap).await.unwrap());
     assert!(!store.bootstrap(&bootstrap).await.unwrap(), "a second bootstrap does nothing");
-    Fixture { store: Box::new(store), instance: instance.id, _dir: dir }
+    Fixture { store, instance: instance.id, _dir: dir }
 }
 
 fn group(name: &str) -> ApiGroup {
@@ -82,7 +81,7 @@ fn is_not_found(e: &StoreError, expected: Kind) -> bool {
 
 #[tokio::test]
 async fn identity_and_settings() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let s = &f.store;
     assert_eq!(s.setting_or_insert("domain", "other").await.unwrap(), "portico");
     assert_eq!(s.setting_or_insert("k", "v1").await.unwrap(), "v1");
@@ -108,7 +107,7 @@ async fn identity_and_settings() {
 
 #[tokio::test]
 async fn groups_envs_and_variables() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let (s, i) = (&f.store, f.instance.as_str());
     let g = group("alpha");
     s.create_group(i, &g).await.unwrap();
@@ -154,7 +153,7 @@ async fn groups_envs_and_variables() {
 
 #[tokio::test]
 async fn apis_conflicts_and_filters() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let (s, i) = (&f.store, f.instance.as_str());
     let g = group("alpha");
     s.create_group(i, &g).await.unwrap();
@@ -188,7 +187,7 @@ async fn apis_conflicts_and_filters() {
 
 #[tokio::test]
 async fn publishing_versions_and_runtime() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let (s, i) = (&f.store, f.instance.as_str());
     let g = group("alpha");
     s.create_group(i, &g).await.unwrap();
@@ -248,7 +247,7 @@ async fn publishing_versions_and_runtime() {
 
 #[tokio::test]
 async fn instances_are_walled_off() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let s = &f.store;
     let other = Project { id: new_id(), name: "other".into(), created_at: now() };
     s.create_project(&other).await.unwrap();
@@ -290,7 +289,7 @@ async fn drain(mut apis: tokio::sync::mpsc::Receiver<portico_store::Result<Vec<A
 #[tokio::test]
 async fn import_is_one_transaction_with_modes_and_dry_runs() {
     use portico_store::{ImportAction, ImportRequest, ImportTarget};
-    let f = sqlite().await;
+    let f = fixture().await;
     let s = &f.store;
     let group = ApiGroup::new("imported".into(), None, "apig.localhost", now());
     let request = |target: ImportTarget, apis: Vec<ApiDefinition>, overwrite: bool, dry_run: bool| ImportRequest {
@@ -354,7 +353,7 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
 
 #[tokio::test]
 async fn live_routes_follow_publications_and_the_generation_moves() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let (s, i) = (&f.store, f.instance.as_str());
     let (g, quiet) = (group("live"), group("quiet"));
     s.create_group(i, &g).await.unwrap();
@@ -397,7 +396,7 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
 
 #[tokio::test]
 async fn live_routes_read_every_page() {
-    let f = sqlite().await;
+    let f = fixture().await;
     let (s, i) = (&f.store, f.instance.as_str());
     let g = group("many");
     s.create_group(i, &g).await.unwrap();

@@ -1,0 +1,47 @@
+//! For test suites that play against every engine (feature `testing`): one function gives a
+//! fresh, empty store, on PostgreSQL when `PORTICO_TEST_POSTGRES` names a server (a database
+//! of its own per call), on a SQLite file in `dir` otherwise. `scripts/test.sh` runs the
+//! suites once per engine.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sqlx::Connection;
+
+use crate::secrets::KEY_FILE;
+use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+
+/// The variable naming the PostgreSQL server (an admin URL) the suites use.
+pub const POSTGRES_VAR: &str = "PORTICO_TEST_POSTGRES";
+
+/// The engine the suites run on: `"postgres"` or `"sqlite"`.
+pub fn engine() -> &'static str {
+    if std::env::var_os(POSTGRES_VAR).is_some() { "postgres" } else { "sqlite" }
+}
+
+/// Where [`fresh_store`] notes the PostgreSQL database it created, for [`reopen_store`].
+const DATABASE_NOTE: &str = "postgres.url";
+
+/// A new, empty store whose files (the SQLite database, the secrets key) live in `dir`.
+pub async fn fresh_store(dir: &Path) -> Result<Arc<dyn Store>> {
+    if let Ok(admin_url) = std::env::var(POSTGRES_VAR) {
+        let name = format!("portico_test_{}", portico_model::new_id());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await?;
+        admin.close().await?;
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => format!("{admin_url}/{name}"),
+        };
+        std::fs::write(dir.join(DATABASE_NOTE), &url).map_err(|e| StoreError::Secrets(e.to_string()))?;
+    }
+    reopen_store(dir).await
+}
+
+/// The store [`fresh_store`] made in `dir`, opened again (as a restarted server would).
+pub async fn reopen_store(dir: &Path) -> Result<Arc<dyn Store>> {
+    match std::fs::read_to_string(dir.join(DATABASE_NOTE)) {
+        Ok(url) => Ok(Arc::new(PgStore::connect_url(&url, &dir.join(KEY_FILE)).await?)),
+        Err(_) => Ok(Arc::new(SqliteStore::open(&dir.join("portico.db")).await?)),
+    }
+}

@@ -1,7 +1,6 @@
 //! Apps: `/apps` (create, show, update, reset secret, list, delete, validation), AppCodes, and
 //! authorizations to published APIs (`/app-auths`).
 
-use portico_store::PolicyStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -61,11 +60,8 @@ async fn given_key_and_secret_are_kept_and_the_secret_is_encrypted_at_rest() {
     assert_eq!(instance_id, app.instance_id);
     assert_eq!(found.app_secret.0, secret);
     // …but the database file never holds it.
-    let db = std::fs::read(app.data_dir().join("portico.db")).unwrap();
-    let wal = std::fs::read(app.data_dir().join("portico.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret found in the database");
-    }
+    let stored = app.database_bytes();
+    assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret found in the database");
     assert!(app.data_dir().join("secrets.key").exists());
 }
 

@@ -9,7 +9,7 @@ use portico_api::{AppState, FirstStart};
 use portico_auth::token::{self, TokenClaims, TokenKey};
 use portico_auth::{generate, password, signature};
 use portico_model::{Credential, Instance, Project, User, new_id, now};
-use portico_store::{SqliteStore, Store};
+use portico_store::Store;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -91,17 +91,18 @@ pub struct TestApp {
     /// The bootstrapped admin.
     pub admin: Identity,
     /// The store the server runs on, for setting up users, projects and instances.
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     /// The key the server signs tokens with, for minting expired ones.
     pub token_key: Arc<TokenKey>,
     http: reqwest::Client,
     _data_dir: TempDir,
 }
 
-/// Starts Portico on `127.0.0.1:0` over a fresh SQLite file, bootstrapped like `portico serve`.
+/// Starts Portico on `127.0.0.1:0` over a fresh store (a SQLite file, or a PostgreSQL database
+/// when `PORTICO_TEST_POSTGRES` is set), bootstrapped like `portico serve`.
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
-    let store = SqliteStore::open(&data_dir.path().join("portico.db")).await.expect("open the SQLite store");
+    let store = portico_store::testing::fresh_store(data_dir.path()).await.expect("open the store");
 
     let FirstStart { bootstrap, admin_password } = FirstStart::generate();
     let identity = Identity {
@@ -113,7 +114,6 @@ pub async fn spawn_app() -> TestApp {
     let (project_id, instance_id) = (bootstrap.project.id.clone(), bootstrap.instance.id.clone());
     assert!(store.bootstrap(&bootstrap).await.expect("bootstrap"), "a fresh data directory bootstraps");
 
-    let store = Arc::new(store);
     let state = AppState::load(store.clone(), time::Duration::hours(24), "apig.localhost".into())
         .await
         .expect("load the state");
@@ -175,6 +175,23 @@ impl TestApp {
     /// The server's data directory (database, secrets key).
     pub fn data_dir(&self) -> &std::path::Path {
         self._data_dir.path()
+    }
+
+    /// Everything the database holds, as bytes: the SQLite file and its WAL, or a `pg_dump`
+    /// of the PostgreSQL database (for checking what is stored in clear).
+    pub fn database_bytes(&self) -> Vec<u8> {
+        match std::fs::read_to_string(self.data_dir().join("postgres.url")) {
+            Ok(url) => {
+                let dump = std::process::Command::new("pg_dump").arg(url.trim()).output().expect("run pg_dump");
+                assert!(dump.status.success(), "pg_dump: {}", String::from_utf8_lossy(&dump.stderr));
+                dump.stdout
+            }
+            Err(_) => {
+                let mut bytes = std::fs::read(self.data_dir().join("portico.db")).expect("the database file");
+                bytes.extend(std::fs::read(self.data_dir().join("portico.db-wal")).unwrap_or_default());
+                bytes
+            }
+        }
     }
 
     /// `/v2/{project}/apigw/instances/{instance}{rel}` of the bootstrapped instance.

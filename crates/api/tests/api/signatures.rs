@@ -39,11 +39,8 @@ async fn create_update_list_delete_and_secret_at_rest() {
     )
     .await;
     assert_eq!((basic["sign_key"].as_str(), basic["sign_secret"].as_str()), (Some("user_1"), Some(secret)));
-    let db = std::fs::read(app.data_dir().join("portico.db")).unwrap();
-    let wal = std::fs::read(app.data_dir().join("portico.db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret found in the database");
-    }
+    let stored = app.database_bytes();
+    assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret found in the database");
 
     let (status, updated) = app
         .put(

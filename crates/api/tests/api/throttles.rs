@@ -1,6 +1,5 @@
 //! Request throttling policies: `/throttles`, special throttles, `/throttle-bindings`.
 
-use portico_store::PolicyStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1307,9 +1307,11 @@ where
             env_id: env_id.to_string(),
             auth_time: now,
         };
-        sqlx::query(
+        // A batch goes on after an authorization that exists, so the conflict must not be a
+        // failed statement (PostgreSQL aborts the transaction on one).
+        let inserted = sqlx::query(
             "INSERT INTO app_auths (id, instance_id, app_id, publish_id, api_id, env_id, auth_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_id, publish_id) DO NOTHING",
         )
         .bind(&auth.id)
         .bind(instance_id)
@@ -1319,8 +1321,10 @@ where
         .bind(env_id)
         .bind(ts(now))
         .execute(&mut **tx)
-        .await
-        .map_err(|e| unique_or(e, Conflict::AppAuthorized(app.name.clone(), api_id.to_string())))?;
+        .await?;
+        if DB::rows_affected(&inserted) == 0 {
+            return Err(Conflict::AppAuthorized(app.name.clone(), api_id.to_string()).into());
+        }
         Ok(auth)
     }
 }

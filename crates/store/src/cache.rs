@@ -5,7 +5,8 @@
 //! write bumps it, and an entry is only used while its generation is the current one. A reader
 //! notes the generation *before* it reads the database, so an entry filled from data older than
 //! a write can never be served after that write returned. This is only sound while one process
-//! writes the data it caches; see `SqliteStore`.
+//! writes the data it caches (SQLite); a store shared by several processes (PostgreSQL) uses a
+//! disabled cache, which always loads.
 
 use std::hash::Hash;
 use std::sync::Arc;
@@ -18,24 +19,26 @@ const CAPACITY: usize = 4096;
 
 pub(crate) struct ReadCache<K, V> {
     generation: Arc<AtomicU64>,
-    entries: Cache<K, (u64, V)>,
+    entries: Option<Cache<K, (u64, V)>>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
-    pub(crate) fn new(generation: Arc<AtomicU64>) -> Self {
-        ReadCache { generation, entries: Cache::new(CAPACITY) }
+    /// A cache following `generation`; unless `enabled`, it holds nothing and every read loads.
+    pub(crate) fn new(generation: Arc<AtomicU64>, enabled: bool) -> Self {
+        ReadCache { generation, entries: enabled.then(|| Cache::new(CAPACITY)) }
     }
 
     /// The cached value, or `load`'s, cached under the generation seen before loading.
     pub(crate) async fn get_or_load<E>(&self, key: &K, load: impl Future<Output = Result<V, E>>) -> Result<V, E> {
+        let Some(entries) = &self.entries else { return load.await };
         let generation = self.generation.load(Ordering::Acquire);
-        if let Some((seen, value)) = self.entries.get(key)
+        if let Some((seen, value)) = entries.get(key)
             && seen == generation
         {
             return Ok(value);
         }
         let value = load.await?;
-        self.entries.insert(key.clone(), (generation, value.clone()));
+        entries.insert(key.clone(), (generation, value.clone()));
         Ok(value)
     }
 }

@@ -40,9 +40,10 @@ type Tx<DB> = Transaction<'static, DB>;
 
 /// The store on a SQL database.
 ///
-/// It caches instances and API details in memory (`ReadCache`), kept coherent by a generation
-/// counter that every commit bumps (and, on PostgreSQL, every other node's commit, through
-/// `LISTEN`/`NOTIFY`).
+/// On SQLite it caches instances and API details in memory (`ReadCache`), kept coherent by a
+/// generation counter that every commit bumps. On PostgreSQL several nodes write, so nothing is
+/// cached; the counter still moves on every node's commit (`LISTEN`/`NOTIFY`), which is how each
+/// node's data plane learns of a change.
 pub struct SqlStore<DB: Engine> {
     pool: Pool<DB>,
     generation: Arc<AtomicU64>,
@@ -85,13 +86,14 @@ fn unique_or(e: sqlx::Error, conflict: Conflict) -> StoreError {
 }
 
 impl<DB: Engine> SqlStore<DB> {
-    /// A store on `pool`, whose migrations have run.
-    fn on(pool: Pool<DB>, secrets: SecretBox) -> Self {
+    /// A store on `pool`, whose migrations have run; `shared` when other processes write the
+    /// same database, which rules out caching reads in this one.
+    fn on(pool: Pool<DB>, secrets: SecretBox, shared: bool) -> Self {
         let generation = Arc::new(AtomicU64::new(0));
         SqlStore {
             pool,
-            instances: Arc::new(ReadCache::new(generation.clone())),
-            api_contexts: Arc::new(ReadCache::new(generation.clone())),
+            instances: Arc::new(ReadCache::new(generation.clone(), !shared)),
+            api_contexts: Arc::new(ReadCache::new(generation.clone(), !shared)),
             secrets: Arc::new(secrets),
             generation,
         }

@@ -416,3 +416,25 @@ async fn live_routes_read_every_page() {
     ids.sort();
     assert_eq!(seen, ids, "every publication once, none twice");
 }
+
+// ---- Many nodes (PostgreSQL) -----------------------------------------------------------------
+
+#[tokio::test]
+async fn another_node_sees_a_write_at_once_and_its_generation_moves() {
+    if portico_store::testing::engine() != "postgres" {
+        eprintln!("SKIPPED another_node_sees_a_write_at_once_and_its_generation_moves: needs PostgreSQL");
+        return;
+    }
+    let f = fixture().await;
+    let other = portico_store::testing::reopen_store(f._dir.path()).await.unwrap();
+    let before = other.generation();
+    let g = group("seen_elsewhere");
+    assert!(is_not_found(&other.group(&f.instance, &g.id).await.unwrap_err(), Kind::Group));
+    f.store.create_group(&f.instance, &g).await.unwrap();
+    assert_eq!(other.group(&f.instance, &g.id).await.unwrap().name, "seen_elsewhere", "no stale read on another node");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while other.generation() == before {
+        assert!(std::time::Instant::now() < deadline, "the other node's generation never moved");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

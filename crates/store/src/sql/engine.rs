@@ -41,6 +41,9 @@ pub trait Engine: sqlx::Database {
 /// as `BEGIN IMMEDIATE` gives on SQLite.
 const WRITE_LOCK: i64 = 0x0070_6f72_7469_636f; // "portico" in ASCII
 
+/// The PostgreSQL channel every writing transaction notifies.
+pub(super) const CHANGES_CHANNEL: &str = "portico_changes";
+
 impl Engine for Sqlite {
     async fn begin_write(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
         pool.begin_with("BEGIN IMMEDIATE").await
@@ -82,6 +85,8 @@ impl Engine for Postgres {
     async fn begin_write(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+        // Delivered to every node when (and only if) the transaction commits.
+        sqlx::query(sqlx::AssertSqlSafe(format!("NOTIFY {CHANGES_CHANNEL}"))).execute(&mut *tx).await?;
         Ok(tx)
     }
 

@@ -1,11 +1,16 @@
 //! The engine for many nodes: PostgreSQL.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
-use sqlx::Postgres;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::{PgPool, Postgres};
 
 use super::SqlStore;
+use super::engine::CHANGES_CHANNEL;
+use crate::cache::invalidate;
 use crate::secrets::SecretBox;
 use crate::{Result, StoreError};
 
@@ -19,6 +24,30 @@ impl SqlStore<Postgres> {
         let secrets = SecretBox::load_or_create(key_file)?;
         let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        Ok(Self::on(pool, secrets))
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        let store = Self::on(pool.clone(), secrets, true);
+        tokio::spawn(follow_changes(listener, pool, store.generation.clone()));
+        Ok(store)
+    }
+}
+
+/// Moves the generation on every node's commit, so that `Store::generation` (which the data
+/// plane polls) sees writes made through other nodes. A lost connection may have lost
+/// notifications: the generation moves once more when it is back.
+async fn follow_changes(mut listener: PgListener, pool: PgPool, generation: Arc<AtomicU64>) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(_)) => invalidate(&generation),
+            Ok(None) => invalidate(&generation),
+            Err(e) => {
+                tracing::warn!(error = %e, "lost the PostgreSQL change notifications; reconnecting");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if pool.is_closed() {
+                    return;
+                }
+                invalidate(&generation);
+            }
+        }
     }
 }

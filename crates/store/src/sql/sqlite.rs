@@ -49,7 +49,7 @@ impl SqlStore<Sqlite> {
     async fn connect(options: SqliteConnectOptions, secrets: SecretBox) -> Result<SqliteStore> {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
-        Ok(Self::on(pool, secrets))
+        Ok(Self::on(pool, secrets, false))
     }
 }
 

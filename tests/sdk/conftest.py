@@ -27,7 +27,7 @@ from huaweicloudsdkcore.http.http_handler import HttpHandler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sdkhelpers as h  # noqa: E402
 
-from portico_server import BIN, Server  # noqa: E402
+from portico_server import BIN, database_for, Server  # noqa: E402
 
 # requests honours HTTP(S)_PROXY; the server is on loopback.
 for _var in ("NO_PROXY", "no_proxy"):
@@ -131,7 +131,7 @@ def run_cli(server):
     """run_cli(*args) runs `portico <args> --data-dir <dir>` and returns its stdout parsed as TOML."""
 
     def run(*args):
-        cmd = [str(BIN), *map(str, args), "--data-dir", str(server.data_dir)]
+        cmd = [str(BIN), *map(str, args), "--data-dir", str(server.data_dir), *database_for(server.data_dir)]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert p.returncode == 0, f"{' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
         try:

@@ -16,6 +16,21 @@ BIN = Path(os.environ.get("PORTICO_BIN") or REPO / "target" / "debug" / "portico
 STARTUP_TIMEOUT = 30.0
 
 
+def database_for(data_dir):
+    """`--database` arguments for a server on `data_dir`: with PORTICO_TEST_POSTGRES (an admin
+    URL, set by scripts/test.sh for the PostgreSQL pass), a database of the data directory's own,
+    created on first use and reused by a restarted server; otherwise none (SQLite in data_dir)."""
+    admin = os.environ.get("PORTICO_TEST_POSTGRES")
+    if not admin:
+        return []
+    note = Path(str(data_dir) + ".postgres-url")
+    if not note.exists():
+        name = "portico_sdk_" + os.urandom(8).hex()
+        subprocess.run(["psql", admin, "-q", "-c", f'CREATE DATABASE "{name}"'], check=True)
+        note.write_text(admin.rsplit("/", 1)[0] + "/" + name)
+    return ["--database", note.read_text()]
+
+
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -43,7 +58,8 @@ class Server:
 
     def start(self):
         cmd = [str(BIN), "serve", "--listen", f"127.0.0.1:{self.port}",
-               "--gateway-listen", f"127.0.0.1:{self.gateway_port}", "--data-dir", str(self.data_dir)]
+               "--gateway-listen", f"127.0.0.1:{self.gateway_port}", "--data-dir", str(self.data_dir),
+               *database_for(self.data_dir)]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -20,6 +20,10 @@ pub struct SettingsArgs {
     /// Directory holding the database and credentials.toml.
     #[arg(long, env = "PORTICO_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// The database: `postgres://…` for PostgreSQL (many nodes); without it, the SQLite file
+    /// `portico.db` in the data directory.
+    #[arg(long, env = "PORTICO_DATABASE")]
+    database: Option<String>,
     /// TOML configuration file (see docs/configuration.md).
     #[arg(long, env = "PORTICO_CONFIG")]
     config: Option<PathBuf>,
@@ -41,6 +45,7 @@ pub enum LogFormat {
 struct FileSettings {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    database: Option<String>,
     token_ttl_hours: Option<u32>,
     group_domain_suffix: Option<String>,
     log_format: Option<LogFormat>,
@@ -83,6 +88,8 @@ pub struct GatewaySettings {
 pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
+    /// A `postgres://` URL, or `None` for the SQLite file in `data_dir`.
+    pub database: Option<String>,
     pub token_ttl: time::Duration,
     pub group_domain_suffix: String,
     pub log_format: LogFormat,
@@ -102,6 +109,7 @@ impl Settings {
         Ok(Settings {
             listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./portico-data")),
+            database: args.database.or(file.database),
             token_ttl: time::Duration::hours(file.token_ttl_hours.unwrap_or(24).into()),
             group_domain_suffix: file.group_domain_suffix.unwrap_or_else(|| "apig.localhost".into()),
             log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),

@@ -15,7 +15,7 @@ use portico_api::{AppState, DEFAULT_DOMAIN, FirstStart};
 use portico_auth::{generate, password};
 use portico_gateway::{Authenticator, Gateway, GatewayConfig};
 use portico_model::{Credential, Project, User, is_project_name, is_user_name, now};
-use portico_store::{SqliteStore, Store};
+use portico_store::{PgStore, SECRETS_KEY_FILE, SqliteStore, Store};
 use serde::Serialize;
 
 use config::{Settings, SettingsArgs};
@@ -134,7 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User { action: UserAction::Add { name, projects, readonly, settings } } => {
             let store = open_store(&Settings::load(settings)?).await?;
-            add_user(&store, name, &projects, readonly).await
+            add_user(store.as_ref(), name, &projects, readonly).await
         }
         Command::Credential { action: CredentialAction::Create { user, settings } } => {
             let store = open_store(&Settings::load(settings)?).await?;
@@ -194,7 +194,7 @@ fn print_toml<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn add_user(store: &SqliteStore, name: String, projects: &[String], readonly: bool) -> anyhow::Result<()> {
+async fn add_user(store: &dyn Store, name: String, projects: &[String], readonly: bool) -> anyhow::Result<()> {
     if !is_user_name(&name) {
         bail!("invalid user name {name:?}: start with a letter; use letters, digits, '-', '_' and '.'");
     }
@@ -216,7 +216,7 @@ async fn add_user(store: &SqliteStore, name: String, projects: &[String], readon
     print_toml(&UserCreated { user_name: user.name, password: secret, domain, projects: user.projects, readonly })
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -224,15 +224,26 @@ async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
     builder
         .create(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
-    let path = settings.data_dir.join("portico.db");
-    SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))
+    match &settings.database {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let key_file = settings.data_dir.join(SECRETS_KEY_FILE);
+            let store = PgStore::connect_url(url, &key_file).await.context("cannot open the PostgreSQL database")?;
+            Ok(Arc::new(store))
+        }
+        Some(other) => bail!("unsupported database {other:?}: give a postgres:// URL, or none for SQLite"),
+        None => {
+            let path = settings.data_dir.join("portico.db");
+            let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+    }
 }
 
 /// First start of a data directory: one project, instance, admin user and AK/SK pair, written
 /// to `credentials.toml` (0600) and printed once. The file is written before the database
 /// commit and only renamed into place after it, so a crash never leaves credentials that do
 /// not work, and a second start never overwrites them.
-async fn bootstrap(store: &SqliteStore, data_dir: &Path) -> anyhow::Result<()> {
+async fn bootstrap(store: &dyn Store, data_dir: &Path) -> anyhow::Result<()> {
     let FirstStart { bootstrap, admin_password } = FirstStart::generate();
     let credentials = Credentials {
         project_id: bootstrap.project.id.clone(),
@@ -276,7 +287,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     config::init_logging(&settings);
     let store = open_store(&settings).await?;
-    bootstrap(&store, &settings.data_dir).await?;
+    bootstrap(store.as_ref(), &settings.data_dir).await?;
     // This process owns the data directory, so a task still marked running was cut off by a
     // stop or crash of an earlier one and will never finish.
     let reason = r#"{"error_code":"APIG.9999","error_msg":"The server stopped while the task ran"}"#;
@@ -284,7 +295,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if abandoned > 0 {
         tracing::warn!(abandoned, "async tasks cut off by an earlier stop are marked failed");
     }
-    let store: Arc<dyn Store> = Arc::new(store);
     let state = AppState::load(store.clone(), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await

@@ -15,7 +15,7 @@ use portico_api::FirstStart;
 use portico_auth::token::{self, TokenClaims, TokenKey};
 use portico_gateway::{Authenticator, Gateway, GatewayConfig};
 use portico_model::{Api, ApiDefinition, ApiGroup, EnvVariable, Environment, new_id, now};
-use portico_store::{SqliteStore, Store};
+use portico_store::Store;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -27,7 +27,7 @@ pub struct TestGateway {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
     pub addr: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub instance_id: String,
     pub project_id: String,
     pub token_key: Arc<TokenKey>,
@@ -72,12 +72,11 @@ pub async fn spawn_gateway_config(config: GatewayConfig) -> TestGateway {
 /// Starts a gateway with `config`, its listener speaking TLS when `tls` is given.
 pub async fn spawn_gateway_tls(config: GatewayConfig, tls: Option<Arc<rustls::ServerConfig>>) -> TestGateway {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
-    let store = SqliteStore::open(&data_dir.path().join("portico.db")).await.expect("open the SQLite store");
+    let store = portico_store::testing::fresh_store(data_dir.path()).await.expect("open the store");
     let FirstStart { bootstrap, .. } = FirstStart::generate();
     let (project_id, instance_id) = (bootstrap.project.id.clone(), bootstrap.instance.id.clone());
     assert!(store.bootstrap(&bootstrap).await.expect("bootstrap"));
-    let store = Arc::new(store);
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let dyn_store = store.clone();
 
     let token_key = Arc::new(TokenKey::generate());
     let seen = dyn_store.generation();

@@ -331,7 +331,7 @@ async fn scripts_are_validated() {
         json!({ "api_type": "data", "scripts": [s] })
     };
     let path = &path;
-    let send = |body: Value| async move { roma.call(Method::POST, &path, Some(&body)).await };
+    let send = |body: Value| async move { roma.call(Method::POST, path, Some(&body)).await };
     assert_invalid(&send(script(json!({ "content": "not base64!" }))).await, "scripts[0].content");
     assert_invalid(&send(script(json!({ "type": "PLSQL" }))).await, "scripts[0].type");
     assert_missing(&send(script(json!({ "ds_id": null }))).await, "scripts[0].ds_id");

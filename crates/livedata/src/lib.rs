@@ -4,7 +4,8 @@
 //!
 //! A script is one SQL statement (or, on PostgreSQL, a stored procedure call). The backend's
 //! parameters appear in it as `${name}` and are bound as statement parameters, never pasted
-//! into the SQL text. The rows come back as JSON objects, one per row, under the script's
+//! into the SQL text; on PostgreSQL each is sent as text and cast to the type the server infers
+//! for it. The rows come back as JSON objects, one per row, under the script's
 //! `object_name`:
 //!
 //! ```no_run
@@ -22,7 +23,7 @@ use portico_model::{DataSource, Executable, LdScript, decode_base64, encode_base
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
-use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Either, Executor, Row, SqlSafeStr, TypeInfo, ValueRef};
 
 /// How long one script may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,9 +49,9 @@ pub enum ExecError {
     Timeout,
 }
 
-/// The SQL text with each `${name}` replaced by the engine's placeholder, and the names in
-/// order of appearance.
-fn bind_parameters(sql: &str, numbered: bool) -> Result<(String, Vec<String>), ExecError> {
+/// The SQL text with the `i`-th `${name}` (from 1) replaced by `placeholder(i)`, and the names
+/// in order of appearance.
+fn bind_parameters(sql: &str, placeholder: impl Fn(usize) -> String) -> Result<(String, Vec<String>), ExecError> {
     let mut out = String::with_capacity(sql.len());
     let mut names = Vec::new();
     let mut rest = sql;
@@ -59,11 +60,7 @@ fn bind_parameters(sql: &str, numbered: bool) -> Result<(String, Vec<String>), E
         let after = &rest[start + 2..];
         let end = after.find('}').ok_or_else(|| ExecError::Script("unterminated ${ in the script".into()))?;
         names.push(after[..end].trim().to_string());
-        if numbered {
-            out.push_str(&format!("${}", names.len()));
-        } else {
-            out.push('?');
-        }
+        out.push_str(&placeholder(names.len()));
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -119,7 +116,7 @@ async fn run_sqlite(source: &DataSource, sql: &str, params: &[(String, String)])
         SqliteConnectOptions::new().filename(location)
     };
     let mut conn = options.create_if_missing(false).connect().await?;
-    let (text, names) = bind_parameters(sql, false)?;
+    let (text, names) = bind_parameters(sql, |_| "?".into())?;
     let values = values_for(&names, params)?;
     let mut query = sqlx::query(AssertSqlSafe(text));
     for v in values {
@@ -177,34 +174,27 @@ async fn run_postgres(
         options = options.password(password);
     }
     let mut conn = options.connect().await?;
-    let (text, names) = bind_parameters(sql, true)?;
+    // Values arrive as text. PostgreSQL is asked which type each parameter has (as `psql`
+    // would infer it), and each is sent as text and cast there: `CAST($1::text AS int4)`.
+    let (probe, names) = bind_parameters(sql, |i| format!("${i}"))?;
     let values = values_for(&names, params)?;
-    // Parameters are sent as text and cast by the server (`unknown` type), as psql would.
+    let described = (&mut conn).describe(AssertSqlSafe(probe).into_sql_str()).await?;
+    let types: Vec<String> = match described.parameters() {
+        Some(Either::Left(types)) => types.iter().map(|t| t.name().to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let cast = |i: usize| match types.get(i - 1) {
+        Some(name) if !name.eq_ignore_ascii_case("text") => format!("CAST(${i}::text AS {name})"),
+        _ => format!("${i}::text"),
+    };
+    let (text, _) = bind_parameters(sql, cast)?;
     let mut query = sqlx::query(AssertSqlSafe(text));
     for v in values {
-        query = query.bind(PgText(v.to_owned()));
+        query = query.bind(v.to_owned());
     }
     let rows = query.fetch_all(&mut conn).await?;
     conn.close().await?;
     Ok(Value::Array(rows.iter().map(postgres_row).collect()))
-}
-
-/// A parameter value of type `unknown`, so PostgreSQL infers it from the statement.
-struct PgText(String);
-
-impl sqlx::Type<sqlx::Postgres> for PgText {
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        sqlx::postgres::PgTypeInfo::with_name("unknown")
-    }
-}
-
-impl sqlx::Encode<'_, sqlx::Postgres> for PgText {
-    fn encode_by_ref(
-        &self,
-        buf: &mut sqlx::postgres::PgArgumentBuffer,
-    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.0.as_str(), buf)
-    }
 }
 
 fn postgres_row(row: &PgRow) -> Value {
@@ -240,11 +230,12 @@ mod tests {
 
     #[test]
     fn placeholders_become_bound_parameters() {
-        let (sql, names) = bind_parameters("select * from t where a = ${a} and b = ${ b }", true).unwrap();
+        let numbered = |i: usize| format!("${i}");
+        let (sql, names) = bind_parameters("select * from t where a = ${a} and b = ${ b }", numbered).unwrap();
         assert_eq!(sql, "select * from t where a = $1 and b = $2");
         assert_eq!(names, ["a", "b"]);
-        let (sql, _) = bind_parameters("select ${a}", false).unwrap();
+        let (sql, _) = bind_parameters("select ${a}", |_| "?".into()).unwrap();
         assert_eq!(sql, "select ?");
-        assert!(bind_parameters("select ${a", false).is_err());
+        assert!(bind_parameters("select ${a", |_| "?".into()).is_err());
     }
 }

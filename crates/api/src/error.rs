@@ -76,6 +76,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "APIG.2030", message)
     }
 
+    /// 400 `APIG.2031`: a deployed custom backend's script cannot run with this request (a
+    /// `${name}` without a value, a stored procedure on SQLite).
+    pub fn script_failed(message: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "APIG.2031", message)
+    }
+
     /// 500 with nothing internal in it; the cause is logged here, once.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "request failed");

@@ -80,7 +80,14 @@ impl AppState {
         Ok(AppState {
             store,
             token_key: Arc::new(TokenKey::from_hex(&token_key).map_err(|_| StartupError::CorruptTokenKey)?),
-            config: Arc::new(ApiConfig { token_ttl, group_domain_suffix, domain_name }),
+            config: Arc::new(ApiConfig { token_ttl, group_domain_suffix, domain_name, livedata_runtime: None }),
         })
+    }
+
+    /// The same state, with the frontend APIs of custom backend deployments forwarding to this
+    /// server at `address` (`host:port`, as the gateway reaches it).
+    pub fn with_livedata_runtime(self, address: String) -> AppState {
+        let config = ApiConfig { livedata_runtime: Some(address), ..(*self.config).clone() };
+        AppState { config: Arc::new(config), ..self }
     }
 }

@@ -5,6 +5,7 @@
 mod config;
 mod remote;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -285,10 +286,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::warn!(abandoned, "async tasks cut off by an earlier stop are marked failed");
     }
     let store: Arc<dyn Store> = Arc::new(store);
-    let state = AppState::load(store.clone(), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    // The gateway runs in this process: deployed custom backends are reached on the management
+    // listener, over loopback when it listens on every address.
+    let mut runtime = listener.local_addr()?;
+    if runtime.ip().is_unspecified() {
+        runtime.set_ip(if runtime.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+    }
+    let state = AppState::load(store.clone(), settings.token_ttl, settings.group_domain_suffix.clone())
+        .await?
+        .with_livedata_runtime(runtime.to_string());
     let gateway_listener = tokio::net::TcpListener::bind(&settings.gateway.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;

@@ -5,11 +5,12 @@
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
 use axum::{Extension, Json, Router};
+use hmac::{Hmac, Mac};
 use portico_model::{
     Api, ApiDefinition, FieldError, LdApi, LdApiInput, LdDeployInput, LdParameter, LdScriptsInput, LdTestRun, Page,
     new_id, now, parse_body, test_parameters_from_json,
@@ -18,6 +19,7 @@ use portico_openapi::Format;
 use portico_store::{FrontendApi, LdApiFilter, LdImportAction, LdImportMode, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use sha2::Sha256;
 
 use super::apps::non_empty;
 use super::groups::text_match;
@@ -28,9 +30,36 @@ use crate::extract::{AppQuery, Scope};
 use crate::views::{list as paged, object};
 use crate::{ApiError, ApiResult, AppState, Caller};
 
-/// The host a deployed custom backend's frontend API forwards to. The data plane does not
-/// execute custom backends yet (`docs/livedata.md`), so it names no real server.
-const LIVEDATA_HOST: &str = "livedata.portico.invalid";
+/// The backend host of a frontend API when the server was not told where the gateway reaches
+/// it (`AppState::with_livedata_runtime`): an address that resolves nowhere.
+const NO_RUNTIME: &str = "livedata.portico.invalid";
+
+/// The header by which the runtime knows a call comes from the frontend API of a deployment.
+const RUNTIME_KEY_HEADER: &str = "x-portico-livedata-key";
+
+/// The custom backend runtime: what the frontend APIs of deployments forward to. Outside the
+/// `/v2` authentication: a call must carry the deployment's key instead.
+pub fn runtime_routes() -> Router<AppState> {
+    Router::new().route("/livedata-runtime/{instance_id}/{ld_api_id}", any(runtime))
+}
+
+/// The MAC behind a custom backend's runtime key: HMAC-SHA256 of its instance and id under
+/// the server's token key, so nothing is stored and a key opens one backend.
+fn runtime_mac(state: &AppState, instance_id: &str, ld_api_id: &str) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state.token_key.to_hex().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(format!("livedata-runtime\n{instance_id}\n{ld_api_id}").as_bytes());
+    mac
+}
+
+fn runtime_key(state: &AppState, instance_id: &str, ld_api_id: &str) -> String {
+    hex::encode(runtime_mac(state, instance_id, ld_api_id).finalize().into_bytes())
+}
+
+/// Whether `given` is the backend's runtime key (compared in constant time).
+fn runtime_key_matches(state: &AppState, instance_id: &str, ld_api_id: &str, given: &str) -> bool {
+    hex::decode(given).is_ok_and(|given| runtime_mac(state, instance_id, ld_api_id).verify_slice(&given).is_ok())
+}
 
 /// Mounted on the `apic` prefix only.
 pub fn routes() -> Router<AppState> {
@@ -181,8 +210,15 @@ async fn set_scripts(
 }
 
 /// The frontend API a deployment creates: the backend's method and path (unless the body
-/// gives others) in the body's group, forwarding to the custom backend.
-fn frontend_api(api: &LdApi, deploy: &LdDeployInput) -> Result<FrontendApi, FieldError> {
+/// gives others) in the body's group, forwarding to this server's runtime for the backend with
+/// the backend's runtime key as a constant header.
+fn frontend_api(
+    state: &AppState,
+    instance_id: &str,
+    api: &LdApi,
+    deploy: &LdDeployInput,
+) -> Result<FrontendApi, FieldError> {
+    let runtime = state.config.livedata_runtime.as_deref().unwrap_or(NO_RUNTIME);
     let mut body = json!({
         "name": api.name, "type": 1, "version": api.version,
         "req_protocol": deploy.protocol, "req_method": deploy.method.as_deref().unwrap_or(&api.method),
@@ -190,10 +226,15 @@ fn frontend_api(api: &LdApi, deploy: &LdDeployInput) -> Result<FrontendApi, Fiel
         "cors": deploy.cors, "match_mode": "NORMAL", "backend_type": "HTTP", "group_id": deploy.group_id,
         "roma_app_id": api.roma_app_id, "remark": format!("Frontend of custom backend {}", api.id),
         "backend_api": {
-            "url_domain": LIVEDATA_HOST, "req_protocol": "HTTP", "req_method": api.method, "req_uri": api.path,
+            "url_domain": runtime, "req_protocol": "HTTP", "req_method": api.method,
+            "req_uri": format!("/livedata-runtime/{instance_id}/{}", api.id),
             "timeout": deploy.backend_timeout.unwrap_or(5000),
             "retry_count": deploy.retry_count.clone().unwrap_or_else(|| "-1".into()),
         },
+        "backend_params": [{
+            "origin": "CONSTANT", "name": RUNTIME_KEY_HEADER, "location": "HEADER",
+            "value": runtime_key(state, instance_id, &api.id), "remark": "authenticates the gateway to the runtime",
+        }],
     });
     if let Some(id) = &deploy.authorizer_id {
         body["authorizer_id"] = json!(id);
@@ -219,7 +260,8 @@ async fn deploy(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let input = LdDeployInput::from_json(&body)?;
     let api = state.store.ld_api(&scope.instance_id, &p.ld_api_id).await?;
-    let frontend = if input.deploy_front_api { Some(frontend_api(&api, &input)?) } else { None };
+    let frontend =
+        if input.deploy_front_api { Some(frontend_api(&state, &scope.instance_id, &api, &input)?) } else { None };
     let deployment = state.store.deploy_ld_api(&scope.instance_id, &p.ld_api_id, frontend, now()).await?;
     let app = state.store.roma_app(&scope.instance_id, &api.roma_app_id).await?;
     Ok((StatusCode::CREATED, Json(deployment_view(&deployment, &scope.instance_id, &app.name))))
@@ -285,6 +327,65 @@ fn test_values(api: &LdApi, sent: &[LdParameter]) -> ApiResult<Vec<(String, Stri
     Ok(values)
 }
 
+/// What running a custom backend's scripts gave.
+struct Execution {
+    /// "200", or "400"/"500" when a script failed.
+    status: &'static str,
+    /// `{object_name: rows}`, or `{"error": reason}`.
+    result: Map<String, Value>,
+    /// One line per step.
+    log: Vec<String>,
+    /// The failure, when a script failed.
+    failure: Option<portico_livedata::ExecError>,
+}
+
+/// Runs each script of `api` (it has some: testing checks, deploying requires them) in turn
+/// against its data source with `values`. A data source
+/// Portico does not execute is refused before anything runs (`APIG.2030`).
+async fn execute(
+    state: &AppState,
+    instance_id: &str,
+    api: &LdApi,
+    values: &[(String, String)],
+) -> ApiResult<Execution> {
+    let mut sources = Vec::with_capacity(api.scripts.len());
+    for script in &api.scripts {
+        let ds_id = script.ds_id.as_deref().ok_or_else(|| {
+            ApiError::not_executable("function scripts (api_type function) are stored but not executable here")
+        })?;
+        let (source, password) = state.store.data_source(instance_id, ds_id).await?;
+        if source.connection()?.is_none() {
+            let refusal = portico_livedata::ExecError::NotExecutable(source.datasource_type);
+            return Err(ApiError::not_executable(&refusal.to_string()));
+        }
+        sources.push((source, password));
+    }
+    let mut run = Execution { status: "200", result: Map::new(), log: Vec::new(), failure: None };
+    for (script, (source, password)) in api.scripts.iter().zip(&sources) {
+        run.log.push(format!(
+            "running {} script {} on data source {}",
+            script.script_type, script.object_name, source.datasource_name
+        ));
+        match portico_livedata::run(source, password.as_deref(), script, values).await {
+            Ok(rows) => {
+                run.log.push(format!("{}: {} rows", script.object_name, rows.as_array().map_or(0, Vec::len)));
+                run.result.insert(script.object_name.clone(), rows);
+            }
+            Err(e) => {
+                run.status = match e {
+                    portico_livedata::ExecError::Script(_) => "400",
+                    _ => "500",
+                };
+                run.log.push(format!("{}: failed: {e}", script.object_name));
+                run.result = Map::from_iter([("error".to_string(), json!(e.to_string()))]);
+                run.failure = Some(e);
+                break;
+            }
+        }
+    }
+    Ok(run)
+}
+
 /// `DebugLiveDataApiV2`: runs the backend's scripts against their data sources and records the
 /// run. A script that fails is a failed run (`test_status_code` 400 or 500 with the reason),
 /// not an error of this request; a data source Portico cannot execute is (`APIG.2030`).
@@ -303,59 +404,71 @@ async fn test(
         );
     }
     let values = test_values(&api, &sent)?;
-    let mut sources = Vec::with_capacity(api.scripts.len());
-    for script in &api.scripts {
-        let ds_id = script.ds_id.as_deref().ok_or_else(|| {
-            ApiError::not_executable("function scripts (api_type function) are stored but not executable here")
-        })?;
-        let (source, password) = state.store.data_source(&scope.instance_id, ds_id).await?;
-        if source.connection()?.is_none() {
-            return Err(ApiError::not_executable(
-                &portico_livedata::ExecError::NotExecutable(source.datasource_type).to_string(),
-            ));
-        }
-        sources.push((source, password));
-    }
     let started = Instant::now();
-    let mut log = Vec::new();
-    let mut result = Map::new();
-    let mut status = "200";
-    for (script, (source, password)) in api.scripts.iter().zip(&sources) {
-        log.push(format!(
-            "running {} script {} on data source {}",
-            script.script_type, script.object_name, source.datasource_name
-        ));
-        match portico_livedata::run(source, password.as_deref(), script, &values).await {
-            Ok(rows) => {
-                log.push(format!("{}: {} rows", script.object_name, rows.as_array().map_or(0, Vec::len)));
-                result.insert(script.object_name.clone(), rows);
-            }
-            Err(e) => {
-                status = match e {
-                    portico_livedata::ExecError::Script(_) => "400",
-                    _ => "500",
-                };
-                log.push(format!("{}: failed: {e}", script.object_name));
-                result = Map::from_iter([("error".to_string(), json!(e.to_string()))]);
-                break;
-            }
-        }
-    }
+    let run = execute(&state, &scope.instance_id, &api, &values).await?;
     let request: Map<String, Value> = values.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    let run = LdTestRun {
+    let record = LdTestRun {
         test_id: 0,
         ld_api_id: api.id.clone(),
-        test_status_code: status.into(),
+        test_status_code: run.status.into(),
         test_request: Value::Object(request).to_string(),
-        test_response: Value::Object(result).to_string(),
+        test_response: Value::Object(run.result).to_string(),
         test_used_time: started.elapsed().as_millis() as i64,
         test_operator: caller.user_name,
         test_method: api.method.clone(),
         test_date: now(),
-        debug_log: log,
+        debug_log: run.log,
     };
-    let recorded = state.store.record_ld_test(&scope.instance_id, &run).await?;
+    let recorded = state.store.record_ld_test(&scope.instance_id, &record).await?;
     Ok(Json(Value::Object(object(&recorded))))
+}
+
+#[derive(Deserialize)]
+struct RuntimePath {
+    instance_id: String,
+    ld_api_id: String,
+}
+
+/// The custom backend runtime: a deployed backend run with the request's parameters (query
+/// pairs for `Parameters`, headers for `Headers`, the body for `Body`), answering
+/// `{object_name: rows}`. Called by the gateway through a deployment's frontend API, which
+/// sends the backend's key.
+async fn runtime(
+    State(state): State<AppState>,
+    Path(p): Path<RuntimePath>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = headers.get(RUNTIME_KEY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !runtime_key_matches(&state, &p.instance_id, &p.ld_api_id, key) {
+        return Err(ApiError::unauthenticated());
+    }
+    let api = state.store.ld_api(&p.instance_id, &p.ld_api_id).await?;
+    if api.status != portico_model::ld_status::DEPLOYED {
+        return Err(StoreError::Conflict(portico_store::Conflict::LdApiStatus(api.name, "is not deployed")).into());
+    }
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let sent: Vec<LdParameter> = api
+        .parameters
+        .iter()
+        .filter_map(|param| {
+            let value = match param.location.as_str() {
+                "Parameters" => pairs.iter().find(|(k, _)| *k == param.name).map(|(_, v)| v.clone()),
+                "Headers" => headers.get(param.name.as_str()).and_then(|v| v.to_str().ok()).map(str::to_owned),
+                _ => (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned()),
+            }?;
+            Some(LdParameter { default: Some(value), ..param.clone() })
+        })
+        .collect();
+    let values = test_values(&api, &sent)?;
+    let run = execute(&state, &p.instance_id, &api, &values).await?;
+    match run.failure {
+        None => Ok(Json(Value::Object(run.result)).into_response()),
+        Some(e @ portico_livedata::ExecError::Script(_)) => Err(ApiError::script_failed(&e.to_string())),
+        Some(e) => Err(ApiError::internal(&e)),
+    }
 }
 
 #[derive(Deserialize)]

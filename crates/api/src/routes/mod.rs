@@ -54,5 +54,6 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/health", get(|| async { "OK" }))
         .route("/v3/auth/tokens", post(iam::create_token))
+        .merge(livedata::runtime_routes())
         .merge(management)
 }

@@ -398,6 +398,31 @@ async fn deploy_creates_and_publishes_the_frontend_api_and_undeploy_takes_it_off
     let (_, history) = roma.call(Method::GET, &deploy_path, None).await;
     assert_eq!(assert_list(&history, "histories", 1, 1)[0]["api_id"], api_id);
 
+    // The frontend API forwards to this server's runtime for the backend, with its key.
+    let runtime_path = format!("/livedata-runtime/{}/{ld_id}", app.instance_id);
+    assert_eq!(front["backend_api"]["url_domain"], app.host.as_str());
+    assert_eq!(front["backend_api"]["req_uri"], runtime_path.as_str());
+    let key_param = &front["backend_params"][0];
+    assert_eq!((key_param["origin"].as_str(), key_param["location"].as_str()), (Some("CONSTANT"), Some("HEADER")));
+    let key = key_param["value"].as_str().unwrap().to_string();
+    let header_name: reqwest::header::HeaderName = key_param["name"].as_str().unwrap().parse().unwrap();
+    let server = &app;
+    let call_runtime = |query: &'static str, key: Option<String>| {
+        let path = format!("{runtime_path}{query}");
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = key {
+            headers.insert(header_name.clone(), key.parse().unwrap());
+        }
+        async move { server.send_raw(Method::GET, &path, headers, Vec::new()).await.pair() }
+    };
+    let (status, rows) = call_runtime("?kind=tool", Some(key.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert_eq!(rows, json!({ "items": [{ "name": "hammer" }, { "name": "saw" }, { "name": "apple" }] }));
+    assert_error(&call_runtime("?kind=tool", None).await, StatusCode::UNAUTHORIZED, "APIG.1002");
+    let other_key = format!("{}00", &key[..key.len() - 2]);
+    assert_error(&call_runtime("?kind=tool", Some(other_key)).await, StatusCode::UNAUTHORIZED, "APIG.1002");
+    assert_missing(&call_runtime("", Some(key.clone())).await, "parameters.kind");
+
     let ld_path = roma.apic(&format!("/livedata-apis/{ld_id}"));
     let moved = roma.call(Method::PUT, &ld_path, Some(&backend_body(app_id, "deployed_items", "/moved"))).await;
     assert_invalid(&moved, "path");
@@ -414,6 +439,8 @@ async fn deploy_creates_and_publishes_the_frontend_api_and_undeploy_takes_it_off
     let (_, offline) = roma.call(Method::GET, &roma.apic(&format!("/apis/{api_id}")), None).await;
     assert!(offline["run_env_id"].as_str().is_none_or(str::is_empty), "the frontend API is offline: {offline}");
     assert_error(&roma.call(Method::POST, &undeploy_path, None).await, StatusCode::CONFLICT, "APIG.3345");
+    let undeployed = call_runtime("?kind=tool", Some(key.clone())).await;
+    assert_error(&undeployed, StatusCode::CONFLICT, "APIG.3345");
 
     // Deploying without a frontend API only changes the backend's status.
     let (status, plain) = roma.call(Method::POST, &deploy_path, Some(&json!({ "ld_api_id": ld_id }))).await;

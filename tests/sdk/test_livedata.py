@@ -75,19 +75,22 @@ def integration_app(roma, instance_id):
 
 
 @pytest.fixture
-def items_db(tmp_path):
-    path = tmp_path / "items.db"
+def items_db(data_dir):
+    """A SQLite file in the server's livedata directory; data sources name it by file name."""
+    name = h.unique("items") + ".db"
+    path = data_dir / "livedata" / name
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, kind TEXT, price REAL)")
         db.executemany("INSERT INTO items (name, kind, price) VALUES (?, ?, ?)",
                        [("hammer", "tool", 9.5), ("saw", "tool", 12.0), ("apple", "food", None)])
-    return path
+    db.close()
+    return name
 
 
 def sqlite_source(roma, instance_id, app_id, path, name=None):
     return roma.create_datasource_info(CreateDatasourceInfoRequest(instance_id=instance_id, body=DatasourceInfo(
         datasource_name=name or h.unique("ds"), datasource_type="SQLITE", app_id=app_id,
-        content=Content(url=str(path)), description="items")))
+        content=Content(url=path), description="items")))
 
 
 def backend(app_id, name=None, path="/items", method="GET"):
@@ -143,7 +146,7 @@ def test_data_sources_create_show_list_delete(roma, instance_id, integration_app
     assert pg.content.password is None, "the password is never shown"
     lite = sqlite_source(roma, instance_id, app_id, items_db)
     shown = roma.show_dataource_detail(ShowDataourceDetailRequest(instance_id=instance_id, datasource_id=lite.datasource_id))
-    assert (shown.datasource_type, shown.content.url) == ("SQLITE", str(items_db))
+    assert (shown.datasource_type, shown.content.url) == ("SQLITE", items_db)
     listed = roma.list_datasources(ListDatasourcesRequest(instance_id=instance_id, app_id=app_id))
     assert {d.datasource_id for d in listed.entities} == {pg.datasource_id, lite.datasource_id}
     apic = roma.list_live_data_data_sources_v2(ListLiveDataDataSourcesV2Request(instance_id=instance_id, app_id=app_id))

@@ -43,6 +43,8 @@ pub struct ApiConfig {
     /// `host:port` at which the gateway reaches this server's custom backend runtime
     /// (`/livedata-runtime/…`): the backend of the frontend APIs that deployments create.
     pub livedata_runtime: Option<String>,
+    /// Where custom backend scripts find their data sources (the SQLite directory).
+    pub livedata_places: portico_livedata::Places,
 }
 
 /// What every handler can reach.

@@ -80,7 +80,13 @@ impl AppState {
         Ok(AppState {
             store,
             token_key: Arc::new(TokenKey::from_hex(&token_key).map_err(|_| StartupError::CorruptTokenKey)?),
-            config: Arc::new(ApiConfig { token_ttl, group_domain_suffix, domain_name, livedata_runtime: None }),
+            config: Arc::new(ApiConfig {
+                token_ttl,
+                group_domain_suffix,
+                domain_name,
+                livedata_runtime: None,
+                livedata_places: Default::default(),
+            }),
         })
     }
 
@@ -89,5 +95,11 @@ impl AppState {
     pub fn with_livedata_runtime(self, address: String) -> AppState {
         let config = ApiConfig { livedata_runtime: Some(address), ..(*self.config).clone() };
         AppState { config: Arc::new(config), ..self }
+    }
+
+    /// The same state, with SQLite data sources naming files of `directory`.
+    pub fn with_livedata_sqlite_dir(self, directory: std::path::PathBuf) -> AppState {
+        let places = portico_livedata::Places { sqlite_dir: Some(directory) };
+        AppState { config: Arc::new(ApiConfig { livedata_places: places, ..(*self.config).clone() }), ..self }
     }
 }

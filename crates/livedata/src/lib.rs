@@ -11,11 +11,13 @@
 //! ```no_run
 //! # async fn demo(source: &portico_model::DataSource, script: &portico_model::LdScript) {
 //! let params = vec![("id".to_string(), "7".to_string())];
-//! let result = portico_livedata::run(source, None, script, &params).await;
+//! let places = portico_livedata::Places { sqlite_dir: Some("portico-data/livedata".into()) };
+//! let result = portico_livedata::run(source, None, script, &params, &places).await;
 //! # }
 //! ```
 #![warn(missing_docs)]
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -24,6 +26,14 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Either, Executor, Row, SqlSafeStr, TypeInfo, ValueRef};
+
+/// Where data sources may be found on this server.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    /// The directory SQLite data sources name files of; without it SQLite data sources are
+    /// not executable.
+    pub sqlite_dir: Option<PathBuf>,
+}
 
 /// How long one script may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -87,6 +97,7 @@ pub async fn run(
     password: Option<&str>,
     script: &LdScript,
     params: &[(String, String)],
+    places: &Places,
 ) -> Result<Value, ExecError> {
     let kind = source
         .connection()
@@ -100,7 +111,7 @@ pub async fn run(
                 if script.script_type == "SP" {
                     return Err(ExecError::Script("SQLite has no stored procedures; use type SQL".into()));
                 }
-                run_sqlite(source, &sql, params).await
+                run_sqlite(source, &sql, params, places).await
             }
             Executable::Postgres => run_postgres(source, password, &sql, params).await,
         }
@@ -108,14 +119,16 @@ pub async fn run(
     tokio::time::timeout(TIMEOUT, work).await.map_err(|_| ExecError::Timeout)?
 }
 
-async fn run_sqlite(source: &DataSource, sql: &str, params: &[(String, String)]) -> Result<Value, ExecError> {
-    let location = source.setting("url").unwrap_or_default();
-    let options = if location.starts_with("sqlite:") {
-        SqliteConnectOptions::from_str(location)?
-    } else {
-        SqliteConnectOptions::new().filename(location)
-    };
-    let mut conn = options.create_if_missing(false).connect().await?;
+async fn run_sqlite(
+    source: &DataSource,
+    sql: &str,
+    params: &[(String, String)],
+    places: &Places,
+) -> Result<Value, ExecError> {
+    let directory = places.sqlite_dir.as_deref().ok_or_else(|| ExecError::NotExecutable("SQLITE".into()))?;
+    // `connection()` admitted the name: a plain file name, so the file is in the directory.
+    let file = directory.join(source.setting("url").unwrap_or_default());
+    let mut conn = SqliteConnectOptions::new().filename(file).create_if_missing(false).connect().await?;
     let (text, names) = bind_parameters(sql, |_| "?".into())?;
     let values = values_for(&names, params)?;
     let mut query = sqlx::query(AssertSqlSafe(text));

@@ -3,7 +3,7 @@
 //! Without it the test says so and checks nothing; the project's PostgreSQL harness (issue 7)
 //! is to set it in CI. `docs/livedata.md` has the behaviour this pins.
 
-use portico_livedata::{ExecError, run};
+use portico_livedata::{ExecError, Places};
 use portico_model::{DataSource, LdScript, encode_base64, now};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -30,6 +30,15 @@ fn script(sql: &str) -> LdScript {
         created_time: now(),
         modified_time: now(),
     }
+}
+
+async fn run(
+    source: &DataSource,
+    password: Option<&str>,
+    script: &LdScript,
+    params: &[(String, String)],
+) -> Result<Value, ExecError> {
+    portico_livedata::run(source, password, script, params, &Places::default()).await
 }
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -77,6 +77,12 @@ impl RomaAppInput {
     }
 }
 
+/// A SQLite data source names a file of the server's livedata directory, not a path: letters,
+/// digits, `_-.`, not starting with a dot. Anything else could reach Portico's own database.
+fn is_sqlite_file_name(name: &str) -> bool {
+    name.len() <= 255 && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+}
+
 /// The kinds of data source Portico can run scripts against; every other kind is stored and
 /// refused on test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,12 +200,14 @@ impl DataSource {
     }
 
     /// Whether scripts can run against this kind here, and if so that its settings suffice:
-    /// `SQLITE` needs `content.url` (a file path or `sqlite:` URL); `POSTGRESQL` needs
+    /// `SQLITE` needs `content.url`, the name of a file in the server's livedata directory;
+    /// `POSTGRESQL` needs
     /// `content.url` or `host` and `database_name`.
     pub fn connection(&self) -> Result<Option<Executable>, FieldError> {
         match self.datasource_type.as_str() {
             "SQLITE" => match self.setting("url") {
-                Some(_) => Ok(Some(Executable::Sqlite)),
+                Some(name) if is_sqlite_file_name(name) => Ok(Some(Executable::Sqlite)),
+                Some(_) => Err(FieldError::invalid("content.url")),
                 None => Err(FieldError::Missing("content.url".into())),
             },
             "POSTGRESQL" => {

@@ -366,7 +366,8 @@ async fn execute(
             "running {} script {} on data source {}",
             script.script_type, script.object_name, source.datasource_name
         ));
-        match portico_livedata::run(source, password.as_deref(), script, values).await {
+        let places = &state.config.livedata_places;
+        match portico_livedata::run(source, password.as_deref(), script, values, places).await {
             Ok(rows) => {
                 run.log.push(format!("{}: {} rows", script.object_name, rows.as_array().map_or(0, Vec::len)));
                 run.result.insert(script.object_name.clone(), rows);

@@ -121,7 +121,9 @@ pub async fn spawn_app() -> TestApp {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let port = listener.local_addr().expect("local address").port();
-    let state = state.with_livedata_runtime(format!("127.0.0.1:{port}"));
+    let state = state
+        .with_livedata_runtime(format!("127.0.0.1:{port}"))
+        .with_livedata_sqlite_dir(data_dir.path().join("livedata"));
     tokio::spawn(portico_api::serve(listener, state, std::future::pending()));
 
     let host = format!("127.0.0.1:{port}");

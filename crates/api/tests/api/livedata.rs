@@ -31,10 +31,10 @@ impl Roma<'_> {
         assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
         created.1
     }
-    async fn sqlite_source(&self, app_id: &str, name: &str, file: &std::path::Path) -> Value {
+    async fn sqlite_source(&self, app_id: &str, name: &str, file: &str) -> Value {
         let body = json!({
             "datasource_name": name, "datasource_type": "SQLITE", "app_id": app_id,
-            "content": { "url": file.to_str().unwrap() }, "description": "test data",
+            "content": { "url": file }, "description": "test data",
         });
         let created = self.call(Method::POST, &self.fdi(""), Some(&body)).await;
         assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
@@ -71,8 +71,11 @@ fn backend_body(app_id: &str, name: &str, path: &str) -> Value {
 }
 
 /// A SQLite file with an `items` table: three rows, two of kind `tool`.
-async fn items_database(dir: &std::path::Path) -> std::path::PathBuf {
-    let file = dir.join(format!("items_{}.db", unique()));
+/// It lives in the server's livedata directory (`<data dir>/livedata`); a data source names it.
+async fn items_database(dir: &std::path::Path) -> String {
+    let name = format!("items_{}.db", unique());
+    std::fs::create_dir_all(dir.join("livedata")).unwrap();
+    let file = dir.join("livedata").join(&name);
     let url = format!("sqlite://{}?mode=rwc", file.display());
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     for sql in [
@@ -82,7 +85,7 @@ async fn items_database(dir: &std::path::Path) -> std::path::PathBuf {
         sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
     conn.close().await.unwrap();
-    file
+    name
 }
 
 #[tokio::test]
@@ -154,6 +157,13 @@ async fn data_sources_keep_passwords_out_and_refuse_unknown_apps_and_kinds() {
     assert_invalid(&roma.call(Method::POST, &roma.fdi(""), Some(&bad_kind)).await, "datasource_type");
     let no_url = json!({ "datasource_name": "lite", "datasource_type": "SQLITE", "app_id": owner_id });
     assert_missing(&roma.call(Method::POST, &roma.fdi(""), Some(&no_url)).await, "content.url");
+    // A SQLite data source names a file of the livedata directory: no paths, so not Portico's
+    // own database.
+    for url in ["../portico.db", "/etc/passwd", "sqlite:portico.db", ".hidden", "a/b.db"] {
+        let escaping = json!({ "datasource_name": "lite", "datasource_type": "SQLITE", "app_id": owner_id,
+                               "content": { "url": url } });
+        assert_invalid(&roma.call(Method::POST, &roma.fdi(""), Some(&escaping)).await, "content.url");
+    }
 
     let in_use = roma.call(Method::DELETE, &roma.apps(&format!("/{owner_id}")), None).await;
     assert_error(&in_use, StatusCode::CONFLICT, "APIG.3323");

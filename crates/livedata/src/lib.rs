@@ -129,6 +129,7 @@ async fn run_sqlite(
     // `connection()` admitted the name: a plain file name, so the file is in the directory.
     let file = directory.join(source.setting("url").unwrap_or_default());
     let mut conn = SqliteConnectOptions::new().filename(file).create_if_missing(false).connect().await?;
+    forbid_attach(&mut conn).await?;
     let (text, names) = bind_parameters(sql, |_| "?".into())?;
     let values = values_for(&names, params)?;
     let mut query = sqlx::query(AssertSqlSafe(text));
@@ -138,6 +139,18 @@ async fn run_sqlite(
     let rows = query.fetch_all(&mut conn).await?;
     conn.close().await?;
     Ok(Value::Array(rows.iter().map(sqlite_row).collect()))
+}
+
+/// A script must not `ATTACH` another file (Portico's own database, say): the connection gets a
+/// limit of zero attached databases, so `ATTACH` fails with "too many attached databases".
+async fn forbid_attach(conn: &mut sqlx::SqliteConnection) -> Result<(), ExecError> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is this open connection, locked for the call; `sqlite3_limit` only sets
+    // a per-connection limit and may be called at any time on a valid handle.
+    unsafe {
+        libsqlite3_sys::sqlite3_limit(handle.as_raw_handle().as_ptr(), libsqlite3_sys::SQLITE_LIMIT_ATTACHED, 0);
+    }
+    Ok(())
 }
 
 fn sqlite_row(row: &SqliteRow) -> Value {

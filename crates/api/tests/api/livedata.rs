@@ -309,6 +309,13 @@ async fn scripts_run_for_real_against_sqlite_and_every_run_is_recorded() {
     assert!(runs[0].get("debug_log").is_none());
     assert!(runs[1]["test_id"].as_i64() < runs[0]["test_id"].as_i64());
 
+    // A script cannot reach other files through ATTACH (Portico's own database, say).
+    let attach = format!("ATTACH DATABASE '{}' AS own", app.data_dir().join("portico.db").display());
+    roma.scripts(ld_id, &format!("{attach}; SELECT value FROM own.settings"), ds_id).await;
+    let (_, attached) = roma.call(Method::POST, &test_path, Some(&body)).await;
+    assert_eq!(attached["test_status_code"], "500", "{attached}");
+    assert!(attached["test_response"].as_str().unwrap().contains("too many attached databases"), "{attached}");
+
     // A data source of a kind Portico does not run: stored, refused on test.
     let mysql = json!({
         "datasource_name": "legacy", "datasource_type": "MYSQL", "app_id": app_id,

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::apps::non_empty;
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
-use crate::views::{list as paged, object};
+use crate::views::{list as paged, object, rfc3339};
 use crate::{ApiResult, AppState, Caller};
 
 /// Under `/v2/{project_id}/instances/{instance_id}`.
@@ -41,13 +41,9 @@ fn app_view(app: &RomaApp, caller: &Caller) -> Value {
     json!({
         "id": app.id, "name": app.name, "remark": app.remark.clone().unwrap_or_default(),
         "roles": ["read", "access", "delete", "authorize", "modify"],
-        "create_time": views_time(app.create_time), "update_time": views_time(app.update_time),
+        "create_time": rfc3339(app.create_time), "update_time": rfc3339(app.update_time),
         "created_user": user, "last_updated_user": user, "owner": true, "key": app.key, "favorite": app.favorite,
     })
-}
-
-fn views_time(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -208,7 +204,7 @@ fn livedata_source_view(source: &DataSource) -> Value {
         "type": source.datasource_type.to_ascii_lowercase(),
         "description": source.description.clone().unwrap_or_default(), "url": url,
         "user": source.setting("user_name").unwrap_or_default(), "status": "1",
-        "created_time": views_time(source.create_time), "modified_time": views_time(source.update_time),
+        "created_time": rfc3339(source.create_time), "modified_time": rfc3339(source.update_time),
     })
 }
 

@@ -2,6 +2,7 @@
 //! acknowledged write survives a crash, and `BEGIN IMMEDIATE` for every writing transaction so
 //! concurrent writers queue on the lock instead of failing half-way.
 
+mod livedata;
 mod policies;
 
 use std::path::Path;
@@ -420,6 +421,38 @@ async fn publication_in(
     .fetch_optional(&mut **tx)
     .await?;
     row.as_ref().map(decode_publication).transpose()
+}
+
+/// Publishes the current definition of `api` in `env_id`: a new version, and the publication
+/// (kept, or created and bound to the policies the definition declares) pointing at it.
+async fn publish_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    instance_id: &str,
+    env_id: &str,
+    api: &Api,
+    remark: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Publication> {
+    let version_id = new_id();
+    sqlx::query(
+        "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
+         VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = ?), ?, ?, ?)",
+    )
+    .bind(&version_id)
+    .bind(instance_id)
+    .bind(&api.id)
+    .bind(env_id)
+    .bind(&api.id)
+    .bind(remark)
+    .bind(ts(now))
+    .bind(to_doc(api)?)
+    .execute(&mut **tx)
+    .await?;
+    let (publication, created) = make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await?;
+    if created {
+        policies::bind_declared_policies(tx, instance_id, api, &publication.publish_id, env_id, now).await?;
+    }
+    Ok(publication)
 }
 
 /// Points the (api, env) publication at `version_id`, creating the publication if needed
@@ -1031,27 +1064,7 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(e),
             };
-            let version_id = new_id();
-            sqlx::query(
-                "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
-                 VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = ?), ?, ?, ?)",
-            )
-            .bind(&version_id)
-            .bind(instance_id)
-            .bind(api_id)
-            .bind(env_id)
-            .bind(api_id)
-            .bind(remark)
-            .bind(ts(now))
-            .bind(to_doc(&api)?)
-            .execute(&mut *tx)
-            .await?;
-            let (publication, created) =
-                make_live(&mut tx, instance_id, api_id, env_id, &version_id, remark, now).await?;
-            if created {
-                policies::bind_declared_policies(&mut tx, instance_id, &api, &publication.publish_id, env_id, now)
-                    .await?;
-            }
+            let publication = publish_in(&mut tx, instance_id, env_id, &api, remark, now).await?;
             outcome.push((api_id.clone(), Ok(publication)));
         }
         self.commit(tx).await?;

@@ -41,6 +41,11 @@ pub struct ApiConfig {
     pub group_domain_suffix: String,
     /// The account (IAM domain) name users log in under.
     pub domain_name: String,
+    /// `host:port` at which the gateway reaches this server's custom backend runtime
+    /// (`/livedata-runtime/…`): the backend of the frontend APIs that deployments create.
+    pub livedata_runtime: Option<String>,
+    /// Where custom backend scripts find their data sources (the SQLite directory).
+    pub livedata_places: portico_livedata::Places,
 }
 
 /// What every handler can reach.

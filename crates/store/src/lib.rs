@@ -16,6 +16,7 @@
 
 mod cache;
 mod error;
+mod livedata;
 mod openapi;
 mod policies;
 mod policy_types;
@@ -29,6 +30,9 @@ use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instanc
 use time::OffsetDateTime;
 
 pub use error::{Conflict, Kind, StoreError};
+pub use livedata::{
+    DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
+};
 pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
 pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
 pub use policy_types::*;
@@ -199,7 +203,7 @@ pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 /// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
 /// ACLs, bindings) are in the supertrait [`PolicyStore`].
 #[async_trait]
-pub trait Store: PolicyStore + Send + Sync + 'static {
+pub trait Store: PolicyStore + LivedataStore + Send + Sync + 'static {
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 

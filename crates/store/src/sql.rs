@@ -5,6 +5,7 @@
 //! lock on PostgreSQL), so concurrent writers wait instead of failing half-way.
 
 mod engine;
+mod livedata;
 mod openapi;
 mod policies;
 mod postgres;
@@ -731,26 +732,7 @@ where
                 }
                 Err(e) => return Err(e),
             };
-            let version_id = new_id();
-            sqlx::query(
-                "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
-                 VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = $5), $6, $7, $8)",
-            )
-            .bind(&version_id)
-            .bind(instance_id)
-            .bind(api_id)
-            .bind(env_id)
-            .bind(api_id)
-            .bind(remark)
-            .bind(ts(now))
-            .bind(to_doc(&api)?)
-            .execute(&mut *tx)
-            .await?;
-            let (publication, created) =
-                Self::make_live(&mut tx, instance_id, api_id, env_id, &version_id, remark, now).await?;
-            if created {
-                Self::bind_declared_policies(&mut tx, instance_id, &api, &publication.publish_id, env_id, now).await?;
-            }
+            let publication = Self::publish_in(&mut tx, instance_id, env_id, &api, remark, now).await?;
             outcome.push((api_id.clone(), Ok(publication)));
         }
         self.commit(tx).await?;
@@ -1212,6 +1194,39 @@ where
         .fetch_optional(&mut **tx)
         .await?;
         row.as_ref().map(Self::decode_publication).transpose()
+    }
+
+    /// Publishes the current definition of `api` in `env_id`: a new version, and the publication
+    /// (kept, or created and bound to the policies the definition declares) pointing at it.
+    pub(crate) async fn publish_in(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        env_id: &str,
+        api: &Api,
+        remark: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Publication> {
+        let version_id = new_id();
+        sqlx::query(
+            "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
+             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = $5), $6, $7, $8)",
+        )
+        .bind(&version_id)
+        .bind(instance_id)
+        .bind(&api.id)
+        .bind(env_id)
+        .bind(&api.id)
+        .bind(remark)
+        .bind(ts(now))
+        .bind(to_doc(api)?)
+        .execute(&mut **tx)
+        .await?;
+        let (publication, created) =
+            Self::make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await?;
+        if created {
+            Self::bind_declared_policies(tx, instance_id, api, &publication.publish_id, env_id, now).await?;
+        }
+        Ok(publication)
     }
 
     /// Points the (api, env) publication at `version_id`, creating the publication if needed

@@ -387,7 +387,7 @@ fn form_bool(field: &str, value: &str) -> ApiResult<bool> {
     }
 }
 
-fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
+pub(super) fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
     match value {
         "merge" => Ok(false),
         "override" => Ok(true),
@@ -654,7 +654,7 @@ async fn references(state: &AppState, instance_id: &str, group_id: Option<&str>)
     })
 }
 
-fn failure_entry(path: &str, method: &str, error: ApiError) -> Value {
+pub(super) fn failure_entry(path: &str, method: &str, error: ApiError) -> Value {
     json!({"path": path, "method": method, "error_code": error.code, "error_msg": error.message})
 }
 

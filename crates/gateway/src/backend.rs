@@ -18,6 +18,7 @@ use portico_model::{
 use regex::Regex;
 
 use crate::error::GatewayError;
+use crate::ip::IpRange;
 use crate::params::ParamValues;
 use crate::routes::RouteApi;
 
@@ -43,42 +44,6 @@ enum Test {
     Ips(Vec<IpRange>),
     /// An invalid pattern: never holds.
     Never,
-}
-
-#[derive(Debug)]
-struct IpRange {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl IpRange {
-    fn parse(s: &str) -> Option<IpRange> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, Some(p.trim().parse::<u8>().ok()?)),
-            None => (s.trim().parse::<IpAddr>().ok()?, None),
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(IpRange { network: addr, prefix })
-    }
-
-    fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        match (self.network, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
 }
 
 /// A backend policy condition, parsed once when the route table is built.
@@ -658,6 +623,7 @@ mod tests {
             env_id: "e".into(),
             env_name: "RELEASE".into(),
             publish_id: "pub".into(),
+            bound: Default::default(),
             path_params: vec!["id".into()],
             policies,
             variables: Arc::new(HashMap::new()),

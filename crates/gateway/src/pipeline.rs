@@ -1,14 +1,16 @@
 //! The request pipeline, in named phases (Pingora's `ProxyHttp` shape):
 //!
 //! 1. [`Gateway::route`]: host, `X-Stage` and path → a live API (or `APIG.0101`).
-//! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight; throttling and
-//!    access control plug in here).
-//! 3. [`Gateway::authenticate`]: NONE, IAM, APP (see [`crate::auth`]).
+//! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight).
+//! 3. [`Gateway::access`] for IP ACLs; the body is read; [`Gateway::authenticate`]: NONE, IAM,
+//!    APP (see [`crate::auth`]); [`Gateway::access`] again for account ACLs;
+//!    [`Gateway::throttle`].
 //! 4. [`Gateway::params`]: frontend parameters resolved and validated.
 //! 5. [`Gateway::select`]: backend policy conditions → the backend.
 //! 6. [`Gateway::proxy`]: mock answer, or the upstream request (retries, timeout).
 //! 7. plugins' [`Plugin::response_filter`], then [`Gateway::logging`] (access log and
-//!    metrics), which runs exactly once per request, errors included.
+//!    metrics), which runs exactly once per request, errors included. Errors are answered
+//!    through the API's gateway response ([`crate::responses`]).
 //!
 //! Per-request state lives in [`Ctx`]; state shared by requests lives in [`Gateway`].
 
@@ -16,6 +18,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
@@ -28,6 +31,8 @@ use portico_model::ParamOrigin;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use portico_auth::signature::RequestParts;
+
 use crate::auth::{Authenticator, Caller};
 use crate::backend::{self, Backend, BuildInput, Facts, Selected, SystemContext};
 use crate::cors::Cors;
@@ -35,7 +40,9 @@ use crate::error::GatewayError;
 use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
 use crate::proxy::Upstream;
+use crate::responses::error_response;
 use crate::routes::{Miss, RouteMatch, RouteTable};
+use crate::throttle::{Subject, Throttler};
 use crate::tls::{self, TlsError};
 
 /// Response body type of the gateway.
@@ -51,8 +58,7 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
 }
 
-/// A policy that runs around the request (CORS today; throttling, access control and gateway
-/// responses later).
+/// A policy that runs around the request (CORS).
 pub trait Plugin: Send + Sync {
     /// After routing, before authentication: `Some` answers the request without going further.
     fn request_filter(&self, ctx: &Ctx) -> Option<Response<Body>>;
@@ -98,6 +104,9 @@ pub struct GatewayConfig {
     pub server_name: String,
     /// CA certificates trusted for HTTPS backends, beside Mozilla's roots.
     pub backend_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The account (IAM domain name, which is also its id) of IAM callers, judged by
+    /// `DOMAIN` and `DOMAIN_ID` ACLs.
+    pub account: String,
 }
 
 impl Default for GatewayConfig {
@@ -107,6 +116,7 @@ impl Default for GatewayConfig {
             max_body_bytes: 32 * 1024 * 1024,
             server_name: "portico".into(),
             backend_roots: Vec::new(),
+            account: "portico".into(),
         }
     }
 }
@@ -114,8 +124,10 @@ impl Default for GatewayConfig {
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
     table: Arc<ArcSwap<RouteTable>>,
+    loaded: Arc<AtomicU64>,
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
+    throttler: Arc<Throttler>,
     upstream: Upstream,
     client_tls: rustls::ClientConfig,
     config: GatewayConfig,
@@ -130,8 +142,10 @@ impl Gateway {
         let client_tls = tls::client_config(&config.backend_roots)?;
         Ok(Gateway {
             table: Arc::new(ArcSwap::from_pointee(table)),
+            loaded: Arc::new(AtomicU64::new(0)),
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
+            throttler: Arc::new(Throttler::default()),
             upstream: Upstream::new(client_tls.clone()),
             client_tls,
             config,
@@ -144,8 +158,10 @@ impl Gateway {
     pub fn worker(&self) -> Gateway {
         Gateway {
             table: self.table.clone(),
+            loaded: self.loaded.clone(),
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
+            throttler: self.throttler.clone(),
             upstream: Upstream::new(self.client_tls.clone()),
             client_tls: self.client_tls.clone(),
             config: self.config.clone(),
@@ -155,6 +171,16 @@ impl Gateway {
     /// Swaps in a new route table; requests in flight keep the one they started with.
     pub fn replace_routes(&self, table: RouteTable) {
         self.table.store(Arc::new(table));
+    }
+
+    /// Records the store generation the table in force was read at ([`crate::watch`] does).
+    pub fn set_loaded_generation(&self, generation: u64) {
+        self.loaded.store(generation, Ordering::Release);
+    }
+
+    /// The store generation the table in force was read at (0 until [`crate::watch`] runs).
+    pub fn loaded_generation(&self) -> u64 {
+        self.loaded.load(Ordering::Acquire)
     }
 
     /// The table in force.
@@ -183,7 +209,7 @@ impl Gateway {
         let result = self.run(&mut ctx, request).await;
         let (mut response, error) = match result {
             Ok(r) => (r, None),
-            Err(e) => (error_response(&e, &ctx.request_id), Some(e)),
+            Err(e) => (error_response(&e, &ctx), Some(e)),
         };
         for plugin in self.plugins.iter() {
             plugin.response_filter(&ctx, response.headers_mut());
@@ -196,7 +222,8 @@ impl Gateway {
     }
 
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
-        let route = self.route(ctx, &request)?;
+        let table = self.table.load_full();
+        let route = self.route(ctx, &table, &request)?;
         ctx.route = Some(route.clone());
         for plugin in self.plugins.iter() {
             if let Some(response) = plugin.request_filter(ctx) {
@@ -206,24 +233,32 @@ impl Gateway {
         if ctx.preflight {
             return Err(GatewayError::NoRoute(format!("OPTIONS {}", request.uri().path())));
         }
-        ctx.caller = Some(self.authenticate(ctx, &route, request.headers())?);
+        self.access(ctx, &route)?;
         let (parts, body) = request.into_parts();
-        let query: Vec<(String, String)> =
-            parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-        let params = self.params(&route, &query, &parts.headers)?;
-        let selected = self.select(ctx, &route, &params, &parts)?;
+        // Read before authentication: an app signature covers the body.
         let body = Limited::new(body, self.config.max_body_bytes)
             .collect()
             .await
             .map_err(|_| GatewayError::BodyTooLarge(self.config.max_body_bytes))?
             .to_bytes();
+        ctx.caller = Some(self.authenticate(ctx, &table, &route, &parts, &body)?);
+        self.access(ctx, &route)?;
+        self.throttle(ctx, &route)?;
+        let query: Vec<(String, String)> =
+            parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        let params = self.params(&route, &query, &parts.headers)?;
+        let selected = self.select(ctx, &route, &params, &parts)?;
         let input = ProxyInput { parts: &parts, query: &query, params: &params, body };
         self.proxy(ctx, &route, &selected, input).await
     }
 
-    /// Phase 1: which live API serves the request.
-    pub fn route(&self, ctx: &mut Ctx, request: &Request<Incoming>) -> Result<RouteMatch, GatewayError> {
-        let table = self.table.load();
+    /// Phase 1: which live API of `table` serves the request.
+    pub fn route(
+        &self,
+        ctx: &mut Ctx,
+        table: &RouteTable,
+        request: &Request<Incoming>,
+    ) -> Result<RouteMatch, GatewayError> {
         let host = host(request);
         let path = request.uri().path();
         let method = request.method().as_str();
@@ -250,9 +285,46 @@ impl Gateway {
         }
     }
 
+    /// Phase 3: access control by the bound ACL. Before authentication (no caller yet) an IP
+    /// policy is judged; after it, an account policy.
+    pub fn access(&self, ctx: &Ctx, route: &RouteMatch) -> Result<(), GatewayError> {
+        let Some(acl) = &route.api.bound.acl else { return Ok(()) };
+        if acl.by_ip() != ctx.caller.is_none() {
+            return Ok(());
+        }
+        let account = matches!(ctx.caller, Some(Caller::User { .. })).then_some(self.config.account.as_str());
+        acl.check(ctx.peer.ip(), account)
+    }
+
     /// Phase 3: who is calling.
-    pub fn authenticate(&self, ctx: &Ctx, route: &RouteMatch, headers: &HeaderMap) -> Result<Caller, GatewayError> {
-        self.auth.authenticate(&route.api, headers, ctx.received_at)
+    pub fn authenticate(
+        &self,
+        ctx: &Ctx,
+        table: &RouteTable,
+        route: &RouteMatch,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Result<Caller, GatewayError> {
+        let request = RequestParts {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query(),
+            headers: &parts.headers,
+            body,
+        };
+        self.auth.authenticate(&route.api, table.apps(), &request, ctx.received_at)
+    }
+
+    /// Phase 3: the bound throttling policy counts the call.
+    pub fn throttle(&self, ctx: &Ctx, route: &RouteMatch) -> Result<(), GatewayError> {
+        let Some(policy) = &route.api.bound.throttle else { return Ok(()) };
+        let (user, tenant, app) = match &ctx.caller {
+            Some(Caller::User { user_id, project_id }) => (Some(user_id.as_str()), Some(project_id.as_str()), None),
+            Some(Caller::App { app_id }) => (None, None, Some(app_id.as_str())),
+            _ => (None, None, None),
+        };
+        let subject = Subject { publish_id: &route.api.publish_id, user, tenant, app, ip: ctx.peer.ip() };
+        self.throttler.check(policy, &subject, Instant::now())
     }
 
     /// Phase 4: the frontend parameters.
@@ -405,12 +477,4 @@ fn host<B>(request: &Request<B>) -> &str {
         .map(|a| a.as_str())
         .or_else(|| request.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()))
         .unwrap_or("")
-}
-
-fn error_response(error: &GatewayError, request_id: &str) -> Response<Body> {
-    let (_, status) = error.code();
-    let mut response = Response::new(full(error.body(request_id)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

@@ -1,4 +1,4 @@
-//! Authentication: NONE, IAM tokens, and APP/AUTHORIZER (not available yet).
+//! Authentication: NONE, IAM tokens, and AUTHORIZER (not available yet). APP: `policies.rs`.
 
 use serde_json::json;
 
@@ -37,13 +37,30 @@ async fn iam_tokens_of_the_api_project_only() {
 }
 
 #[tokio::test]
-async fn app_and_authorizer_apis_are_refused_until_available() {
+async fn authorizer_apis_are_refused_until_available() {
     let gw = spawn_gateway().await;
     let backend = spawn_backend("b").await.to_string();
     let group = gw.group().await;
-    let mut app = http_api("/app", &backend, "/");
-    app["auth_type"] = json!("APP");
-    gw.live_api(&group, app).await;
-    let msg = gw.get(&group.sl_domain, "/app", &[]).await.assert_error(401, "APIG.0302");
-    assert_eq!(msg, "APP authentication is not available on this gateway yet");
+    let authorizer = portico_model::Authorizer {
+        id: portico_model::new_id(),
+        name: "custom_auth".into(),
+        kind: "FRONTEND".into(),
+        authorizer_type: "FUNC".into(),
+        authorizer_uri: "urn:fss:region:project:function:default:auth".into(),
+        network_type: "V1".into(),
+        authorizer_version: None,
+        authorizer_alias_uri: None,
+        identities: vec![],
+        ttl: 0,
+        user_data: None,
+        need_body: false,
+        create_time: portico_model::now(),
+    };
+    portico_store::PolicyStore::create_authorizer(gw.store.as_ref(), &gw.instance_id, &authorizer).await.unwrap();
+    let mut api = http_api("/custom", &backend, "/");
+    api["auth_type"] = json!("AUTHORIZER");
+    api["authorizer_id"] = json!(authorizer.id);
+    gw.live_api(&group, api).await;
+    let msg = gw.get(&group.sl_domain, "/custom", &[]).await.assert_error(401, "APIG.0302");
+    assert_eq!(msg, "AUTHORIZER authentication is not available on this gateway yet");
 }

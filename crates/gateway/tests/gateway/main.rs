@@ -5,5 +5,6 @@ mod auth;
 mod backends;
 mod helpers;
 mod params;
+mod policies;
 mod routing;
 mod tls;

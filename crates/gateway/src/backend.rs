@@ -13,7 +13,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use portico_model::{
     ApiDefinition, BackendParam, BackendProtocol, BackendType, ConditionOrigin, ConditionType, EffectMode, Method,
-    ParamLocation, ParamOrigin,
+    ParamLocation, ParamOrigin, VpcChannelInfo,
 };
 use regex::Regex;
 
@@ -197,6 +197,8 @@ pub struct HttpTarget {
     pub retry_count: i32,
     /// 2 direct address; 1 and 4 VPC channels.
     pub vpc_channel_status: i32,
+    /// The channel, when `vpc_channel_status` is 1.
+    pub vpc_channel: Option<VpcChannelInfo>,
 }
 
 /// A FUNCTION backend.
@@ -285,6 +287,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                         timeout_ms: timeout(p.timeout, fallback),
                         retry_count: retries(&p.retry_count),
                         vpc_channel_status: p.vpc_channel_status,
+                        vpc_channel: p.vpc_channel_info.clone(),
                     }),
                     params: &p.common.backend_params,
                     policy: Some(&p.common.name),
@@ -325,6 +328,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                 timeout_ms: fallback,
                 retry_count: retries(&b.retry_count),
                 vpc_channel_status: b.vpc_channel_status,
+                vpc_channel: b.vpc_channel_info.clone(),
             })
         }
         BackendType::Function => {
@@ -404,6 +408,8 @@ pub struct BuildInput<'a> {
     pub variables: &'a HashMap<String, String>,
     /// Path after the matched prefix (SWA), appended to the backend path.
     pub rest: &'a str,
+    /// For a VPC-channel backend, the chosen member's `host:port`.
+    pub member: Option<&'a str>,
 }
 
 /// The request to send upstream (without its body).
@@ -467,18 +473,23 @@ pub(crate) const HOP_BY_HOP: [&str; 8] = [
 
 /// Builds the upstream request for an HTTP target.
 pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outgoing, GatewayError> {
-    if target.vpc_channel_status != 2 {
-        // Seam: VPC channels (load-balance channels) resolve to member addresses once the
-        // policies branch provides them; until then a channel backend cannot be served.
-        return Err(GatewayError::BackendConfig("VPC channel backends are not available yet".into()));
-    }
     let scheme = match target.protocol {
         BackendProtocol::Http => "http",
         BackendProtocol::Https => "https",
         other => return Err(GatewayError::BackendConfig(format!("{other} backends are not supported"))),
     };
-    let domain = target.url_domain.as_deref().ok_or_else(|| GatewayError::BackendConfig("no url_domain".into()))?;
-    let authority = substitute_variables(domain, input.variables)?;
+    let authority = match (target.vpc_channel_status, input.member) {
+        (2, _) => {
+            let domain =
+                target.url_domain.as_deref().ok_or_else(|| GatewayError::BackendConfig("no url_domain".into()))?;
+            substitute_variables(domain, input.variables)?
+        }
+        (1, Some(member)) => member.to_string(),
+        (1, None) => return Err(GatewayError::BackendConfig("no member of the VPC channel was chosen".into())),
+        _ => return Err(GatewayError::BackendConfig("VPC channels by member group are not supported".into())),
+    };
+    // The Host the channel's members expect, when the API names one.
+    let host = target.vpc_channel.as_ref().and_then(|c| c.vpc_channel_proxy_host.clone()).filter(|h| !h.is_empty());
     if authority.parse::<http::uri::Authority>().is_err() {
         return Err(GatewayError::BackendConfig(format!("invalid backend address {authority:?}")));
     }
@@ -567,7 +578,11 @@ pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outg
     };
     insert_header(&mut headers, "x-forwarded-for", &forwarded)?;
     insert_header(&mut headers, "x-request-id", &input.system.request_id)?;
-    headers.insert(http::header::HOST, HeaderValue::from_str(&authority).map_err(|_| GatewayError::Internal)?);
+    let host = host.unwrap_or_else(|| authority.clone());
+    headers.insert(
+        http::header::HOST,
+        HeaderValue::from_str(&host).map_err(|_| GatewayError::BackendConfig(format!("invalid host {host:?}")))?,
+    );
 
     let method = match target.method {
         Method::Any => input.method.clone(),
@@ -744,6 +759,16 @@ mod tests {
     }
 
     fn build(r: &RouteApi, params: &ParamValues, query: &[(&str, &str)], rest: &str) -> Result<Outgoing, GatewayError> {
+        build_on(r, params, query, rest, None)
+    }
+
+    fn build_on(
+        r: &RouteApi,
+        params: &ParamValues,
+        query: &[(&str, &str)],
+        rest: &str,
+        member: Option<&str>,
+    ) -> Result<Outgoing, GatewayError> {
         let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut headers = HeaderMap::new();
         headers.insert("connection", HeaderValue::from_static("keep-alive"));
@@ -768,6 +793,7 @@ mod tests {
                 system: &system,
                 variables: &variables,
                 rest,
+                member,
             },
         )
     }
@@ -834,6 +860,16 @@ mod tests {
         let r = route(json!({ "backend_api": { "req_protocol": "HTTP", "req_method": "GET", "req_uri": "/",
             "timeout": 1000, "vpc_channel_status": 1, "vpc_channel_info": { "vpc_channel_id": "c" } } }));
         assert!(matches!(build(&r, &values(&[]), &[], ""), Err(GatewayError::BackendConfig(_))));
+    }
+
+    #[test]
+    fn channel_members_are_the_authority_and_the_proxy_host_the_host() {
+        let r = route(json!({ "backend_api": { "req_protocol": "HTTP", "req_method": "GET", "req_uri": "/in",
+            "timeout": 1000, "vpc_channel_status": 1,
+            "vpc_channel_info": { "vpc_channel_id": "c", "vpc_channel_proxy_host": "svc.internal" } } }));
+        let out = build_on(&r, &values(&[]), &[], "", Some("10.0.0.9:8080")).unwrap();
+        assert_eq!((out.authority.as_str(), out.path_and_query.as_str()), ("10.0.0.9:8080", "/in"));
+        assert_eq!(out.headers.get("host").unwrap(), "svc.internal");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod acl;
 pub mod apps;
 pub mod auth;
 pub mod backend;
+pub mod channels;
 mod cors;
 pub mod error;
 mod ip;

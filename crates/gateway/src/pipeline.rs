@@ -35,11 +35,12 @@ use portico_auth::signature::RequestParts;
 
 use crate::auth::{Authenticator, Caller};
 use crate::backend::{self, Backend, BuildInput, Facts, Selected, SystemContext};
+use crate::channels::{ChannelStates, HealthCheck, Member, PickFacts, probe_address};
 use crate::cors::Cors;
 use crate::error::GatewayError;
 use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
-use crate::proxy::Upstream;
+use crate::proxy::{Upstream, retry_budget};
 use crate::responses::error_response;
 use crate::routes::{Miss, RouteMatch, RouteTable};
 use crate::throttle::{Subject, Throttler};
@@ -128,6 +129,7 @@ pub struct Gateway {
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
     throttler: Arc<Throttler>,
+    channel_states: Arc<ChannelStates>,
     upstream: Upstream,
     client_tls: rustls::ClientConfig,
     config: GatewayConfig,
@@ -140,7 +142,10 @@ impl Gateway {
     /// A gateway serving `table`; fails when `config.backend_roots` holds an unusable certificate.
     pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Result<Gateway, TlsError> {
         let client_tls = tls::client_config(&config.backend_roots)?;
+        let channel_states = Arc::new(ChannelStates::default());
+        channel_states.sync(table.channels().map(|c| c.as_ref()));
         Ok(Gateway {
+            channel_states,
             table: Arc::new(ArcSwap::from_pointee(table)),
             loaded: Arc::new(AtomicU64::new(0)),
             auth,
@@ -162,6 +167,7 @@ impl Gateway {
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
             throttler: self.throttler.clone(),
+            channel_states: self.channel_states.clone(),
             upstream: Upstream::new(self.client_tls.clone()),
             client_tls: self.client_tls.clone(),
             config: self.config.clone(),
@@ -170,6 +176,7 @@ impl Gateway {
 
     /// Swaps in a new route table; requests in flight keep the one they started with.
     pub fn replace_routes(&self, table: RouteTable) {
+        self.channel_states.sync(table.channels().map(|c| c.as_ref()));
         self.table.store(Arc::new(table));
     }
 
@@ -249,7 +256,7 @@ impl Gateway {
         let params = self.params(&route, &query, &parts.headers)?;
         let selected = self.select(ctx, &route, &params, &parts)?;
         let input = ProxyInput { parts: &parts, query: &query, params: &params, body };
-        self.proxy(ctx, &route, &selected, input).await
+        self.proxy(ctx, &table, &route, &selected, input).await
     }
 
     /// Phase 1: which live API of `table` serves the request.
@@ -362,6 +369,7 @@ impl Gateway {
     async fn proxy(
         &self,
         ctx: &mut Ctx,
+        table: &RouteTable,
         route: &RouteMatch,
         selected: &Selected<'_>,
         input: ProxyInput<'_>,
@@ -408,21 +416,63 @@ impl Gateway {
             system.server_name = self.config.server_name.clone();
             system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();
         }
-        let outgoing = backend::build_request(
-            &target,
-            &BuildInput {
-                method: &input.parts.method,
-                query: input.query,
-                headers: &input.parts.headers,
-                params: input.params,
-                backend_params: selected.params,
-                system: &system,
-                variables: &api.variables,
-                rest: &route.rest,
-            },
-        )?;
-        ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-        self.upstream.send(outgoing, input.body, &target).await
+        let build = BuildInput {
+            method: &input.parts.method,
+            query: input.query,
+            headers: &input.parts.headers,
+            params: input.params,
+            backend_params: selected.params,
+            system: &system,
+            variables: &api.variables,
+            rest: &route.rest,
+            member: None,
+        };
+        let Some(info) = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1) else {
+            let outgoing = backend::build_request(&target, &build)?;
+            ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
+            return self.upstream.send(outgoing, input.body, &target).await;
+        };
+        let channel = table
+            .channel(&info.vpc_channel_id)
+            .ok_or_else(|| GatewayError::BackendConfig(format!("VPC channel {} not found", info.vpc_channel_id)))?;
+        // Failover: each retry `retry_count` allows goes to a member not tried yet.
+        let facts = PickFacts { source_ip: ctx.peer.ip(), path: input.parts.uri.path() };
+        let retries = retry_budget(&input.parts.method, target.retry_count);
+        let mut tried = Vec::new();
+        loop {
+            let (index, _in_flight) = self.channel_states.pick(channel, facts, &tried).ok_or_else(|| {
+                GatewayError::BackendUnavailable(format!("no healthy member in VPC channel {}", channel.id))
+            })?;
+            let member = &channel.members[index].address;
+            let outgoing = backend::build_request(&target, &BuildInput { member: Some(member), ..build })?;
+            ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
+            let error = match self.upstream.send_once(&outgoing, input.body.clone(), target.timeout_ms).await {
+                Ok(response) => return Ok(response),
+                Err(e) => e,
+            };
+            tried.push(index);
+            if tried.len() as u32 > retries {
+                return Err(error);
+            }
+            tracing::debug!(member, error = %error, "trying another member of the channel");
+        }
+    }
+
+    /// A health check of a channel member.
+    pub async fn probe(&self, member: &Member, check: &HealthCheck) -> bool {
+        let address = probe_address(member, check);
+        match check.protocol.as_str() {
+            "HTTP" | "HTTPS" => {
+                let scheme = if check.protocol == "HTTPS" { "https" } else { "http" };
+                self.upstream.probe(scheme, &address, &check.method, &check.path, &check.codes).await
+            }
+            _ => tokio::net::TcpStream::connect(address.as_str()).await.is_ok(),
+        }
+    }
+
+    /// The health and load of the channels' members.
+    pub fn channel_states(&self) -> &ChannelStates {
+        &self.channel_states
     }
 
     /// Phase 7: the access log line and the metrics.

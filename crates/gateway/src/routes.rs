@@ -20,6 +20,7 @@ use portico_store::{LivePolicies, LiveSet, PolicyKind};
 use crate::acl::AclPolicy;
 use crate::apps::AppDirectory;
 use crate::backend::{CompiledPolicy, compile_policies};
+use crate::channels::Channel;
 use crate::throttle::ThrottlePolicy;
 
 /// One live API, ready to serve.
@@ -153,6 +154,7 @@ pub struct RouteTable {
     hosts: HashMap<String, Arc<HashMap<String, EnvRoutes>>>,
     apis: usize,
     apps: AppDirectory,
+    channels: HashMap<String, Arc<Channel>>,
 }
 
 /// Why a lookup failed; each becomes `APIG.0101` with its own message.
@@ -269,6 +271,8 @@ impl RouteTable {
         let variables: HashMap<(String, String), Arc<HashMap<String, String>>> =
             variables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         let no_variables = Arc::new(HashMap::new());
+        let channels =
+            live.policies.vpc_channels.iter().map(|(_, c)| (c.id.clone(), Arc::new(Channel::new(c)))).collect();
         let (mut index, apps) = PolicyIndex::new(live.policies);
 
         let mut groups: HashMap<String, HashMap<String, EnvRoutes>> = HashMap::new();
@@ -315,12 +319,22 @@ impl RouteTable {
                 hosts.insert(domain, envs.clone());
             }
         }
-        (RouteTable { hosts, apis, apps }, problems)
+        (RouteTable { hosts, apis, apps, channels }, problems)
     }
 
     /// Every app, for APP authentication.
     pub fn apps(&self) -> &AppDirectory {
         &self.apps
+    }
+
+    /// The VPC channel with this id.
+    pub fn channel(&self, id: &str) -> Option<&Arc<Channel>> {
+        self.channels.get(id)
+    }
+
+    /// Every VPC channel.
+    pub fn channels(&self) -> impl Iterator<Item = &Arc<Channel>> {
+        self.channels.values()
     }
 
     /// Number of routed APIs (one per publication).

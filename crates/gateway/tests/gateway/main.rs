@@ -3,6 +3,7 @@
 
 mod auth;
 mod backends;
+mod channels;
 mod helpers;
 mod params;
 mod policies;

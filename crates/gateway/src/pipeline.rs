@@ -427,8 +427,14 @@ impl Gateway {
             rest: &route.rest,
             member: None,
         };
+        let signature = api.bound.signature.as_deref();
+        let sign = |outgoing: &mut backend::Outgoing| match signature {
+            Some(key) => backend::sign_request(outgoing, &input.body, key, OffsetDateTime::now_utc()),
+            None => Ok(()),
+        };
         let Some(info) = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1) else {
-            let outgoing = backend::build_request(&target, &build)?;
+            let mut outgoing = backend::build_request(&target, &build)?;
+            sign(&mut outgoing)?;
             ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
             return self.upstream.send(outgoing, input.body, &target).await;
         };
@@ -444,7 +450,8 @@ impl Gateway {
                 GatewayError::BackendUnavailable(format!("no healthy member in VPC channel {}", channel.id))
             })?;
             let member = &channel.members[index].address;
-            let outgoing = backend::build_request(&target, &BuildInput { member: Some(member), ..build })?;
+            let mut outgoing = backend::build_request(&target, &BuildInput { member: Some(member), ..build })?;
+            sign(&mut outgoing)?;
             ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
             let error = match self.upstream.send_once(&outgoing, input.body.clone(), target.timeout_ms).await {
                 Ok(response) => return Ok(response),

@@ -410,3 +410,50 @@ async fn gateway_responses_shape_the_errors_of_a_group() {
     assert_eq!(gw.get(host, "/plain", &[]).await.status, 200);
     gw.get(&group.sl_domain, "/nowhere", &[]).await.assert_error(404, "APIG.0101");
 }
+
+#[tokio::test]
+async fn bound_signature_keys_sign_the_backend_request() {
+    let gw = spawn_gateway().await;
+    let backend = spawn_backend("b").await.to_string();
+    let group = gw.group().await;
+    let host = group.sl_domain.as_str();
+    let (_, hmac_pub) = published(&gw, &group, http_api("/hmac", &backend, "/signed")).await;
+    let (_, basic_pub) = published(&gw, &group, http_api("/basic", &backend, "/basic")).await;
+    let t = now();
+    let key = |sign_type: &str, secret: &str| portico_model::Signature {
+        id: new_id(),
+        name: format!("sign_{}", &new_id()[..8]),
+        sign_type: sign_type.into(),
+        sign_key: format!("key_{}", &new_id()[..8]),
+        sign_secret: secret.into(),
+        sign_algorithm: None,
+        create_time: t,
+        update_time: t,
+    };
+    let hmac = key("hmac", "hmac_secret_0123456789");
+    let basic = key("basic", "basic_secret_01");
+    for (signature, publish_id) in [(&hmac, &hmac_pub), (&basic, &basic_pub)] {
+        gw.store.create_signature(&gw.instance_id, signature).await.unwrap();
+        bind(&gw, PolicyKind::Sign, &signature.id, &[publish_id]).await;
+    }
+
+    let reply = gw.call(reqwest::Method::GET, host, "/hmac?x=1", &[("authorization", "client's own")], "").await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let seen = &reply.body["headers"];
+    let authorization = seen["authorization"].as_str().unwrap();
+    let parsed = signature::parse_authorization(authorization).expect("an SDK-HMAC-SHA256 signature");
+    assert_eq!(parsed.access_key, hmac.sign_key);
+    let mut headers = HeaderMap::new();
+    for name in ["host", "x-sdk-date"] {
+        headers.insert(name, HeaderValue::from_str(seen[name].as_str().unwrap()).unwrap());
+    }
+    let received =
+        RequestParts { method: "GET", raw_path: "/signed", raw_query: Some("x=1"), headers: &headers, body: b"" };
+    signature::verify(&received, &parsed, &hmac.sign_secret, now()).expect("the backend can verify it");
+
+    let reply = gw.get(host, "/basic", &[]).await;
+    let expected = format!("{}:{}", basic.sign_key, basic.sign_secret);
+    use base64::Engine;
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(expected));
+    assert_eq!(reply.body["headers"]["authorization"], expected.as_str());
+}

@@ -1,7 +1,7 @@
 //! The authentication phase. `NONE` lets everyone in; `IAM` checks a Portico token
 //! (`X-Auth-Token`, signed with the key the management API issues tokens with) and that it is
 //! scoped to the API's project; `APP` checks an app signature or AppCode ([`crate::apps`]).
-//! `AUTHORIZER` (custom authorizers) is not served yet: the gateway answers `APIG.0302`.
+//! `AUTHORIZER` calls a function, so the pipeline runs it ([`crate::authorizers`]).
 
 use std::sync::Arc;
 
@@ -30,6 +30,11 @@ pub enum Caller {
     App {
         /// App id (`$context.appId`).
         app_id: String,
+    },
+    /// Let in by a custom authorizer.
+    Authorized {
+        /// What the authorizer said of the caller (`$context.authorizer.frontend.<key>`).
+        context: Vec<(String, String)>,
     },
 }
 
@@ -73,7 +78,7 @@ impl Authenticator {
                 Ok(Caller::User { user_id: claims.user_id, project_id: claims.project_id })
             }
             AuthType::App => Ok(Caller::App { app_id: apps.authenticate(api, request, now)? }),
-            AuthType::Authorizer => Err(GatewayError::AuthUnavailable("AUTHORIZER")),
+            AuthType::Authorizer => Err(GatewayError::AuthorizerConfig("the API's authorizer does not exist".into())),
         }
     }
 }

@@ -368,6 +368,8 @@ pub struct SystemContext {
     pub server_name: String,
     /// `$context.handleTime`: when the gateway received the request.
     pub handle_time: String,
+    /// `$context.authorizer.frontend.<key>`: what a custom authorizer said of the caller.
+    pub authorizer: Vec<(String, String)>,
 }
 
 impl SystemContext {
@@ -384,7 +386,10 @@ impl SystemContext {
             "serverAddr" => Some(&self.server_addr),
             "serverName" => Some(&self.server_name),
             "handleTime" => Some(&self.handle_time),
-            _ => None,
+            other => {
+                let key = other.strip_prefix("authorizer.frontend.")?;
+                self.authorizer.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+            }
         }
     }
 }

@@ -64,9 +64,18 @@ pub enum GatewayError {
     /// A throttling limit is reached (`API`, `user`, `app` or `IP`).
     #[error("the {0} call limit of this API has been reached")]
     Throttled(&'static str),
-    /// The API needs an authentication mode Portico does not serve yet.
-    #[error("{0} authentication is not available on this gateway yet")]
-    AuthUnavailable(&'static str),
+    /// A custom authorizer's identity source is missing or invalid.
+    #[error("custom authentication failed: identity source {0}")]
+    AuthorizerIdentity(String),
+    /// The custom authorizer denied the request.
+    #[error("custom authentication failed: the authorizer denied the request")]
+    AuthorizerDenied,
+    /// The custom authorizer could not give a verdict (unreachable, bad answer).
+    #[error("custom authorizer failed: {0}")]
+    AuthorizerFailed(String),
+    /// The custom authorizer cannot be used as configured (missing, no function endpoint).
+    #[error("custom authorizer misconfigured: {0}")]
+    AuthorizerConfig(String),
     /// The backend could not be reached (after the retries its API allows).
     #[error("backend unavailable: {0}")]
     BackendUnavailable(String),
@@ -97,13 +106,16 @@ impl GatewayError {
             GatewayError::BackendConfig(_) => ("APIG.0203", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::NoFunction(_) => ("APIG.0204", StatusCode::NOT_IMPLEMENTED),
             GatewayError::IamAuth(_) => ("APIG.0301", StatusCode::UNAUTHORIZED),
-            GatewayError::AuthUnavailable(_) => ("APIG.0302", StatusCode::UNAUTHORIZED),
             GatewayError::AppAuthMissing => ("APIG.0303", StatusCode::UNAUTHORIZED),
             GatewayError::AppAuth(_) => ("APIG.0304", StatusCode::UNAUTHORIZED),
             GatewayError::AppNotAuthorized(_) => ("APIG.0305", StatusCode::FORBIDDEN),
             GatewayError::IpDenied(_) => ("APIG.0306", StatusCode::FORBIDDEN),
             GatewayError::AccountDenied => ("APIG.0307", StatusCode::FORBIDDEN),
             GatewayError::Throttled(_) => ("APIG.0308", StatusCode::TOO_MANY_REQUESTS),
+            GatewayError::AuthorizerIdentity(_) => ("APIG.0309", StatusCode::UNAUTHORIZED),
+            GatewayError::AuthorizerDenied => ("APIG.0310", StatusCode::UNAUTHORIZED),
+            GatewayError::AuthorizerFailed(_) => ("APIG.0311", StatusCode::INTERNAL_SERVER_ERROR),
+            GatewayError::AuthorizerConfig(_) => ("APIG.0312", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::Internal => ("APIG.0901", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -122,11 +134,14 @@ impl GatewayError {
             | GatewayError::IpDenied(_)
             | GatewayError::AccountDenied
             | GatewayError::Throttled(_)
-            | GatewayError::AuthUnavailable(_) => ErrorSource::Downstream,
+            | GatewayError::AuthorizerIdentity(_)
+            | GatewayError::AuthorizerDenied => ErrorSource::Downstream,
+            GatewayError::AuthorizerFailed(_) => ErrorSource::Upstream,
             GatewayError::BackendUnavailable(_) | GatewayError::BackendTimeout(_) => ErrorSource::Upstream,
-            GatewayError::BackendConfig(_) | GatewayError::NoFunction(_) | GatewayError::Internal => {
-                ErrorSource::Internal
-            }
+            GatewayError::BackendConfig(_)
+            | GatewayError::NoFunction(_)
+            | GatewayError::AuthorizerConfig(_)
+            | GatewayError::Internal => ErrorSource::Internal,
         }
     }
 
@@ -136,7 +151,10 @@ impl GatewayError {
             GatewayError::NoRoute(_) => "NOT_FOUND",
             GatewayError::MissingParam { .. } | GatewayError::InvalidParam { .. } => "REQUEST_PARAMETERS_FAILURE",
             GatewayError::BodyTooLarge(_) => "DEFAULT_4XX",
-            GatewayError::IamAuth(_) | GatewayError::AppAuth(_) | GatewayError::AuthUnavailable(_) => "AUTH_FAILURE",
+            GatewayError::IamAuth(_) | GatewayError::AppAuth(_) | GatewayError::AuthorizerDenied => "AUTH_FAILURE",
+            GatewayError::AuthorizerIdentity(_) => "AUTHORIZER_IDENTITIES_FAILURE",
+            GatewayError::AuthorizerFailed(_) => "AUTHORIZER_FAILURE",
+            GatewayError::AuthorizerConfig(_) => "AUTHORIZER_CONF_FAILURE",
             GatewayError::AppAuthMissing => "AUTH_HEADER_MISSING",
             GatewayError::AppNotAuthorized(_) | GatewayError::IpDenied(_) | GatewayError::AccountDenied => {
                 "ACCESS_DENIED"

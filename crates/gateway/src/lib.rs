@@ -25,6 +25,7 @@
 pub mod acl;
 pub mod apps;
 pub mod auth;
+pub mod authorizers;
 pub mod backend;
 pub mod channels;
 mod cors;

@@ -34,6 +34,7 @@ use time::format_description::well_known::Rfc3339;
 use portico_auth::signature::RequestParts;
 
 use crate::auth::{Authenticator, Caller};
+use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
 use crate::backend::{self, Backend, BuildInput, Facts, Selected, SystemContext};
 use crate::channels::{ChannelStates, HealthCheck, Member, PickFacts, probe_address};
 use crate::cors::Cors;
@@ -129,6 +130,7 @@ pub struct Gateway {
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
     throttler: Arc<Throttler>,
+    verdicts: Arc<VerdictCache>,
     channel_states: Arc<ChannelStates>,
     upstream: Upstream,
     client_tls: rustls::ClientConfig,
@@ -136,6 +138,8 @@ pub struct Gateway {
 }
 
 const STAGE: &str = "x-stage";
+/// How long a custom authorizer's function may take.
+const AUTHORIZER_TIMEOUT_MS: u64 = 5000;
 const DEFAULT_STAGE: &str = "RELEASE";
 
 impl Gateway {
@@ -151,6 +155,7 @@ impl Gateway {
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
             throttler: Arc::new(Throttler::default()),
+            verdicts: Arc::new(VerdictCache::default()),
             upstream: Upstream::new(client_tls.clone()),
             client_tls,
             config,
@@ -167,6 +172,7 @@ impl Gateway {
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
             throttler: self.throttler.clone(),
+            verdicts: self.verdicts.clone(),
             channel_states: self.channel_states.clone(),
             upstream: Upstream::new(self.client_tls.clone()),
             client_tls: self.client_tls.clone(),
@@ -248,11 +254,14 @@ impl Gateway {
             .await
             .map_err(|_| GatewayError::BodyTooLarge(self.config.max_body_bytes))?
             .to_bytes();
-        ctx.caller = Some(self.authenticate(ctx, &table, &route, &parts, &body)?);
-        self.access(ctx, &route)?;
-        self.throttle(ctx, &route)?;
         let query: Vec<(String, String)> =
             parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        ctx.caller = Some(match &route.api.bound.authorizer {
+            Some(authorizer) => self.authorize(authorizer, &parts, &query, &body).await?,
+            None => self.authenticate(ctx, &table, &route, &parts, &body)?,
+        });
+        self.access(ctx, &route)?;
+        self.throttle(ctx, &route)?;
         let params = self.params(&route, &query, &parts.headers)?;
         let selected = self.select(ctx, &route, &params, &parts)?;
         let input = ProxyInput { parts: &parts, query: &query, params: &params, body };
@@ -320,6 +329,53 @@ impl Gateway {
             body,
         };
         self.auth.authenticate(&route.api, table.apps(), &request, ctx.received_at)
+    }
+
+    /// Phase 3, for `AUTHORIZER` APIs: the custom authorizer's verdict (cached for its `ttl`).
+    pub async fn authorize(
+        &self,
+        compiled: &CompiledAuthorizer,
+        parts: &http::request::Parts,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Caller, GatewayError> {
+        let authorizer = &compiled.authorizer;
+        let identities = compiled.identities(&parts.headers, query)?;
+        let key = format!("{}\0{}", authorizer.id, identities.join("\0"));
+        let now = Instant::now();
+        // Without identity sources the verdict may depend on anything: never cached.
+        let cacheable = !identities.is_empty();
+        let cached = if cacheable { self.verdicts.get(&key, now) } else { None };
+        let verdict = match cached {
+            Some(verdict) => verdict,
+            None => {
+                let url =
+                    compiled.function_keys().iter().find_map(|k| self.config.functions.get(k)).ok_or_else(|| {
+                        GatewayError::AuthorizerConfig(format!(
+                            "no endpoint is configured for function {}",
+                            authorizer.authorizer_uri
+                        ))
+                    })?;
+                let event = authorizers::event(
+                    authorizer,
+                    parts.method.as_str(),
+                    parts.uri.path(),
+                    &parts.headers,
+                    query,
+                    body,
+                );
+                let response = self.upstream.call_function(url, event.to_string(), AUTHORIZER_TIMEOUT_MS).await?;
+                let verdict = authorizers::verdict(&response)?;
+                if cacheable {
+                    self.verdicts.put(key, verdict.clone(), authorizer.ttl, now);
+                }
+                verdict
+            }
+        };
+        match verdict {
+            Verdict::Allow(context) => Ok(Caller::Authorized { context }),
+            Verdict::Deny => Err(GatewayError::AuthorizerDenied),
+        }
     }
 
     /// Phase 3: the bound throttling policy counts the call.
@@ -412,6 +468,9 @@ impl Gateway {
                 Some(Caller::App { app_id }) => Some(app_id.clone()),
                 _ => None,
             };
+            if let Some(Caller::Authorized { context }) = &ctx.caller {
+                system.authorizer = context.clone();
+            }
             system.server_addr = ctx.local.ip().to_string();
             system.server_name = self.config.server_name.clone();
             system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();

@@ -94,6 +94,29 @@ impl Upstream {
         }
     }
 
+    /// `POST`s `event` (JSON) to the function endpoint `url` and returns the answer's body; any
+    /// failure, or a status other than 2xx, is an `AuthorizerFailed`.
+    pub async fn call_function(&self, url: &str, event: String, timeout_ms: u64) -> Result<Bytes, GatewayError> {
+        let failed = |why: String| GatewayError::AuthorizerFailed(why);
+        let uri: Uri = url.parse().map_err(|_| GatewayError::AuthorizerConfig(format!("invalid endpoint {url:?}")))?;
+        let mut request = Request::new(Full::new(Bytes::from(event)));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri;
+        request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        let response = tokio::time::timeout(Duration::from_millis(timeout_ms), async {
+            let response = self.client.request(request).await.map_err(|e| failed(describe(&e)))?;
+            let status = response.status();
+            let body = response.into_body().collect().await.map_err(|e| failed(e.to_string()))?.to_bytes();
+            Ok::<_, GatewayError>((status, body))
+        })
+        .await
+        .map_err(|_| failed(format!("no answer within {timeout_ms} ms")))??;
+        if !response.0.is_success() {
+            return Err(failed(format!("the function answered {}", response.0)));
+        }
+        Ok(response.1)
+    }
+
     /// A health check of `address`: whether `method scheme://address path` answers one of
     /// `codes` (the caller bounds the time).
     pub async fn probe(&self, scheme: &str, address: &str, method: &str, path: &str, codes: &[(u16, u16)]) -> bool {

@@ -14,11 +14,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use portico_model::{Api, ApiGroup, GatewayResponse, MatchMode, Method, Signature, ThrottleSpecial};
+use portico_model::{Api, ApiGroup, AuthType, GatewayResponse, MatchMode, Method, Signature, ThrottleSpecial};
 use portico_store::{LivePolicies, LiveSet, PolicyKind};
 
 use crate::acl::AclPolicy;
 use crate::apps::AppDirectory;
+use crate::authorizers::CompiledAuthorizer;
 use crate::backend::{CompiledPolicy, compile_policies};
 use crate::channels::Channel;
 use crate::throttle::ThrottlePolicy;
@@ -61,6 +62,8 @@ pub struct ApiPolicies {
     pub signature: Option<Arc<Signature>>,
     /// The gateway response the API names (`response_id`), else its group's `default`.
     pub responses: Option<Arc<GatewayResponse>>,
+    /// The frontend custom authorizer (`auth_type` AUTHORIZER).
+    pub authorizer: Option<Arc<CompiledAuthorizer>>,
 }
 
 /// The policy objects of a [`LivePolicies`], compiled once and shared by the publish records
@@ -73,6 +76,7 @@ struct PolicyIndex {
     signatures: HashMap<String, Arc<Signature>>,
     responses: HashMap<String, Arc<GatewayResponse>>,
     default_responses: HashMap<String, Arc<GatewayResponse>>,
+    authorizers: HashMap<String, Arc<CompiledAuthorizer>>,
 }
 
 impl PolicyIndex {
@@ -110,6 +114,11 @@ impl PolicyIndex {
             signatures: live.signatures.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect(),
             responses,
             default_responses,
+            authorizers: live
+                .authorizers
+                .into_iter()
+                .map(|(_, a)| (a.id.clone(), Arc::new(CompiledAuthorizer::new(a))))
+                .collect(),
         };
         (index, AppDirectory::new(live.apps))
     }
@@ -123,6 +132,12 @@ impl PolicyIndex {
             signature: bound(PolicyKind::Sign).and_then(|id| self.signatures.get(id)).cloned(),
             responses: response.or_else(|| self.default_responses.get(&api.definition.group_id)).cloned(),
             authorized_apps: self.authorized.remove(publish_id).unwrap_or_default(),
+            authorizer: match api.definition.auth_type {
+                AuthType::Authorizer => {
+                    api.definition.authorizer_id.as_ref().and_then(|id| self.authorizers.get(id)).cloned()
+                }
+                _ => None,
+            },
         }
     }
 }

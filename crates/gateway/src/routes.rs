@@ -70,7 +70,8 @@ pub struct ApiPolicies {
 /// bound to them.
 struct PolicyIndex {
     authorized: HashMap<String, HashSet<String>>,
-    bound: HashMap<(PolicyKind, String), String>,
+    /// Publish id → the ids of its throttle, ACL and signature key.
+    bound: HashMap<String, [Option<String>; 3]>,
     throttles: HashMap<String, Arc<ThrottlePolicy>>,
     acls: HashMap<String, Arc<AclPolicy>>,
     signatures: HashMap<String, Arc<Signature>>,
@@ -106,9 +107,18 @@ impl PolicyIndex {
             }
             responses.insert(response.id.clone(), response);
         }
+        let mut bound: HashMap<String, [Option<String>; 3]> = HashMap::new();
+        for binding in live.bindings {
+            let slot = match binding.kind {
+                PolicyKind::Throttle => 0,
+                PolicyKind::Acl => 1,
+                PolicyKind::Sign => 2,
+            };
+            bound.entry(binding.publish_id).or_default()[slot] = Some(binding.policy_id);
+        }
         let index = PolicyIndex {
             authorized,
-            bound: live.bindings.into_iter().map(|b| ((b.kind, b.publish_id), b.policy_id)).collect(),
+            bound,
             throttles,
             acls: live.acls.iter().map(|a| (a.id.clone(), Arc::new(AclPolicy::new(a)))).collect(),
             signatures: live.signatures.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect(),
@@ -124,12 +134,12 @@ impl PolicyIndex {
     }
 
     fn for_api(&mut self, publish_id: &str, api: &Api) -> ApiPolicies {
-        let bound = |kind| self.bound.get(&(kind, publish_id.to_string()));
+        let [throttle, acl, signature] = self.bound.remove(publish_id).unwrap_or_default();
         let response = api.definition.response_id.as_ref().and_then(|id| self.responses.get(id));
         ApiPolicies {
-            throttle: bound(PolicyKind::Throttle).and_then(|id| self.throttles.get(id)).cloned(),
-            acl: bound(PolicyKind::Acl).and_then(|id| self.acls.get(id)).cloned(),
-            signature: bound(PolicyKind::Sign).and_then(|id| self.signatures.get(id)).cloned(),
+            throttle: throttle.and_then(|id| self.throttles.get(&id)).cloned(),
+            acl: acl.and_then(|id| self.acls.get(&id)).cloned(),
+            signature: signature.and_then(|id| self.signatures.get(&id)).cloned(),
             responses: response.or_else(|| self.default_responses.get(&api.definition.group_id)).cloned(),
             authorized_apps: self.authorized.remove(publish_id).unwrap_or_default(),
             authorizer: match api.definition.auth_type {

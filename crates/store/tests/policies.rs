@@ -188,11 +188,11 @@ async fn live_routes_carry_the_policies_of_live_publications() {
     assert_eq!(live.apps.len(), 1);
     assert_eq!(live.apps[0].instance_id, i);
     assert_eq!(live.apps[0].app.app_secret.0, "secret-live-1", "secrets in clear for the data plane");
-    assert_eq!(live.apps[0].app_codes, [code.app_code.clone()]);
+    assert_eq!(live.apps[0].app_codes, std::slice::from_ref(&code.app_code));
     assert_eq!(live.app_auths, [(publish_id.clone(), a.id.clone())]);
     assert_eq!(live.bindings.len(), 1);
     assert_eq!((live.bindings[0].kind, live.bindings[0].publish_id.as_str()), (PolicyKind::Acl, publish_id.as_str()));
-    assert_eq!(live.acls, [acl.clone()], "only bound ACLs");
+    assert_eq!(live.acls, std::slice::from_ref(&acl), "only bound ACLs");
 
     // Offline: the authorization and the binding go with the publication.
     store.offline(&i, RELEASE_ENV_ID, std::slice::from_ref(&published.id)).await.unwrap();

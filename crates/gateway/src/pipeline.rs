@@ -321,11 +321,23 @@ impl Gateway {
         parts: &http::request::Parts,
         body: &[u8],
     ) -> Result<Caller, GatewayError> {
+        // HTTP/2 carries the host in `:authority`, not in a `Host` header, yet signatures cover it.
+        let with_host;
+        let headers = match parts.uri.authority() {
+            Some(authority) if !parts.headers.contains_key(http::header::HOST) => {
+                let mut headers = parts.headers.clone();
+                let host = HeaderValue::from_str(authority.as_str()).map_err(|_| GatewayError::Internal)?;
+                headers.insert(http::header::HOST, host);
+                with_host = headers;
+                &with_host
+            }
+            _ => &parts.headers,
+        };
         let request = RequestParts {
             method: parts.method.as_str(),
             raw_path: parts.uri.path(),
             raw_query: parts.uri.query(),
-            headers: &parts.headers,
+            headers,
             body,
         };
         self.auth.authenticate(&route.api, table.apps(), &request, ctx.received_at)

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::helpers::{RELEASE, Reply, TestGateway, http_api, spawn_backend, spawn_gateway};
 
 /// An app of the gateway's instance: (id, key, secret).
-async fn app(gw: &TestGateway) -> (String, String, String) {
+pub(crate) async fn app(gw: &TestGateway) -> (String, String, String) {
     let t = now();
     let app = App {
         id: new_id(),
@@ -36,7 +36,7 @@ async fn app(gw: &TestGateway) -> (String, String, String) {
     (app.id, app.app_key, secret)
 }
 
-async fn authorize(gw: &TestGateway, app_id: &str, api_id: &str) {
+pub(crate) async fn authorize(gw: &TestGateway, app_id: &str, api_id: &str) {
     let outcome = gw
         .store
         .authorize_apps(&gw.instance_id, RELEASE, &[app_id.to_string()], &[api_id.to_string()], now())

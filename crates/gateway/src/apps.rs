@@ -20,19 +20,27 @@ use crate::routes::RouteApi;
 /// The header that carries an AppCode.
 pub const APP_CODE_HEADER: &str = "x-apig-appcode";
 
-#[derive(Debug)]
 struct KeyedApp {
     instance_id: String,
     app_id: String,
     secret: String,
 }
 
-/// Every app, by key and by AppCode.
-#[derive(Debug, Default)]
+/// Every app, by key and by AppCode. `Debug` shows how many, not the secrets.
+#[derive(Default)]
 pub struct AppDirectory {
     by_key: HashMap<String, KeyedApp>,
     /// AppCode → (instance id, app id).
     by_code: HashMap<String, (String, String)>,
+}
+
+impl std::fmt::Debug for AppDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppDirectory")
+            .field("apps", &self.by_key.len())
+            .field("app_codes", &self.by_code.len())
+            .finish()
+    }
 }
 
 impl AppDirectory {

@@ -256,6 +256,35 @@ mod tests {
     }
 
     #[test]
+    fn users_and_user_specials_by_user_or_tenant() {
+        let t = Throttler::default();
+        let now = Instant::now();
+        let special = |object_id: &str| ThrottleSpecial {
+            id: object_id.into(),
+            throttle_id: "t".into(),
+            object_type: "USER".into(),
+            object_id: object_id.into(),
+            object_name: object_id.into(),
+            call_limits: 3,
+            apply_time: OffsetDateTime::UNIX_EPOCH,
+        };
+        let (by_user, by_tenant) = (special("u-vip"), special("tenant-vip"));
+        let p = ThrottlePolicy::new(&throttle(1, 100, 1, 0, 0), &[&by_user, &by_tenant]);
+        let user = |id: &'static str, tenant: &'static str| Subject {
+            publish_id: "a",
+            user: Some(id),
+            tenant: Some(tenant),
+            app: None,
+            ip: "10.0.0.1".parse().unwrap(),
+        };
+        assert_eq!(allowed(&t, &p, &user("u1", "tenant"), now, 3), 1);
+        assert_eq!(allowed(&t, &p, &user("u2", "tenant"), now, 3), 1, "each user has its own count");
+        assert_eq!(allowed(&t, &p, &user("u-vip", "tenant"), now, 5), 3, "a special for the user");
+        assert_eq!(allowed(&t, &p, &user("u3", "tenant-vip"), now, 5), 3, "a special for the tenant");
+        assert_eq!(t.check(&p, &user("u1", "tenant"), now), Err(GatewayError::Throttled("user")));
+    }
+
+    #[test]
     fn stale_windows_are_swept() {
         let t = Throttler::default();
         let now = Instant::now();

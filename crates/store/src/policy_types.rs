@@ -348,8 +348,8 @@ pub struct LivePolicies {
     pub authorizers: Vec<(String, Authorizer)>,
 }
 
-/// An app as the data plane checks it.
-#[derive(Debug, Clone, PartialEq)]
+/// An app as the data plane checks it. `Debug` hides the AppCodes (the secret hides itself).
+#[derive(Clone, PartialEq)]
 pub struct LiveApp {
     /// Its instance.
     pub instance_id: String,
@@ -357,6 +357,16 @@ pub struct LiveApp {
     pub app: AppWithSecret,
     /// Its AppCodes, in clear.
     pub app_codes: Vec<String>,
+}
+
+impl std::fmt::Debug for LiveApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveApp")
+            .field("instance_id", &self.instance_id)
+            .field("app", &self.app)
+            .field("app_codes", &format_args!("<{} redacted>", self.app_codes.len()))
+            .finish()
+    }
 }
 
 /// A policy bound to a live publication.

@@ -162,7 +162,14 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(c) => c.into(),
             StoreError::Field(f) => f.into(),
             StoreError::BadReference { .. } => ApiError::new(StatusCode::BAD_REQUEST, "APIG.2015", e.to_string()),
-            other => ApiError::internal(&other),
+            other => {
+                crate::metrics::store_error(match other {
+                    StoreError::Database(_) => "database",
+                    StoreError::Corrupt(_) => "corrupt",
+                    _ => "secrets",
+                });
+                ApiError::internal(&other)
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ mod auth;
 mod download;
 mod error;
 mod extract;
+mod metrics;
 mod policy_views;
 mod routes;
 mod startup;
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http())

@@ -336,14 +336,15 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
 
     /// The APIs of a group as an export shows them (with `env_id`, the versions live in that
     /// environment; without, the current drafts), in the order `portico_openapi::write` wants
-    /// (by path, then creation). They arrive in batches through a bounded channel as they are
-    /// read, so an export holds a window of APIs, not the group; a read error arrives as the
-    /// last item.
+    /// (by path, then creation); with `only`, just those of these ids. They arrive in batches
+    /// through a bounded channel as they are read, so an export holds a window of APIs, not the
+    /// group; a read error arrives as the last item.
     async fn export_apis(
         &self,
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>>;
     /// Ids of the APIs [`Store::export_apis`] would give.
     async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>>;
@@ -376,4 +377,6 @@ pub trait Store: PolicyStore + Send + Sync + 'static {
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
     fn generation(&self) -> u64;
+    /// Answers when the database does (readiness probes).
+    async fn ready(&self) -> Result<()>;
 }

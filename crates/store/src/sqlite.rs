@@ -422,7 +422,8 @@ async fn publication_in(
     row.as_ref().map(decode_publication).transpose()
 }
 
-/// Points the (api, env) publication at `version_id`, creating the publication if needed.
+/// Points the (api, env) publication at `version_id`, creating the publication if needed
+/// (then `true`).
 async fn make_live(
     tx: &mut Transaction<'static, Sqlite>,
     instance_id: &str,
@@ -431,14 +432,15 @@ async fn make_live(
     version_id: &str,
     remark: Option<&str>,
     now: OffsetDateTime,
-) -> Result<Publication> {
+) -> Result<(Publication, bool)> {
+    let fresh_publish_id = new_id();
     sqlx::query(
         "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time) \
          VALUES (?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, \
          remark = excluded.remark, publish_time = excluded.publish_time",
     )
-    .bind(new_id())
+    .bind(&fresh_publish_id)
     .bind(instance_id)
     .bind(api_id)
     .bind(env_id)
@@ -447,7 +449,10 @@ async fn make_live(
     .bind(ts(now))
     .execute(&mut **tx)
     .await?;
-    publication_in(tx, api_id, env_id).await?.ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))
+    let publication =
+        publication_in(tx, api_id, env_id).await?.ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))?;
+    let created = publication.publish_id == fresh_publish_id;
+    Ok((publication, created))
 }
 
 async fn insert_project(tx: &mut Transaction<'static, Sqlite>, project: &Project) -> Result<()> {
@@ -1041,7 +1046,12 @@ impl Store for SqliteStore {
             .bind(to_doc(&api)?)
             .execute(&mut *tx)
             .await?;
-            let publication = make_live(&mut tx, instance_id, api_id, env_id, &version_id, remark, now).await?;
+            let (publication, created) =
+                make_live(&mut tx, instance_id, api_id, env_id, &version_id, remark, now).await?;
+            if created {
+                policies::bind_declared_policies(&mut tx, instance_id, &api, &publication.publish_id, env_id, now)
+                    .await?;
+            }
             outcome.push((api_id.clone(), Ok(publication)));
         }
         self.commit(tx).await?;
@@ -1149,7 +1159,8 @@ impl Store for SqliteStore {
         }
         let env_id: String = row.try_get("env_id")?;
         let remark: Option<String> = row.try_get("remark")?;
-        let publication = make_live(&mut tx, instance_id, api_id, &env_id, version_id, remark.as_deref(), now).await?;
+        let (publication, _) =
+            make_live(&mut tx, instance_id, api_id, &env_id, version_id, remark.as_deref(), now).await?;
         self.commit(tx).await?;
         Ok(publication)
     }
@@ -1173,8 +1184,9 @@ impl Store for SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>> {
-        Ok(self.export_apis_impl(instance_id, group_id, env_id))
+        Ok(self.export_apis_impl(instance_id, group_id, env_id, only))
     }
 
     async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>> {
@@ -1264,6 +1276,11 @@ impl Store for SqliteStore {
 
     fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    async fn ready(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 

@@ -41,6 +41,13 @@ fn instance_routes(flavor: Flavor) -> Router<AppState> {
         .layer(Extension(flavor))
 }
 
+/// Ready when the store answers: a load balancer takes a node whose database is unreachable
+/// out of rotation (`/health` only says the process is up).
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> crate::ApiResult<&'static str> {
+    state.store.ready().await?;
+    Ok("READY")
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
     let management = Router::new()
         .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes(Flavor::Apig))
@@ -49,6 +56,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
     Router::new()
         .route("/health", get(|| async { "OK" }))
+        .route("/ready", get(ready))
         .route("/v3/auth/tokens", post(iam::create_token))
         .merge(management)
 }

@@ -1,11 +1,13 @@
 //! Import, export reads and asynchronous tasks on SQLite.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use portico_model::{Api, ApiDefinition, ApiGroup};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::policies::{check_references, record_references};
 use super::{api_in, from_doc, group_exists, insert_apis, parse_ts, replace_api, to_doc, ts, unique_or};
@@ -22,14 +24,20 @@ const EXPORT_BATCH: usize = 64;
 /// `{name+}` read as `{name}`), byte order, then creation. Only the ids are sorted; the large
 /// documents are read afterwards by id (sorting rows that carry them spilled SQLite's sorter to
 /// disk and made a 10,000-API read take 0.3 s).
-const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id FROM publications p JOIN apis a ON a.id = p.api_id \
+/// Each row: the id of the document to read (a version, or the API for drafts), the API's id.
+const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id, a.id FROM publications p JOIN apis a ON a.id = p.api_id \
      WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
-const EXPORT_DRAFT_IDS: &str = "SELECT a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
+const EXPORT_DRAFT_IDS: &str = "SELECT a.id, a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
      ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
 
-/// Reads the documents of `ids` from `table` (`snapshot` of versions or `doc` of APIs), in the
-/// order of `ids`.
-async fn documents_in_order(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<Api>> {
+/// Batches being decoded at once. Decoding the stored JSON, not reading SQLite, paces an
+/// export, so it runs on blocking threads while the reader fetches the next batch and the writer
+/// writes the previous one.
+const DECODE_AHEAD: usize = 4;
+
+/// Reads the documents of `ids` (`snapshot` of versions, or `doc` of APIs for drafts); the rows
+/// are decoded by [`decode_in_order`].
+async fn documents(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<SqliteRow>> {
     let mut query = QueryBuilder::<Sqlite>::new(if drafts {
         "SELECT id, doc FROM apis WHERE id IN ("
     } else {
@@ -40,14 +48,19 @@ async fn documents_in_order(tx: &mut Transaction<'static, Sqlite>, drafts: bool,
         list.push_bind(id.clone());
     }
     query.push(")");
-    let rows = query.build().fetch_all(&mut **tx).await?;
-    let mut by_id: HashMap<String, Api> = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        by_id.insert(row.try_get("id")?, from_doc(row, "doc")?);
+    Ok(query.build().fetch_all(&mut **tx).await?)
+}
+
+/// The APIs of `rows`, in the order of `ids`.
+fn decode_in_order(rows: &[SqliteRow], ids: &[String]) -> Result<Vec<Api>> {
+    let mut by_id: HashMap<&str, Api> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let doc: &str = row.try_get("doc")?;
+        by_id.insert(row.try_get("id")?, serde_json::from_str(doc)?);
     }
     // An id without a row would be a change between the two reads, which the read transaction
     // rules out; skipping it keeps the export consistent either way.
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())
 }
 
 /// What identifies an API in its group: its name, and its route.
@@ -151,8 +164,15 @@ impl SqliteStore {
     pub(super) async fn import_apis_impl(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
         let mut tx = self.write().await?;
         let group_id = prepare_target(&mut tx, instance_id, &request.target).await?;
-        super::policies::import_policies_in(&mut tx, instance_id, &request.policies, request.extend_mode, request.now)
-            .await?;
+        super::policies::import_policies_in(
+            &mut tx,
+            instance_id,
+            &group_id,
+            &request.policies,
+            request.extend_mode,
+            request.now,
+        )
+        .await?;
         let mut index = group_index(&mut tx, &group_id).await?;
         // APIs written by this import: a later API of the same file that conflicts with one of
         // them fails, whatever the mode (the first of two conflicting APIs wins).
@@ -238,33 +258,56 @@ impl SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> mpsc::Receiver<Result<Vec<Api>>> {
         let (sender, receiver) = mpsc::channel(EXPORT_WINDOW / EXPORT_BATCH);
+        // Decodes in flight, in export order; the bound keeps the window.
+        let (decoding, mut decoded) = mpsc::channel::<Result<JoinHandle<Result<Vec<Api>>>>>(DECODE_AHEAD);
         let pool = self.pool.clone();
         let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
+        let only: Option<HashSet<String>> = only.map(|ids| ids.iter().cloned().collect());
         tokio::spawn(async move {
             let read = async {
                 // One read transaction: the ids and the documents come from the same snapshot.
                 let mut tx = pool.begin().await?;
-                let ids: Vec<String> = match &env_id {
+                let rows: Vec<(String, String)> = match &env_id {
                     Some(env_id) => {
-                        sqlx::query_scalar(EXPORT_PUBLISHED_IDS).bind(&instance_id).bind(env_id).bind(&group_id)
+                        sqlx::query_as(EXPORT_PUBLISHED_IDS).bind(&instance_id).bind(env_id).bind(&group_id)
                     }
-                    None => sqlx::query_scalar(EXPORT_DRAFT_IDS).bind(&instance_id).bind(&group_id),
+                    None => sqlx::query_as(EXPORT_DRAFT_IDS).bind(&instance_id).bind(&group_id),
                 }
                 .fetch_all(&mut *tx)
                 .await?;
+                let ids: Vec<String> = rows
+                    .into_iter()
+                    .filter(|(_, api_id)| only.as_ref().is_none_or(|only| only.contains(api_id)))
+                    .map(|(document_id, _)| document_id)
+                    .collect();
                 for chunk in ids.chunks(EXPORT_BATCH) {
-                    let batch = documents_in_order(&mut tx, env_id.is_none(), chunk).await?;
+                    let rows = documents(&mut tx, env_id.is_none(), chunk).await?;
+                    let chunk = chunk.to_vec();
+                    let decode = tokio::task::spawn_blocking(move || decode_in_order(&rows, &chunk));
                     // A closed channel means the export was abandoned (the client went away).
-                    if sender.send(Ok(batch)).await.is_err() {
+                    if decoding.send(Ok(decode)).await.is_err() {
                         break;
                     }
                 }
                 Ok::<_, StoreError>(())
             };
             if let Err(e) = read.await {
-                let _ = sender.send(Err(e)).await;
+                let _ = decoding.send(Err(e)).await;
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(next) = decoded.recv().await {
+                let batch = match next {
+                    // A decode that panicked is an error, never a silently shorter export.
+                    Ok(decode) => decode.await.unwrap_or_else(|_| Err(sqlx::Error::WorkerCrashed.into())),
+                    Err(e) => Err(e),
+                };
+                if sender.send(batch).await.is_err() {
+                    break;
+                }
             }
         });
         receiver

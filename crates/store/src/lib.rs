@@ -193,6 +193,8 @@ pub struct LiveSet {
     pub groups: Vec<ApiGroup>,
     /// Every environment variable of those groups.
     pub variables: Vec<EnvVariable>,
+    /// The policies and access objects those publications use.
+    pub policies: LivePolicies,
 }
 
 /// The outcome of publishing or taking offline one API of a batch.
@@ -373,7 +375,8 @@ pub trait Store: PolicyStore + LivedataStore + Send + Sync + 'static {
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
     /// Everything that is live, across all instances: each publication with its snapshot,
-    /// the groups they belong to and those groups' environment variables.
+    /// the groups they belong to, those groups' environment variables, and the policies the
+    /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data.
     async fn live_routes(&self) -> Result<LiveSet>;
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.

@@ -1236,7 +1236,7 @@ impl Store for SqliteStore {
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
     async fn live_routes(&self) -> Result<LiveSet> {
-        // One read transaction: the three reads see the same snapshot of the database.
+        // One read transaction: the reads see the same snapshot of the database.
         let mut tx = self.pool.begin().await?;
         // Pages of publications (keyset on seq), decoded page by page, so the raw rows of a large
         // table are never all in memory beside the decoded snapshots.
@@ -1282,8 +1282,9 @@ impl Store for SqliteStore {
         .iter()
         .map(decode_variable)
         .collect::<Result<Vec<_>>>()?;
+        let policies = self.live_policies(&mut tx).await?;
         tx.commit().await?;
-        Ok(LiveSet { apis, groups, variables })
+        Ok(LiveSet { apis, groups, variables, policies })
     }
 
     fn generation(&self) -> u64 {

@@ -22,6 +22,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod dataservice;
 mod openapi;
 
 use crate::cache::{ReadCache, invalidate};
@@ -448,6 +449,33 @@ async fn make_live(
     .execute(&mut **tx)
     .await?;
     publication_in(tx, api_id, env_id).await?.ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))
+}
+
+/// Publishes the current definition of `api` in `env_id`: a new version, made live.
+async fn publish_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    instance_id: &str,
+    env_id: &str,
+    api: &Api,
+    remark: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Publication> {
+    let version_id = new_id();
+    sqlx::query(
+        "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
+         VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = ?), ?, ?, ?)",
+    )
+    .bind(&version_id)
+    .bind(instance_id)
+    .bind(&api.id)
+    .bind(env_id)
+    .bind(&api.id)
+    .bind(remark)
+    .bind(ts(now))
+    .bind(to_doc(api)?)
+    .execute(&mut **tx)
+    .await?;
+    make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await
 }
 
 async fn insert_project(tx: &mut Transaction<'static, Sqlite>, project: &Project) -> Result<()> {
@@ -1026,22 +1054,7 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(e),
             };
-            let version_id = new_id();
-            sqlx::query(
-                "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
-                 VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = ?), ?, ?, ?)",
-            )
-            .bind(&version_id)
-            .bind(instance_id)
-            .bind(api_id)
-            .bind(env_id)
-            .bind(api_id)
-            .bind(remark)
-            .bind(ts(now))
-            .bind(to_doc(&api)?)
-            .execute(&mut *tx)
-            .await?;
-            let publication = make_live(&mut tx, instance_id, api_id, env_id, &version_id, remark, now).await?;
+            let publication = publish_in(&mut tx, instance_id, env_id, &api, remark, now).await?;
             outcome.push((api_id.clone(), Ok(publication)));
         }
         self.commit(tx).await?;

@@ -5,6 +5,7 @@ mod apis;
 mod apps;
 mod authorizers;
 mod bindings;
+mod dataservice;
 mod gateway_responses;
 mod groups;
 mod iam;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes(Flavor::Apig))
         .nest("/v2/{project_id}/apic/instances/{instance_id}", instance_routes(Flavor::Roma))
         .merge(instances::routes())
+        .nest("/v1/{project_id}/service", dataservice::routes())
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
     Router::new()
         .route("/health", get(|| async { "OK" }))

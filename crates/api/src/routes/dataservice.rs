@@ -266,7 +266,8 @@ async fn list_apis(State(state): State<AppState>, ws: Ws, uri: axum::http::Uri) 
 
 /// A JSON array of ids (batch delete, export by ids).
 fn id_list(body: &[u8], field: &str) -> DsResult<Vec<String>> {
-    let ids: Vec<String> = parse_body(body, &[]).map_err(|_| DsError::from(FieldError::Invalid(field.into())))?;
+    let ids: Vec<String> =
+        serde_json::from_slice(body).map_err(|_| DsError::from(FieldError::Invalid(field.into())))?;
     if ids.is_empty() {
         return Err(FieldError::Missing(field.into()).into());
     }

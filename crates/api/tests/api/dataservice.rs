@@ -465,6 +465,28 @@ async fn publishing_creates_then_updates_the_gateway_api_and_unpublishing_takes_
     assert_eq!(shown["authorization_status"], "AUTHORIZED");
 }
 
+#[tokio::test]
+async fn a_publish_that_clashes_in_the_gateway_group_changes_nothing() {
+    let app = spawn_app().await;
+    let ws = "ws_clash";
+    let group_id = app.create_group().await["id"].as_str().unwrap().to_owned();
+    let first = create(&app, ws, &registered_api("clash_one", "127.0.0.1:9")).await;
+    let mut same_route = registered_api("clash_two", "127.0.0.1:9");
+    same_route["path"] = json!("/clash_one");
+    let second = create(&app, ws, &same_route).await;
+    let target = json!({ "group_id_in_apig": group_id });
+    let publish = |id: &str| format!("/apis/{id}/instances/{}/publish", app.instance_id);
+    let (status, body) = ds(&app, ws, Method::POST, &publish(&first), Some(&target)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = ds(&app, ws, Method::POST, &publish(&second), Some(&target)).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "DLM.4095");
+    let (_, shown) = ds(&app, ws, Method::GET, &format!("/apis/{second}"), None).await;
+    assert_eq!(shown["status"], "API_STATUS_CREATED");
+    assert_eq!(shown["publish_messages"], json!([]));
+    let (_, gateway) = app.get(&format!("/apis{}", query(&[("group_id", &group_id)]))).await;
+    assert_eq!(gateway["total"], 1, "the failed publish left no gateway API behind: {gateway}");
+}
+
 /// Every file of a zip: (name, bytes).
 fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip file");

@@ -5,8 +5,11 @@ here with openpyxl) and import round trip."""
 
 import io
 import json
+import threading
+import time
 import uuid
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import openpyxl
 import pytest
@@ -217,6 +220,63 @@ def test_catalogs(dlm, ws):
         ids=[empty.catalog_id])))
     expect_dlm(lambda: dlm.show_catalog_detail(ShowCatalogDetailRequest(workspace=ws, catalog_id=empty.catalog_id)),
                404, "DLM.4042")
+
+
+class EchoHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        payload = json.dumps({"backend_path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def echo_backend():
+    """A small HTTP backend on loopback answering `{"backend_path": <path>}`; yields `host:port`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def gateway_get(server, host, path, deadline_s=10):
+    """GET through the gateway with `Host: host`, retried until it stops answering 404 (the gateway
+    picks up a publish on its next reload) or the deadline passes."""
+    with h.http_session() as s:
+        end = time.monotonic() + deadline_s
+        while True:
+            resp = s.get(f"http://127.0.0.1:{server.gateway_port}{path}", headers={"Host": host}, timeout=10)
+            if resp.status_code != 404 or time.monotonic() > end:
+                return resp
+            time.sleep(0.2)
+
+
+def test_published_apis_are_served_by_the_gateway(dlm, ws, instance_id, new_group, server, echo_backend):
+    group = new_group()
+    target = GatewayDTO(group_id_in_apig=group.id)
+    registered = registered_api(h.unique("served"), host=echo_backend)
+    reg_id = create(dlm, ws, registered)
+    data = script_api(h.unique("data"))
+    data.auth_type = "NONE"
+    data_id = create(dlm, ws, data)
+    for api_id in (reg_id, data_id):
+        dlm.publish_api_to_instance(PublishApiToInstanceRequest(workspace=ws, api_id=api_id, instance_id=instance_id,
+                                                                body=target))
+
+    resp = gateway_get(server, group.sl_domain, registered.path)
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"backend_path": "/echo"}
+    # A data API answers with its response parameters' example values (no query is run).
+    resp = gateway_get(server, group.sl_domain, data.path.replace("{day}", "2024-01-01"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"total": 1, "rows": [{"id": "7"}]}
 
 
 def test_publishing_makes_a_live_gateway_api(dlm, ws, apig, instance_id, new_group):

@@ -220,13 +220,18 @@ pub fn write(apis: &[DsApi], catalog_path: &dyn Fn(&str) -> String) -> Result<Ve
     }
     sheet.set_freeze_panes(1, 1)?;
     let info_start = 2 + API_COLUMNS.len() as u16;
-    for (i, api) in apis.iter().enumerate() {
+    // Each definition in wire form once, for every sheet.
+    let values = apis
+        .iter()
+        .map(|api| serde_json::to_value(&api.definition))
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(|e| XlsxError::ParameterError(e.to_string()))?;
+    for (i, (api, value)) in apis.iter().zip(&values).enumerate() {
         let row = i as u32 + 1;
-        let value = serde_json::to_value(&api.definition).map_err(|e| XlsxError::ParameterError(e.to_string()))?;
         sheet.write_string(row, 0, &api.definition.name)?;
         sheet.write_string(row, 1, catalog_path(&api.definition.catalog_id))?;
         for (c, column) in API_COLUMNS.iter().enumerate() {
-            write_value(sheet, row, 2 + c as u16, lookup(&value, column.path), column.cell)?;
+            write_value(sheet, row, 2 + c as u16, lookup(value, column.path), column.cell)?;
         }
         sheet.write_string(row, info_start, &api.id)?;
         sheet.write_string(row, info_start + 1, &api.create_user)?;
@@ -242,9 +247,8 @@ pub fn write(apis: &[DsApi], catalog_path: &dyn Fn(&str) -> String) -> Result<Ve
         }
         sheet.set_freeze_panes(1, 1)?;
         let mut row = 1;
-        for api in apis {
-            let value = serde_json::to_value(&api.definition).map_err(|e| XlsxError::ParameterError(e.to_string()))?;
-            for item in lookup(&value, list.path).and_then(Value::as_array).into_iter().flatten() {
+        for (api, value) in apis.iter().zip(&values) {
+            for item in lookup(value, list.path).and_then(Value::as_array).into_iter().flatten() {
                 sheet.write_string(row, 0, &api.definition.name)?;
                 for (i, (field, cell)) in list.fields.iter().enumerate() {
                     write_value(sheet, row, 1 + i as u16, item.get(field), *cell)?;

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use portico_model::{
     AuthorizationStatus, DlmType, DsApi, DsApiDefinition, DsApiType, DsCatalog, DsPublication, FieldError, Page,
-    PublishStatus, ROOT_CATALOG_ID, new_id, now, parse_body,
+    PublishStatus, RELEASE_ENV_ID, ROOT_CATALOG_ID, new_id, now, parse_body,
 };
 use portico_store::{DsApiFilter, DsJob, Workspace};
 use serde::Deserialize;
@@ -365,8 +365,23 @@ async fn authorize(
         return Err(FieldError::Missing("app_ids".into()).into());
     }
     gateway_instance(&state, &ws, &p.instance_id).await?;
-    for app_id in &body.app_ids {
-        state.store.app(&p.instance_id, app_id).await?;
+    let api = state.store.ds_api(&ws.workspace, &p.api_id).await?;
+    let publication = api.publications.iter().find(|x| x.instance_id == p.instance_id).ok_or_else(|| {
+        DsError::from(portico_store::StoreError::NotFound {
+            kind: portico_store::Kind::DsPublication,
+            id: p.api_id.clone(),
+        })
+    })?;
+    // The apps are authorized for the gateway API in RELEASE, as the APIG route would do it; an
+    // app authorized before stays so.
+    let gateway_api = [publication.gateway_api_id.clone()];
+    let granted =
+        state.store.authorize_apps(&p.instance_id, RELEASE_ENV_ID, &body.app_ids, &gateway_api, now()).await?;
+    for (_, _, outcome) in granted {
+        match outcome {
+            Ok(_) | Err(portico_store::StoreError::Conflict(portico_store::Conflict::AppAuthorized(..))) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     state.store.ds_authorize(&ws.workspace, &p.api_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -451,18 +451,31 @@ async fn publishing_creates_then_updates_the_gateway_api_and_unpublishing_takes_
     let (status, body) = ds(&app, ws, Method::POST, &action, Some(&json!({ "action": "UNPUBLISH" }))).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "DLM.4045");
 
-    // Authorizing names real apps of the instance.
-    let authorize = format!("/apis/{id}/instances/{}/authorize", app.instance_id);
-    let (status, body) = ds(&app, ws, Method::POST, &authorize, Some(&json!({ "app_ids": ["nope"] }))).await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, "DLM.4044");
+    // Authorizing names real apps of the instance, for an API published there.
     let script = create(&app, ws, &script_api("needs_apps")).await;
     let (_, created) = app.post("/apps", &json!({ "name": format!("app_{}", unique()) })).await;
     let app_id = created["id"].as_str().expect("an app").to_owned();
     let authorize = format!("/apis/{script}/instances/{}/authorize", app.instance_id);
+    // Only an API published to the instance can be authorized there.
     let (status, body) = ds(&app, ws, Method::POST, &authorize, Some(&json!({ "app_ids": [app_id] }))).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "DLM.4045");
+    let publish = format!("/apis/{script}/instances/{}/publish", app.instance_id);
+    let (status, body) = ds(&app, ws, Method::POST, &publish, Some(&json!({ "group_id_in_apig": group_id }))).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (_, shown) = ds(&app, ws, Method::GET, &format!("/apis/{script}"), None).await;
+    assert_eq!(shown["authorization_status"], "UNAUTHORIZED");
+    let (status, body) = ds(&app, ws, Method::POST, &authorize, Some(&json!({ "app_ids": ["0".repeat(32)] }))).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "DLM.4044");
+    for _ in 0..2 {
+        let (status, body) = ds(&app, ws, Method::POST, &authorize, Some(&json!({ "app_ids": [app_id] }))).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let (_, shown) = ds(&app, ws, Method::GET, &format!("/apis/{script}"), None).await;
     assert_eq!(shown["authorization_status"], "AUTHORIZED");
+    // The app is authorized for the gateway API, as ListApisBindedToAppV2 shows.
+    let (_, bound) = app.get(&format!("/app-auths/binded-apis{}", query(&[("app_id", &app_id)]))).await;
+    assert_eq!(bound["total"], 1, "{bound}");
+    assert_eq!(bound["auths"][0]["api_name"], "needs_apps");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 #
 #   bash bench/dataservice-export.sh                 # APIS=10000 RUNS=5
 #   APIS=2000 RUNS=3 SKIP_BUILD=1 bash bench/dataservice-export.sh
+#   PORTICO_BIN=/path/to/portico SKIP_BUILD=1 bash bench/dataservice-export.sh   # a given binary
 set -euo pipefail
 
 APIS="${APIS:-10000}"
@@ -29,7 +30,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 TMP="$(mktemp -d /tmp/portico-ds-bench.XXXXXX)"
-cp "$TARGET/release/portico" "$TMP/portico"
+cp "${PORTICO_BIN:-$TARGET/release/portico}" "$TMP/portico"
 PORTICO_PID=""
 cleanup() {
     local rc=$?

@@ -56,11 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{job_id}", get(show_job))
 }
 
-/// The workspace a request acts in, its edition (`Dlm-Type`) and who calls.
+/// The workspace a request acts in and who calls. The edition (`Dlm-Type`) is checked, and
+/// otherwise ignored: both editions share one catalog here.
 pub struct Ws {
     workspace: Workspace,
-    /// Parsed so that a wrong value is refused; both editions share one catalog here.
-    _dlm_type: DlmType,
     user: String,
 }
 
@@ -80,9 +79,9 @@ impl FromRequestParts<AppState> for Ws {
             .ok_or_else(DsError::workspace)?
             .to_owned();
         let dlm_type = parts.headers.get("dlm-type").map(|v| v.to_str().unwrap_or("?"));
-        let dlm_type = DlmType::parse(dlm_type)?;
+        DlmType::parse(dlm_type)?;
         let user = parts.extensions.get::<Caller>().map(|c| c.user_name.clone()).unwrap_or_default();
-        Ok(Ws { workspace: Workspace { project_id, workspace }, _dlm_type: dlm_type, user })
+        Ok(Ws { workspace: Workspace { project_id, workspace }, user })
     }
 }
 

@@ -73,6 +73,7 @@ criterion_ms() { # the middle estimate of "<name> ... time: [a b c]", in ms
 SERDE_MS="$(criterion_ms serde_json_value_to_writer_pretty)"
 WRITER_JSON_MS="$(criterion_ms 'export_10k_apis/portico_json')"
 WRITER_YAML_MS="$(criterion_ms 'export_10k_apis/portico_yaml')"
+DECODE_MS="$(criterion_ms 'export_10k_apis/decode_stored_apis')"
 
 # --- 2. a server, a token -------------------------------------------------------------------------
 PORT=$((20000 + RANDOM % 40000))
@@ -140,13 +141,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 per_api_us() { awk -v s="$1" -v n="$APIS" 'BEGIN {printf "%.1f", s * 1e6 / n}'; }
 mkdir -p "$(dirname "$RESULTS")"
 {
-    echo "# Export/import benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $APIS APIs, median of $RUNS"
+    echo "# Export/import benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $APIS APIs, median of $RUNS"
     echo
     echo "| measurement | time | bytes | per API |"
     echo "|---|---|---|---|"
     echo "| serde_json writes the document from memory (criterion) | ${SERDE_MS} ms | $JSON_BYTES | |"
     echo "| portico writer, JSON (criterion) | ${WRITER_JSON_MS} ms | | |"
     echo "| portico writer, YAML (criterion) | ${WRITER_YAML_MS} ms | | |"
+    echo "| decoding the $APIS stored API documents (criterion) | ${DECODE_MS} ms | | |"
     echo "| HTTP export define=all, JSON, first after the import | $(awk -v s="$COLD_JSON_S" 'BEGIN{printf "%.1f", s*1000}') ms | $JSON_BYTES | $(per_api_us "$COLD_JSON_S") µs |"
     echo "| HTTP export define=all, JSON | $(awk -v s="$HTTP_JSON_S" 'BEGIN{printf "%.1f", s*1000}') ms | $JSON_BYTES | $(per_api_us "$HTTP_JSON_S") µs, $((JSON_BYTES / APIS)) B |"
     echo "| HTTP export define=all, YAML | $(awk -v s="$HTTP_YAML_S" 'BEGIN{printf "%.1f", s*1000}') ms | $YAML_BYTES | $(per_api_us "$HTTP_YAML_S") µs, $((YAML_BYTES / APIS)) B |"
@@ -155,7 +157,7 @@ mkdir -p "$(dirname "$RESULTS")"
     echo "| batch publish of the group | $(awk -v s="$PUBLISH_S" 'BEGIN{printf "%.0f", s*1000}') ms | | |"
     echo
     echo "Ratios: HTTP JSON export / serde_json = $(ratio "$HTTP_JSON_S" "$(awk -v m="$SERDE_MS" 'BEGIN{print m/1000}')") (target ≤ 2), cold $(ratio "$COLD_JSON_S" "$(awk -v m="$SERDE_MS" 'BEGIN{print m/1000}')");"
-    echo "writer JSON / serde_json = $(ratio "$WRITER_JSON_MS" "$SERDE_MS"); YAML / JSON over HTTP = $(ratio "$HTTP_YAML_S" "$HTTP_JSON_S") (target ≤ 3);"
+    echo "writer JSON / serde_json = $(ratio "$WRITER_JSON_MS" "$SERDE_MS"); decoding alone / serde_json = $(ratio "$DECODE_MS" "$SERDE_MS"); YAML / JSON over HTTP = $(ratio "$HTTP_YAML_S" "$HTTP_JSON_S") (target ≤ 3);"
     echo "per API, portico JSON / moto = $(ratio "$HTTP_JSON_S" "$MOTO_S") (target < 1)."
     echo "Server memory: heap (RssAnon) $((ANON_BEFORE / 1024)) MiB before the exports, at most $((ANON_PEAK / 1024)) MiB during $((2 * RUNS + 2)) exports of a $((JSON_BYTES / 1048576)) MiB document; VmHWM (with mapped database pages) $((HWM_BEFORE / 1024)) → $((HWM_AFTER / 1024)) MiB."
 } | tee "$RESULTS"

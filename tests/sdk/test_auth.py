@@ -312,6 +312,21 @@ def test_health_is_public_and_request_ids_are_unique(base_url, creds, project_id
     assert len(ids) == 5, ids
 
 
+def test_ready_and_management_metrics(base_url, creds, project_id, instance_id):
+    with h.http_session() as s:
+        assert s.get(base_url + "/ready").status_code == 200
+    r = h.signed_request(base_url, creds["access_key"], creds["secret_key"], project_id, "GET",
+                         groups_path(project_id, instance_id) + "/" + "0" * 32)
+    assert r.status_code == 404
+    with h.http_session() as s:
+        metrics = s.get(base_url + "/metrics").text
+    route = "/v2/{project_id}/apigw/instances/{instance_id}/api-groups/{group_id}"
+    lines = [line for line in metrics.splitlines() if line.startswith("portico_management_requests_total{")
+             and f'route="{route}"' in line and 'status="404"' in line and 'method="GET"' in line]
+    assert lines and float(lines[0].rsplit(" ", 1)[1]) >= 1, metrics
+    assert f'portico_management_request_duration_seconds_bucket{{method="GET",route="{route}",le="0.005"}}' in metrics, metrics
+
+
 def test_iam_token_nocatalog(iam, creds, project_id):
     req = token_request(creds["domain"], creds["admin_user"], creds["admin_password"], project_id=project_id)
     req.nocatalog = "true"

@@ -70,6 +70,18 @@ impl ApiError {
         )
     }
 
+    /// 400 `APIG.2030`: a custom backend's script uses a data source of a kind Portico does
+    /// not execute (only PostgreSQL and SQLite are).
+    pub fn not_executable(message: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "APIG.2030", message)
+    }
+
+    /// 400 `APIG.2031`: a deployed custom backend's script cannot run with this request (a
+    /// `${name}` without a value, a stored procedure on SQLite).
+    pub fn script_failed(message: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "APIG.2031", message)
+    }
+
     /// 500 with nothing internal in it; the cause is logged here, once.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "request failed");
@@ -113,6 +125,9 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::Signature => "APIG.3020",
         Kind::GatewayResponse => "APIG.3021",
         Kind::DsApi | Kind::DsCatalog | Kind::DsPublication | Kind::DsJob => ds_not_found_code(kind),
+        Kind::RomaApp => "APIG.3030",
+        Kind::DataSource => "APIG.3031",
+        Kind::LdApi => "APIG.3032",
     }
 }
 
@@ -142,6 +157,12 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::AuthorizerName(_) => "APIG.3322",
         Conflict::InUse(..) => "APIG.3323",
         Conflict::AuthorizerType(_) => "APIG.3324",
+        Conflict::RomaAppName(_) => "APIG.3340",
+        Conflict::DataSourceName(_) => "APIG.3341",
+        Conflict::LdApiName(_) => "APIG.3342",
+        Conflict::LdApiRoute(_) => "APIG.3343",
+        Conflict::LdApiDeployed(_) => "APIG.3344",
+        Conflict::LdApiStatus(..) => "APIG.3345",
         Conflict::VpcChannelName(_) => "APIG.3325",
         Conflict::SignatureName(_) => "APIG.3326",
         Conflict::GatewayResponseName(_) => "APIG.3327",
@@ -167,7 +188,14 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(c) => c.into(),
             StoreError::Field(f) => f.into(),
             StoreError::BadReference { .. } => ApiError::new(StatusCode::BAD_REQUEST, "APIG.2015", e.to_string()),
-            other => ApiError::internal(&other),
+            other => {
+                crate::metrics::store_error(match other {
+                    StoreError::Database(_) => "database",
+                    StoreError::Corrupt(_) => "corrupt",
+                    _ => "secrets",
+                });
+                ApiError::internal(&other)
+            }
         }
     }
 }

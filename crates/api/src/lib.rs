@@ -11,6 +11,7 @@ mod auth;
 mod download;
 mod error;
 mod extract;
+mod metrics;
 mod policy_views;
 mod routes;
 mod startup;
@@ -41,6 +42,11 @@ pub struct ApiConfig {
     pub group_domain_suffix: String,
     /// The account (IAM domain) name users log in under.
     pub domain_name: String,
+    /// `host:port` at which the gateway reaches this server's custom backend runtime
+    /// (`/livedata-runtime/…`): the backend of the frontend APIs that deployments create.
+    pub livedata_runtime: Option<String>,
+    /// Where custom backend scripts find their data sources (the SQLite directory).
+    pub livedata_places: portico_livedata::Places,
 }
 
 /// What every handler can reach.
@@ -77,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http())

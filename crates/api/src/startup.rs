@@ -80,7 +80,26 @@ impl AppState {
         Ok(AppState {
             store,
             token_key: Arc::new(TokenKey::from_hex(&token_key).map_err(|_| StartupError::CorruptTokenKey)?),
-            config: Arc::new(ApiConfig { token_ttl, group_domain_suffix, domain_name }),
+            config: Arc::new(ApiConfig {
+                token_ttl,
+                group_domain_suffix,
+                domain_name,
+                livedata_runtime: None,
+                livedata_places: Default::default(),
+            }),
         })
+    }
+
+    /// The same state, with the frontend APIs of custom backend deployments forwarding to this
+    /// server at `address` (`host:port`, as the gateway reaches it).
+    pub fn with_livedata_runtime(self, address: String) -> AppState {
+        let config = ApiConfig { livedata_runtime: Some(address), ..(*self.config).clone() };
+        AppState { config: Arc::new(config), ..self }
+    }
+
+    /// The same state, with SQLite data sources naming files of `directory`.
+    pub fn with_livedata_sqlite_dir(self, directory: std::path::PathBuf) -> AppState {
+        let places = portico_livedata::Places { sqlite_dir: Some(directory) };
+        AppState { config: Arc::new(ApiConfig { livedata_places: places, ..(*self.config).clone() }), ..self }
     }
 }

@@ -5,6 +5,7 @@
 mod config;
 mod remote;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -232,6 +233,10 @@ async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
 /// to `credentials.toml` (0600) and printed once. The file is written before the database
 /// commit and only renamed into place after it, so a crash never leaves credentials that do
 /// not work, and a second start never overwrites them.
+/// The directory of the data directory whose SQLite files custom backends may use as data
+/// sources (`docs/livedata.md`).
+const LIVEDATA_DIR: &str = "livedata";
+
 async fn bootstrap(store: &SqliteStore, data_dir: &Path) -> anyhow::Result<()> {
     let FirstStart { bootstrap, admin_password } = FirstStart::generate();
     let credentials = Credentials {
@@ -285,10 +290,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::warn!(abandoned, "async tasks cut off by an earlier stop are marked failed");
     }
     let store: Arc<dyn Store> = Arc::new(store);
-    let state = AppState::load(store.clone(), settings.token_ttl, settings.group_domain_suffix.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    // The gateway runs in this process: deployed custom backends are reached on the management
+    // listener, over loopback when it listens on every address.
+    let mut runtime = listener.local_addr()?;
+    if runtime.ip().is_unspecified() {
+        runtime.set_ip(if runtime.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+    }
+    let livedata_dir = settings.data_dir.join(LIVEDATA_DIR);
+    std::fs::create_dir_all(&livedata_dir).with_context(|| format!("cannot create {}", livedata_dir.display()))?;
+    let state = AppState::load(store.clone(), settings.token_ttl, settings.group_domain_suffix.clone())
+        .await?
+        .with_livedata_runtime(runtime.to_string())
+        .with_livedata_sqlite_dir(livedata_dir);
     let gateway_listener = tokio::net::TcpListener::bind(&settings.gateway.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.gateway.listen))?;

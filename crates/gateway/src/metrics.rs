@@ -25,7 +25,8 @@ pub fn install() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full(DURATION.into()), &BUCKETS)
+                // The management API's latency histogram shares the buckets.
+                .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".into()), &BUCKETS)
                 .expect("the bucket list is not empty")
                 .build_recorder();
             let handle = recorder.handle();

@@ -4,6 +4,9 @@
 //!
 //!     cargo bench -p portico-openapi --bench export
 //!
+//! Also timed: decoding the same APIs from their stored JSON documents, the work a server does
+//! before it writes anything.
+//!
 //! `BENCHMARKS.md` records the figures; `bench/openapi.sh` runs this beside the HTTP export.
 
 use std::collections::HashMap;
@@ -91,6 +94,14 @@ fn bench(c: &mut Criterion) {
             let mut out = Vec::with_capacity(json_doc.len());
             write(black_box(&export), refs.iter().copied(), Format::Yaml, &mut out).expect("write");
             out
+        })
+    });
+    // What a server does before writing: the store keeps each API as its JSON document, and
+    // an export decodes them all. This is the floor under an end-to-end export.
+    let stored: Vec<String> = apis.iter().map(|api| serde_json::to_string(api).expect("stored form")).collect();
+    group.bench_function("decode_stored_apis", |b| {
+        b.iter(|| {
+            stored.iter().map(|doc| serde_json::from_str::<Api>(black_box(doc)).expect("decode")).collect::<Vec<_>>()
         })
     });
     group.finish();

@@ -91,7 +91,7 @@ pub fn sort_by_path(apis: &mut [&Api]) {
 /// Pretty JSON that escapes the characters serde_json writes raw but YAML does not allow or
 /// reads as line breaks (DEL, C1 controls, U+2028/2029, U+FEFF, U+FFFE/FFFF): many tools, and
 /// `openapi-spec-validator` among them, read JSON documents with a YAML parser.
-struct PrintableJson(serde_json::ser::PrettyFormatter<'static>);
+pub(crate) struct PrintableJson(pub(crate) serde_json::ser::PrettyFormatter<'static>);
 
 impl serde_json::ser::Formatter for PrintableJson {
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {

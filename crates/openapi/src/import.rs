@@ -134,7 +134,7 @@ pub fn parse(bytes: &[u8], context: &ImportContext) -> Result<ParsedDocument, Do
 }
 
 /// JSON when it starts like JSON (much faster), YAML otherwise; YAML also reads JSON.
-fn read_value(bytes: &[u8]) -> Result<Value, DocumentError> {
+pub(crate) fn read_value(bytes: &[u8]) -> Result<Value, DocumentError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{')

@@ -84,3 +84,10 @@ pub const PARAMETER_KEYS: &[&str] = &[
     PORTICO_ENUMERATIONS,
     PORTICO_DEFAULT,
 ];
+
+/// Custom backend (livedata) operations: the backend's own fields (`docs/livedata.md`).
+pub const LIVEDATA_API: &str = "x-livedata-api";
+/// Custom backend scripts, `content` in base64 as on the management API.
+pub const LIVEDATA_SCRIPTS: &str = "x-livedata-scripts";
+/// Default value of a `Body` parameter (Swagger forbids `default` on body parameters).
+pub const LIVEDATA_DEFAULT: &str = "x-livedata-default";

@@ -34,12 +34,14 @@
 mod export;
 mod import;
 pub mod keys;
+mod livedata;
 mod yaml;
 
 use std::collections::{BTreeMap, HashMap};
 
 pub use export::{Export, WriteError, path_order, sort_by_path, write};
 pub use import::{DocumentError, ImportContext, ParsedApi, ParsedDocument, References, parse};
+pub use livedata::{ParsedLdApi, parse_livedata, write_livedata};
 
 /// A JSON object: what extension values and extension maps are.
 pub type Object = serde_json::Map<String, serde_json::Value>;

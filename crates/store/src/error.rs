@@ -57,6 +57,12 @@ pub enum Kind {
     DsPublication,
     /// A DataService import job.
     DsJob,
+    /// A ROMA Connect integration application.
+    RomaApp,
+    /// A data source.
+    DataSource,
+    /// A custom backend (livedata API).
+    LdApi,
 }
 
 impl fmt::Display for Kind {
@@ -89,6 +95,9 @@ impl fmt::Display for Kind {
             Kind::DsCatalog => "DataService catalog",
             Kind::DsPublication => "DataService publication",
             Kind::DsJob => "DataService job",
+            Kind::RomaApp => "Integration application",
+            Kind::DataSource => "Data source",
+            Kind::LdApi => "Custom backend",
         })
     }
 }
@@ -186,6 +195,24 @@ pub enum Conflict {
     /// The DataService API is published.
     #[error("DataService API {0} is published; unpublish it first")]
     DsApiPublished(String),
+    /// An integration application of that name exists in the instance.
+    #[error("Integration application name {0} already exists")]
+    RomaAppName(String),
+    /// A data source of that name exists in the instance.
+    #[error("Data source name {0} already exists")]
+    DataSourceName(String),
+    /// A custom backend of that name exists in the integration application.
+    #[error("Custom backend name {0} already exists in the integration application")]
+    LdApiName(String),
+    /// A custom backend with that method and path exists in the integration application.
+    #[error("A custom backend with the same method and path already exists in the integration application: {0}")]
+    LdApiRoute(String),
+    /// The custom backend is deployed; undeploy it first.
+    #[error("Custom backend {0} is deployed; undeploy it first")]
+    LdApiDeployed(String),
+    /// The custom backend cannot be deployed or undeployed in its status.
+    #[error("Custom backend {0} {1}")]
+    LdApiStatus(String, &'static str),
     /// A custom authorizer's type cannot change.
     #[error("The type of custom authorizer {0} cannot be changed")]
     AuthorizerType(String),

@@ -17,6 +17,7 @@
 mod cache;
 mod dataservice;
 mod error;
+mod livedata;
 mod openapi;
 mod policies;
 mod policy_types;
@@ -29,6 +30,9 @@ use time::OffsetDateTime;
 
 pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
 pub use error::{Conflict, Kind, StoreError};
+pub use livedata::{
+    DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
+};
 pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
 pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
 pub use policy_types::*;
@@ -197,10 +201,10 @@ pub struct LiveSet {
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
 /// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
-/// ACLs, bindings) are in the supertrait [`PolicyStore`], DataArts DataService's in
-/// [`DataServiceStore`].
+/// ACLs, bindings) are in the supertrait [`PolicyStore`], ROMA custom backends' in [`LivedataStore`],
+/// DataArts DataService's in [`DataServiceStore`].
 #[async_trait]
-pub trait Store: PolicyStore + DataServiceStore + Send + Sync + 'static {
+pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 'static {
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 
@@ -337,14 +341,15 @@ pub trait Store: PolicyStore + DataServiceStore + Send + Sync + 'static {
 
     /// The APIs of a group as an export shows them (with `env_id`, the versions live in that
     /// environment; without, the current drafts), in the order `portico_openapi::write` wants
-    /// (by path, then creation). They arrive in batches through a bounded channel as they are
-    /// read, so an export holds a window of APIs, not the group; a read error arrives as the
-    /// last item.
+    /// (by path, then creation); with `only`, just those of these ids. They arrive in batches
+    /// through a bounded channel as they are read, so an export holds a window of APIs, not the
+    /// group; a read error arrives as the last item.
     async fn export_apis(
         &self,
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>>;
     /// Ids of the APIs [`Store::export_apis`] would give.
     async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>>;
@@ -376,4 +381,6 @@ pub trait Store: PolicyStore + DataServiceStore + Send + Sync + 'static {
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
     fn generation(&self) -> u64;
+    /// Answers when the database does (readiness probes).
+    async fn ready(&self) -> Result<()>;
 }

@@ -281,18 +281,6 @@ pub trait PolicyStore: Send + Sync {
 
     // ---------------------------------------------------------------- export
 
-    /// Creates or reuses, by name and in one transaction, the throttling policies and ACLs of
-    /// an import: with [`ExtendMode::Merge`] an existing policy of that name is kept, with
-    /// [`ExtendMode::Override`] it is overwritten (keeping its id; its specials are replaced).
-    /// A special for an `APP` must name an app of the instance (`BadReference` otherwise).
-    async fn import_policies(
-        &self,
-        instance_id: &str,
-        import: &PolicyImport,
-        mode: ExtendMode,
-        now: OffsetDateTime,
-    ) -> Result<ImportedPolicies>;
-
     /// The throttling and ACL objects a `define=all` export of `api_ids` published in
     /// `env_id` carries (see [`ExtensionObjects`]).
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects>;

@@ -296,20 +296,16 @@ pub enum ExtendMode {
     Override,
 }
 
-/// The throttling policies (with their specials) and ACLs an import brings, by name.
+/// The throttling policies (with their specials), ACLs and gateway responses an import
+/// brings, by name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyImport {
     /// Throttling policies and their specials; ids and times are assigned for new ones.
     pub throttles: Vec<(Throttle, Vec<portico_model::ThrottleSpecial>)>,
     /// ACL policies.
     pub acls: Vec<Acl>,
-}
-
-/// The ids of the imported (created, overwritten or kept) policies, by name.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ImportedPolicies {
-    /// Throttling policy name → id.
-    pub throttles: BTreeMap<String, String>,
-    /// ACL name → id.
-    pub acls: BTreeMap<String, String>,
+    /// Gateway responses of the group imported into. A response whose name the group has is
+    /// kept or overwritten (by [`ExtendMode`]) under its id; a new one is created with the id it
+    /// carries, which the imported APIs' `response_id` may already name.
+    pub responses: Vec<portico_model::GatewayResponse>,
 }

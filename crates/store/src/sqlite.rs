@@ -2,6 +2,7 @@
 //! acknowledged write survives a crash, and `BEGIN IMMEDIATE` for every writing transaction so
 //! concurrent writers queue on the lock instead of failing half-way.
 
+mod livedata;
 mod policies;
 
 use std::path::Path;
@@ -423,35 +424,8 @@ async fn publication_in(
     row.as_ref().map(decode_publication).transpose()
 }
 
-/// Points the (api, env) publication at `version_id`, creating the publication if needed.
-async fn make_live(
-    tx: &mut Transaction<'static, Sqlite>,
-    instance_id: &str,
-    api_id: &str,
-    env_id: &str,
-    version_id: &str,
-    remark: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<Publication> {
-    sqlx::query(
-        "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, \
-         remark = excluded.remark, publish_time = excluded.publish_time",
-    )
-    .bind(new_id())
-    .bind(instance_id)
-    .bind(api_id)
-    .bind(env_id)
-    .bind(version_id)
-    .bind(remark)
-    .bind(ts(now))
-    .execute(&mut **tx)
-    .await?;
-    publication_in(tx, api_id, env_id).await?.ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))
-}
-
-/// Publishes the current definition of `api` in `env_id`: a new version, made live.
+/// Publishes the current definition of `api` in `env_id`: a new version, and the publication
+/// (kept, or created and bound to the policies the definition declares) pointing at it.
 async fn publish_in(
     tx: &mut Transaction<'static, Sqlite>,
     instance_id: &str,
@@ -475,7 +449,44 @@ async fn publish_in(
     .bind(to_doc(api)?)
     .execute(&mut **tx)
     .await?;
-    make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await
+    let (publication, created) = make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await?;
+    if created {
+        policies::bind_declared_policies(tx, instance_id, api, &publication.publish_id, env_id, now).await?;
+    }
+    Ok(publication)
+}
+
+/// Points the (api, env) publication at `version_id`, creating the publication if needed
+/// (then `true`).
+async fn make_live(
+    tx: &mut Transaction<'static, Sqlite>,
+    instance_id: &str,
+    api_id: &str,
+    env_id: &str,
+    version_id: &str,
+    remark: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(Publication, bool)> {
+    let fresh_publish_id = new_id();
+    sqlx::query(
+        "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, \
+         remark = excluded.remark, publish_time = excluded.publish_time",
+    )
+    .bind(&fresh_publish_id)
+    .bind(instance_id)
+    .bind(api_id)
+    .bind(env_id)
+    .bind(version_id)
+    .bind(remark)
+    .bind(ts(now))
+    .execute(&mut **tx)
+    .await?;
+    let publication =
+        publication_in(tx, api_id, env_id).await?.ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))?;
+    let created = publication.publish_id == fresh_publish_id;
+    Ok((publication, created))
 }
 
 async fn insert_project(tx: &mut Transaction<'static, Sqlite>, project: &Project) -> Result<()> {
@@ -1162,7 +1173,8 @@ impl Store for SqliteStore {
         }
         let env_id: String = row.try_get("env_id")?;
         let remark: Option<String> = row.try_get("remark")?;
-        let publication = make_live(&mut tx, instance_id, api_id, &env_id, version_id, remark.as_deref(), now).await?;
+        let (publication, _) =
+            make_live(&mut tx, instance_id, api_id, &env_id, version_id, remark.as_deref(), now).await?;
         self.commit(tx).await?;
         Ok(publication)
     }
@@ -1186,8 +1198,9 @@ impl Store for SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> Result<tokio::sync::mpsc::Receiver<Result<Vec<Api>>>> {
-        Ok(self.export_apis_impl(instance_id, group_id, env_id))
+        Ok(self.export_apis_impl(instance_id, group_id, env_id, only))
     }
 
     async fn export_api_ids(&self, instance_id: &str, group_id: &str, env_id: Option<&str>) -> Result<Vec<String>> {
@@ -1276,6 +1289,11 @@ impl Store for SqliteStore {
 
     fn generation(&self) -> u64 {
         self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    async fn ready(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 

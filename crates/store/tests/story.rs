@@ -314,9 +314,12 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
     assert_eq!(done.group_id, group.id);
     let ImportAction::Failed(Conflict::ApiName(name)) = &done.actions[2] else { panic!("{:?}", done.actions) };
     assert_eq!(name, "a_api", "the later of two APIs of the same name in one file fails");
-    let exported = drain(s.export_apis(&f.instance, &group.id, None).await.unwrap()).await;
+    let exported = drain(s.export_apis(&f.instance, &group.id, None, None).await.unwrap()).await;
     let uris: Vec<&str> = exported.iter().map(|a| a.definition.req_uri.as_str()).collect();
     assert_eq!(uris, ["/a", "/b"], "exports come in path order");
+    let b_id = exported[1].id.clone();
+    let only_b = drain(s.export_apis(&f.instance, &group.id, None, Some(std::slice::from_ref(&b_id))).await.unwrap());
+    assert_eq!(only_b.await.iter().map(|a| &a.id).collect::<Vec<_>>(), [&b_id], "a subset reads only its APIs");
 
     let existing = || ImportTarget::Existing { group_id: group.id.clone(), extensions: Default::default() };
     let mut changed = definition("a_api", "/a");
@@ -334,7 +337,8 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
     // A published export shows the live versions: a new version replaces the old one.
     let ids: Vec<String> = exported.iter().map(|a| a.id.clone()).collect();
     s.publish(&f.instance, RELEASE_ENV_ID, &ids, None, now()).await.unwrap();
-    let live = || async { drain(s.export_apis(&f.instance, &group.id, Some(RELEASE_ENV_ID)).await.unwrap()).await };
+    let live =
+        || async { drain(s.export_apis(&f.instance, &group.id, Some(RELEASE_ENV_ID), None).await.unwrap()).await };
     let first = live().await;
     assert_eq!(first, live().await, "a second read gives the same snapshots");
     assert_eq!(first.iter().find(|a| &a.id == id).unwrap().definition.remark.as_deref(), Some("changed"));

@@ -10,8 +10,10 @@ mod gateway_responses;
 mod groups;
 mod iam;
 mod instances;
+mod livedata;
 mod openapi;
 mod publish;
+mod roma_apps;
 mod signatures;
 mod throttles;
 mod vpc_channels;
@@ -42,15 +44,26 @@ fn instance_routes(flavor: Flavor) -> Router<AppState> {
         .layer(Extension(flavor))
 }
 
+/// Ready when the store answers: a load balancer takes a node whose database is unreachable
+/// out of rotation (`/health` only says the process is up).
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> crate::ApiResult<&'static str> {
+    state.store.ready().await?;
+    Ok("READY")
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
     let management = Router::new()
         .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes(Flavor::Apig))
-        .nest("/v2/{project_id}/apic/instances/{instance_id}", instance_routes(Flavor::Roma))
+        .nest("/v2/{project_id}/apic/instances/{instance_id}", instance_routes(Flavor::Roma).merge(livedata::routes()))
+        .nest("/v2/{project_id}/instances/{instance_id}", roma_apps::app_routes())
+        .nest("/v2/{project_id}/fdi/instances/{instance_id}", roma_apps::data_source_routes())
         .merge(instances::routes())
         .nest("/v1/{project_id}/service", dataservice::routes())
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
     Router::new()
         .route("/health", get(|| async { "OK" }))
+        .route("/ready", get(ready))
         .route("/v3/auth/tokens", post(iam::create_token))
+        .merge(livedata::runtime_routes())
         .merge(management)
 }

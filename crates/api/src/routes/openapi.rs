@@ -2,7 +2,7 @@
 //! asynchronous variants and the task they leave (`…/async-tasks/{task_id}`). The same handlers
 //! serve APIG (`apigw`) and ROMA Connect (`apic`); [`Flavor`] carries the few differences.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 
 use axum::Json;
@@ -65,8 +65,6 @@ struct PreparedExport {
     version: String,
     file_name: String,
     group: ApiGroup,
-    /// Only these APIs (`apis` of the request).
-    only: Option<HashSet<String>>,
     apis: mpsc::Receiver<StoreResult<Vec<Api>>>,
     objects: ExtensionObjects,
     names: HashMap<String, String>,
@@ -98,8 +96,7 @@ impl PreparedExport {
                 None
             }
         })
-        .flatten()
-        .filter(|api| self.only.as_ref().is_none_or(|only| only.contains(&api.id)));
+        .flatten();
         let written = portico_openapi::write(&export, apis, self.format, writer);
         // A read error ends the APIs early: the document would be complete but short of APIs,
         // so it must fail, not pass for the whole group.
@@ -169,18 +166,18 @@ async fn prepare_export(
                     ));
                 }
             }
-            Some(wanted.into_iter().collect())
+            Some(wanted)
         }
     };
     let (objects, names) = extension_objects(state, &scope.instance_id, define, &group.id, env_id.as_deref()).await?;
-    let apis = state.store.export_apis(&scope.instance_id, &group.id, env_id.as_deref()).await?;
+    let apis = state.store.export_apis(&scope.instance_id, &group.id, env_id.as_deref(), only.as_deref()).await?;
     let version = request.version.unwrap_or_else(|| {
         let format = time::macros::format_description!("[year]-[month]-[day]-[hour]:[minute]:[second]");
         now().format(&format).unwrap_or_default()
     });
     let scope_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or("DRAFT");
     let file_name = format!("{}-{}-{}-{}.{extension}", group.name, scope_name, define.as_str(), version);
-    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, only, apis, objects, names })
+    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, apis, objects, names })
 }
 
 /// Every page of a list, for the few lists an export reads whole (authorizers, channels,
@@ -265,7 +262,13 @@ fn gateway_response_object(r: &portico_model::GatewayResponse) -> Value {
     let types: serde_json::Map<String, Value> = r
         .responses
         .iter()
-        .map(|(kind, info)| (kind.clone(), json!({"status": info.status, "body": {"application/json": info.body}})))
+        .map(|(kind, info)| {
+            let mut object = json!({"status": info.status, "body": {"application/json": info.body}});
+            if !info.headers.is_empty() {
+                object["headers"] = json!(info.headers);
+            }
+            (kind.clone(), object)
+        })
         .collect();
     Value::Object(types)
 }
@@ -384,7 +387,7 @@ fn form_bool(field: &str, value: &str) -> ApiResult<bool> {
     }
 }
 
-fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
+pub(super) fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
     match value {
         "merge" => Ok(false),
         "override" => Ok(true),
@@ -436,6 +439,7 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
     let new_group_id = new_id();
     let group_id = form.group_id.clone().filter(|_| !form.create_group).unwrap_or_else(|| new_group_id.clone());
     let references = references(state, instance_id, (!form.create_group).then_some(group_id.as_str())).await?;
+    let known_responses = references.responses.clone();
     let context = ImportContext { group_id: group_id.clone(), mock_mode: form.mock_mode, references };
     let file = form.file.clone();
     let document = tokio::task::spawn_blocking(move || portico_openapi::parse(&file, &context))
@@ -443,7 +447,16 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::invalid_because("file_name", &e.to_string()))?;
     let mut document = document;
-    let policies = policy_import(&mut document.extensions)?;
+    let mut policies = policy_import(&mut document.extensions)?;
+    policies.responses = response_import(&mut document.extensions, &known_responses)?;
+    // The APIs name the group's responses; those the group does not have yet are created by
+    // this import, under the ids given here.
+    let created_responses: HashMap<&str, &str> = policies
+        .responses
+        .iter()
+        .filter(|r| !known_responses.contains_key(&r.name))
+        .map(|r| (r.name.as_str(), r.id.as_str()))
+        .collect();
     let target = if form.create_group {
         let title = document.title.clone().unwrap_or_default();
         if !is_display_name(&title) {
@@ -463,6 +476,9 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
     for api in document.apis {
         match api.definition {
             Ok(mut definition) => {
+                if let Some(id) = definition.response_id.as_deref().and_then(|name| created_responses.get(name)) {
+                    definition.response_id = Some(id.to_string());
+                }
                 if let Some(app_id) = &form.app_id {
                     definition.roma_app_id = Some(app_id.clone());
                 }
@@ -572,6 +588,54 @@ fn policy_import(extensions: &mut portico_openapi::Object) -> ApiResult<PolicyIm
     Ok(import)
 }
 
+/// The gateway responses a document defines (`x-apigateway-responses`, taken out of
+/// `extensions`: they become the group's objects), checked by the rules of a create; a name the
+/// group has keeps its id, a new one gets a fresh id. A bad response fails the whole import.
+fn response_import(
+    extensions: &mut portico_openapi::Object,
+    known: &HashMap<String, String>,
+) -> ApiResult<Vec<portico_model::GatewayResponse>> {
+    let Some(Value::Object(responses)) = extensions.remove(portico_openapi::keys::RESPONSES) else {
+        return Ok(Vec::new());
+    };
+    let now = now();
+    let mut imported = Vec::with_capacity(responses.len());
+    for (name, types) in responses {
+        let types: serde_json::Map<String, Value> = types
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(kind, info)| {
+                // The document keys the body template by media type; APIG keeps one template.
+                let body = info.get("body").and_then(Value::as_object).and_then(|b| b.values().next());
+                let headers = info.get("headers").cloned().unwrap_or_else(|| json!([]));
+                (kind.clone(), json!({"status": info.get("status"), "body": body, "headers": headers}))
+            })
+            .collect();
+        let body = json!({"name": name, "responses": types});
+        let (name, responses) = portico_model::responses_from_json(body.to_string().as_bytes()).map_err(|e| {
+            let field = match &e {
+                FieldError::Missing(f) | FieldError::Invalid(f) => f.clone(),
+                FieldError::MalformedJson(_) => "body".into(),
+            };
+            ApiError::invalid_because(
+                &format!("{}.{name}", portico_openapi::keys::RESPONSES),
+                &format!("The gateway response is invalid: {field}."),
+            )
+        })?;
+        let id = known.get(&name).cloned().unwrap_or_else(new_id);
+        imported.push(portico_model::GatewayResponse {
+            id,
+            group_id: String::new(),
+            name,
+            responses,
+            create_time: now,
+            update_time: now,
+        });
+    }
+    Ok(imported)
+}
+
 /// What names in a document refer to: the instance's VPC channels and custom authorizers, and
 /// the gateway responses of the group imported into.
 async fn references(state: &AppState, instance_id: &str, group_id: Option<&str>) -> ApiResult<References> {
@@ -590,7 +654,7 @@ async fn references(state: &AppState, instance_id: &str, group_id: Option<&str>)
     })
 }
 
-fn failure_entry(path: &str, method: &str, error: ApiError) -> Value {
+pub(super) fn failure_entry(path: &str, method: &str, error: ApiError) -> Value {
     json!({"path": path, "method": method, "error_code": error.code, "error_msg": error.message})
 }
 

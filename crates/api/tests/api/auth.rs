@@ -33,6 +33,13 @@ async fn health_needs_no_credentials() {
 }
 
 #[tokio::test]
+async fn ready_answers_when_the_store_does() {
+    let app = spawn_app().await;
+    let response = app.call(&Auth::Anonymous, Method::GET, "/ready", None).await;
+    assert_eq!(response.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn no_credentials_is_401() {
     let app = spawn_app().await;
     let group = app.create_group().await;

@@ -121,6 +121,9 @@ pub async fn spawn_app() -> TestApp {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let port = listener.local_addr().expect("local address").port();
+    let state = state
+        .with_livedata_runtime(format!("127.0.0.1:{port}"))
+        .with_livedata_sqlite_dir(data_dir.path().join("livedata"));
     tokio::spawn(portico_api::serve(listener, state, std::future::pending()));
 
     let host = format!("127.0.0.1:{port}");
@@ -305,6 +308,11 @@ impl TestApp {
     /// A multipart form (text fields, then the file part `file_name`) to `rel` under the
     /// instance, with the admin's token.
     pub async fn upload(&self, rel: &str, fields: &[(&str, &str)], file: &[u8]) -> (StatusCode, Value) {
+        self.upload_at(&self.inst(rel), fields, file).await
+    }
+
+    /// A multipart form as [`TestApp::upload`] sends it, to the full path `path`.
+    pub async fn upload_at(&self, path: &str, fields: &[(&str, &str)], file: &[u8]) -> (StatusCode, Value) {
         let boundary = unique();
         let mut body = Vec::new();
         for (name, value) in fields {
@@ -325,7 +333,7 @@ impl TestApp {
         let content_type = format!("multipart/form-data; boundary={boundary}");
         headers.insert(CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("content type"));
         headers.insert("x-auth-token", HeaderValue::from_str(&token).expect("token header"));
-        self.send_raw(Method::POST, &self.inst(rel), headers, body).await.pair()
+        self.send_raw(Method::POST, path, headers, body).await.pair()
     }
 
     /// Signed GET of a path under the bootstrapped instance.

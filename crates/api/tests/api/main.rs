@@ -14,6 +14,7 @@ mod groups;
 mod helpers;
 mod instances;
 mod isolation;
+mod livedata;
 mod openapi;
 mod publish;
 mod signatures;

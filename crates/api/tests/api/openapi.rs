@@ -372,6 +372,121 @@ async fn an_import_creates_or_reuses_the_policies_it_defines_by_extend_mode() {
     assert!(body["error_msg"].as_str().unwrap().contains("x-apigateway-ratelimits.imported_tps"), "{body}");
 }
 
+/// A document whose one API names a throttling policy (with an app and a user special), an ACL
+/// and a gateway response, all defined at its root.
+fn bound_document(title: &str, special_app: &str, acl_value: &str, throttled_status: u16) -> String {
+    json!({
+        "swagger": "2.0",
+        "info": {"title": title, "version": "1"},
+        "paths": {"/bound": {"get": {"operationId": "bound_api", "responses": {"default": {"description": "ok"}},
+            "x-apigateway-ratelimit": "bound_tps", "x-apigateway-access-control": "bound_acl",
+            "x-apigateway-response": "custom"}}},
+        "x-apigateway-ratelimits": {"bound_tps": {"api-limit": 100, "app-limit": 10, "interval": 1, "unit": "SECOND",
+            "special": [{"type": "APP", "instance": special_app, "limit": 7},
+                        {"type": "USER", "instance": "u1", "limit": 3}]}},
+        "x-apigateway-access-controls": {"bound_acl": {"acl-type": "PERMIT", "entity-type": "IP", "value": acl_value}},
+        "x-apigateway-responses": {"custom": {"THROTTLED": {"status": throttled_status,
+            "body": {"application/json": "{\"slow\":true}"}, "headers": [{"key": "Retry-After", "value": "1"}]}}}
+    })
+    .to_string()
+}
+
+async fn bound_ids(app: &TestApp, family: &str, key: &str, id: &str) -> Vec<Value> {
+    let (status, list) = app.get(&format!("/{family}-bindings/binded-apis?{key}={id}")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    // ApiForThrottle names the API `id`, AclBindApiInfo `api_id`.
+    list["apis"].as_array().unwrap().iter().map(|a| a.get("api_id").unwrap_or(&a["id"]).clone()).collect()
+}
+
+#[tokio::test]
+async fn an_import_brings_specials_acls_and_responses_and_its_bindings_take_effect_when_published() {
+    let app = spawn_app().await;
+    let (_, consumer) = app.post("/apps", &json!({ "name": "import_app" })).await;
+    let consumer_id = consumer["id"].as_str().unwrap();
+    let (status, result) = app
+        .upload(
+            "/openapi/import",
+            &[],
+            bound_document(&format!("b_{}", unique()), consumer_id, "10.0.0.0/8", 429).as_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let group_id = result["group_id"].as_str().unwrap().to_string();
+    let api_id = result["success"][0]["id"].as_str().unwrap().to_string();
+
+    let (_, responses) = app.get(&format!("/api-groups/{group_id}/gateway-responses")).await;
+    let custom = responses["responses"].as_array().unwrap().iter().find(|r| r["name"] == "custom").unwrap().clone();
+    assert_eq!(app.api_details(&api_id).await["response_id"], custom["id"], "the API names the created response");
+    let (_, throttled) = app
+        .get(&format!("/api-groups/{group_id}/gateway-responses/{}/THROTTLED", custom["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(throttled["THROTTLED"]["status"], 429, "{throttled}");
+    assert_eq!(throttled["THROTTLED"]["headers"][0]["key"], "Retry-After", "{throttled}");
+    let throttle = imported_throttles_named(&app, "bound_tps").await.remove(0);
+    let throttle_id = throttle["id"].as_str().unwrap().to_string();
+    let (_, specials) = app.get(&format!("/throttles/{throttle_id}/throttle-specials")).await;
+    let names: Vec<&Value> =
+        specials["throttle_specials"].as_array().unwrap().iter().map(|s| &s["object_name"]).collect();
+    assert_eq!(names, [&json!("import_app"), &json!("u1")], "{specials}");
+    let (_, acls) = app.get("/acls?name=bound_acl").await;
+    let acl_id = acls["acls"][0]["id"].as_str().unwrap().to_string();
+
+    assert!(bound_ids(&app, "throttle", "throttle_id", &throttle_id).await.is_empty(), "nothing is published yet");
+    app.publish(&api_id, RELEASE).await;
+    assert_eq!(bound_ids(&app, "throttle", "throttle_id", &throttle_id).await, [json!(api_id)]);
+    assert_eq!(bound_ids(&app, "acl", "acl_id", &acl_id).await, [json!(api_id)]);
+    let (_, _, bytes) =
+        app.export("apigw", "", &json!({"group_id": group_id, "env_id": RELEASE, "define": "all"})).await;
+    let doc = document(&bytes);
+    assert_eq!(doc["x-apigateway-responses"]["custom"]["THROTTLED"]["status"], 429, "{doc}");
+    assert_eq!(operations(&doc)[0]["x-apigateway-ratelimit"], "bound_tps", "{doc}");
+
+    // A binding removed by hand stays removed while the API stays published; a new publish
+    // record (after going offline) takes the declared bindings again.
+    let (_, list) = app.get(&format!("/throttle-bindings/binded-apis?throttle_id={throttle_id}")).await;
+    let binding = list["apis"][0]["throttle_apply_id"].as_str().unwrap().to_string();
+    assert_eq!(app.delete(&format!("/throttle-bindings/{binding}")).await.0, StatusCode::NO_CONTENT);
+    app.publish(&api_id, RELEASE).await;
+    assert!(bound_ids(&app, "throttle", "throttle_id", &throttle_id).await.is_empty());
+    app.offline(&api_id, RELEASE).await;
+    app.publish(&api_id, RELEASE).await;
+    assert_eq!(bound_ids(&app, "throttle", "throttle_id", &throttle_id).await, [json!(api_id)]);
+
+    // extend_mode=override rewrites the objects in place; the response keeps its id.
+    let form = [
+        ("is_create_group", "false"),
+        ("group_id", group_id.as_str()),
+        ("extend_mode", "override"),
+        ("api_mode", "override"),
+    ];
+    let (status, result) = app
+        .upload("/openapi/import", &form, bound_document("ignored", consumer_id, "192.168.0.0/16", 503).as_bytes())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let (_, acl) = app.get(&format!("/acls/{acl_id}")).await;
+    assert_eq!(acl["acl_value"], "192.168.0.0/16");
+    let (_, throttled) = app
+        .get(&format!("/api-groups/{group_id}/gateway-responses/{}/THROTTLED", custom["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(throttled["THROTTLED"]["status"], 503, "{throttled}");
+
+    // One transaction: a special naming a missing app fails the whole import.
+    let broken = bound_document(&format!("b_{}", unique()), "0123456789abcdef0123456789abcdef", "10.1.0.0/16", 429)
+        .replace("bound_acl", "never_acl");
+    let (status, body) = app.upload("/openapi/import", &[("extend_mode", "override")], broken.as_bytes()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error_msg"].as_str().unwrap().contains("special[0].instance"), "{body}");
+    let (_, acls) = app.get("/acls?name=never_acl").await;
+    assert_eq!(acls["total"], 0, "{acls}");
+    let (_, acl) = app.get(&format!("/acls/{acl_id}")).await;
+    assert_eq!(acl["acl_value"], "192.168.0.0/16", "the failed import changed nothing");
+}
+
+async fn imported_throttles_named(app: &TestApp, name: &str) -> Vec<Value> {
+    let (_, list) = app.get(&format!("/throttles?name={name}&precise_search=name")).await;
+    list["throttles"].as_array().unwrap().clone()
+}
+
 async fn imported_throttles(app: &TestApp) -> Vec<Value> {
     let (_, list) = app.get("/throttles?name=imported_tps&precise_search=name").await;
     list["throttles"].as_array().unwrap().clone()

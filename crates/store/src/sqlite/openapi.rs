@@ -1,8 +1,9 @@
 //! Import, export reads and asynchronous tasks on SQLite.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use portico_model::{Api, ApiDefinition, ApiGroup};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -22,14 +23,15 @@ const EXPORT_BATCH: usize = 64;
 /// `{name+}` read as `{name}`), byte order, then creation. Only the ids are sorted; the large
 /// documents are read afterwards by id (sorting rows that carry them spilled SQLite's sorter to
 /// disk and made a 10,000-API read take 0.3 s).
-const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id FROM publications p JOIN apis a ON a.id = p.api_id \
+/// Each row: the id of the document to read (a version, or the API for drafts), the API's id.
+const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id, a.id FROM publications p JOIN apis a ON a.id = p.api_id \
      WHERE p.instance_id = ? AND p.env_id = ? AND a.group_id = ? ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
-const EXPORT_DRAFT_IDS: &str = "SELECT a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
+const EXPORT_DRAFT_IDS: &str = "SELECT a.id, a.id FROM apis a WHERE a.instance_id = ? AND a.group_id = ? \
      ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
 
-/// Reads the documents of `ids` from `table` (`snapshot` of versions or `doc` of APIs), in the
-/// order of `ids`.
-async fn documents_in_order(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<Api>> {
+/// Reads the documents of `ids` (`snapshot` of versions, or `doc` of APIs for drafts); the rows
+/// are decoded by [`decode_in_order`].
+async fn documents(tx: &mut Transaction<'static, Sqlite>, drafts: bool, ids: &[String]) -> Result<Vec<SqliteRow>> {
     let mut query = QueryBuilder::<Sqlite>::new(if drafts {
         "SELECT id, doc FROM apis WHERE id IN ("
     } else {
@@ -40,14 +42,19 @@ async fn documents_in_order(tx: &mut Transaction<'static, Sqlite>, drafts: bool,
         list.push_bind(id.clone());
     }
     query.push(")");
-    let rows = query.build().fetch_all(&mut **tx).await?;
-    let mut by_id: HashMap<String, Api> = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        by_id.insert(row.try_get("id")?, from_doc(row, "doc")?);
+    Ok(query.build().fetch_all(&mut **tx).await?)
+}
+
+/// The APIs of `rows`, in the order of `ids`.
+fn decode_in_order(rows: &[SqliteRow], ids: &[String]) -> Result<Vec<Api>> {
+    let mut by_id: HashMap<&str, Api> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let doc: &str = row.try_get("doc")?;
+        by_id.insert(row.try_get("id")?, serde_json::from_str(doc)?);
     }
     // An id without a row would be a change between the two reads, which the read transaction
     // rules out; skipping it keeps the export consistent either way.
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())
 }
 
 /// What identifies an API in its group: its name, and its route.
@@ -151,8 +158,15 @@ impl SqliteStore {
     pub(super) async fn import_apis_impl(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome> {
         let mut tx = self.write().await?;
         let group_id = prepare_target(&mut tx, instance_id, &request.target).await?;
-        super::policies::import_policies_in(&mut tx, instance_id, &request.policies, request.extend_mode, request.now)
-            .await?;
+        super::policies::import_policies_in(
+            &mut tx,
+            instance_id,
+            &group_id,
+            &request.policies,
+            request.extend_mode,
+            request.now,
+        )
+        .await?;
         let mut index = group_index(&mut tx, &group_id).await?;
         // APIs written by this import: a later API of the same file that conflicts with one of
         // them fails, whatever the mode (the first of two conflicting APIs wins).
@@ -238,24 +252,34 @@ impl SqliteStore {
         instance_id: &str,
         group_id: &str,
         env_id: Option<&str>,
+        only: Option<&[String]>,
     ) -> mpsc::Receiver<Result<Vec<Api>>> {
         let (sender, receiver) = mpsc::channel(EXPORT_WINDOW / EXPORT_BATCH);
         let pool = self.pool.clone();
         let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
+        let only: Option<HashSet<String>> = only.map(|ids| ids.iter().cloned().collect());
         tokio::spawn(async move {
             let read = async {
                 // One read transaction: the ids and the documents come from the same snapshot.
                 let mut tx = pool.begin().await?;
-                let ids: Vec<String> = match &env_id {
+                let rows: Vec<(String, String)> = match &env_id {
                     Some(env_id) => {
-                        sqlx::query_scalar(EXPORT_PUBLISHED_IDS).bind(&instance_id).bind(env_id).bind(&group_id)
+                        sqlx::query_as(EXPORT_PUBLISHED_IDS).bind(&instance_id).bind(env_id).bind(&group_id)
                     }
-                    None => sqlx::query_scalar(EXPORT_DRAFT_IDS).bind(&instance_id).bind(&group_id),
+                    None => sqlx::query_as(EXPORT_DRAFT_IDS).bind(&instance_id).bind(&group_id),
                 }
                 .fetch_all(&mut *tx)
                 .await?;
+                let ids: Vec<String> = rows
+                    .into_iter()
+                    .filter(|(_, api_id)| only.as_ref().is_none_or(|only| only.contains(api_id)))
+                    .map(|(document_id, _)| document_id)
+                    .collect();
                 for chunk in ids.chunks(EXPORT_BATCH) {
-                    let batch = documents_in_order(&mut tx, env_id.is_none(), chunk).await?;
+                    let rows = documents(&mut tx, env_id.is_none(), chunk).await?;
+                    // Decoded here, in turn with reading: decoding on other threads made the
+                    // export slower and its memory larger on two cores (BENCHMARKS.md).
+                    let batch = decode_in_order(&rows, chunk)?;
                     // A closed channel means the export was abandoned (the client went away).
                     if sender.send(Ok(batch)).await.is_err() {
                         break;

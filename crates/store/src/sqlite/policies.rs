@@ -20,6 +20,11 @@ use crate::{ChannelUpdate, Conflict, Kind, PolicyStore, ResponseUpdate, Result, 
 
 type Tx = Transaction<'static, Sqlite>;
 
+/// The operation-level extensions that name the throttling policy and the ACL bound to an API,
+/// with the kind of policy each names.
+const BINDING_EXTENSIONS: [(PolicyKind, &str); 2] =
+    [(PolicyKind::Throttle, "x-apigateway-ratelimit"), (PolicyKind::Acl, "x-apigateway-access-control")];
+
 const PUBLISHED_COLUMNS: &str = "p.publish_id, p.api_id, p.env_id, p.publish_time, a.name AS api_name, \
      a.api_type, a.req_method, a.req_uri, a.auth_type, a.group_id, a.tags, \
      json_extract(a.doc, '$.remark') AS api_remark, g.name AS group_name, e.name AS env_name";
@@ -1260,19 +1265,6 @@ impl PolicyStore for SqliteStore {
         self.commit(tx).await
     }
 
-    async fn import_policies(
-        &self,
-        instance_id: &str,
-        import: &PolicyImport,
-        mode: ExtendMode,
-        now: OffsetDateTime,
-    ) -> Result<ImportedPolicies> {
-        let mut tx = self.write().await?;
-        let imported = import_policies_in(&mut tx, instance_id, import, mode, now).await?;
-        self.commit(tx).await?;
-        Ok(imported)
-    }
-
     async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
         let mut objects = ExtensionObjects::default();
         if api_ids.is_empty() {
@@ -1293,10 +1285,11 @@ impl PolicyStore for SqliteStore {
             }
             q.push(") ORDER BY b.seq");
             let rows = q.build().fetch_all(&mut *conn).await?;
-            let (root_key, api_key) = match kind {
-                PolicyKind::Throttle => ("x-apigateway-ratelimits", "x-apigateway-ratelimit"),
-                _ => ("x-apigateway-access-controls", "x-apigateway-access-control"),
+            let root_key = match kind {
+                PolicyKind::Throttle => "x-apigateway-ratelimits",
+                _ => "x-apigateway-access-controls",
             };
+            let api_key = binding_extension(kind);
             for row in &rows {
                 let api_id: String = row.try_get("api_id")?;
                 let name: String = row.try_get("name")?;
@@ -1324,6 +1317,55 @@ impl PolicyStore for SqliteStore {
         }
         Ok(objects)
     }
+}
+
+fn binding_extension(kind: PolicyKind) -> &'static str {
+    BINDING_EXTENSIONS.iter().find(|(k, _)| *k == kind).map_or("", |(_, key)| key)
+}
+
+/// Binds a publish record that has just been created to the throttling policy and the ACL
+/// that its API's definition names (`x-apigateway-ratelimit`, `x-apigateway-access-control`,
+/// kept from an imported document): what a document declares takes effect when the API is
+/// published to an environment. Only a new record is bound, so a binding removed by hand stays
+/// removed while the API stays published; a name no policy of the instance has any more is
+/// skipped (the publish itself must not fail over a policy deleted since the import).
+pub(super) async fn bind_declared_policies(
+    tx: &mut Tx,
+    instance_id: &str,
+    api: &Api,
+    publish_id: &str,
+    env_id: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    for (kind, key) in BINDING_EXTENSIONS {
+        let Some(Value::String(name)) = api.definition.openapi_extensions.get(key) else { continue };
+        let found =
+            sqlx::query(AssertSqlSafe(format!("SELECT id FROM {} WHERE instance_id = ? AND name = ?", table(kind))))
+                .bind(instance_id)
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(row) = found else {
+            tracing::warn!(api_id = %api.id, %name, "{key} names no policy of the instance: not bound");
+            continue;
+        };
+        let policy_id: String = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO policy_bindings (id, instance_id, kind, policy_id, publish_id, api_id, env_id, create_time) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, publish_id) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(instance_id)
+        .bind(kind.as_str())
+        .bind(policy_id)
+        .bind(publish_id)
+        .bind(&api.id)
+        .bind(env_id)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Inserts the specials of an imported throttling policy; an `APP` special must name an app
@@ -1521,16 +1563,19 @@ impl SqliteStore {
     }
 }
 
-/// Creates or reuses throttling policies and ACLs by name inside `tx`: on their own
-/// ([`PolicyStore::import_policies`]) or as part of an API import.
+/// Creates or reuses, by name, the throttling policies, ACLs and gateway responses of an API
+/// import inside its transaction: with [`ExtendMode::Merge`] an existing object of that name
+/// is kept, with [`ExtendMode::Override`] it is overwritten (keeping its id; a policy's
+/// specials are replaced). A special for an `APP` must name an app of the instance
+/// (`BadReference` otherwise).
 pub(super) async fn import_policies_in(
     tx: &mut Tx,
     instance_id: &str,
+    group_id: &str,
     import: &PolicyImport,
     mode: ExtendMode,
     now: OffsetDateTime,
-) -> Result<ImportedPolicies> {
-    let mut imported = ImportedPolicies::default();
+) -> Result<()> {
     for (throttle, specials) in &import.throttles {
         let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = ? AND name = ?")
             .bind(instance_id)
@@ -1539,8 +1584,8 @@ pub(super) async fn import_policies_in(
             .await?
             .map(|row| from_doc::<Throttle>(&row, "doc"))
             .transpose()?;
-        let id = match (existing, mode) {
-            (Some(old), ExtendMode::Merge) => old.id,
+        match (existing, mode) {
+            (Some(_), ExtendMode::Merge) => {}
             (Some(old), ExtendMode::Override) => {
                 let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
                 sqlx::query("UPDATE throttles SET doc = ? WHERE id = ?")
@@ -1553,7 +1598,6 @@ pub(super) async fn import_policies_in(
                     .execute(&mut **tx)
                     .await?;
                 insert_specials(tx, instance_id, &old.id, &throttle.name, specials, now).await?;
-                old.id
             }
             (None, _) => {
                 let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
@@ -1565,10 +1609,8 @@ pub(super) async fn import_policies_in(
                     .execute(&mut **tx)
                     .await?;
                 insert_specials(tx, instance_id, &new.id, &throttle.name, specials, now).await?;
-                new.id
             }
-        };
-        imported.throttles.insert(throttle.name.clone(), id);
+        }
     }
     for acl in &import.acls {
         let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = ? AND name = ?")
@@ -1578,8 +1620,8 @@ pub(super) async fn import_policies_in(
             .await?
             .map(|row| row.try_get::<String, _>(0))
             .transpose()?;
-        let id = match (existing, mode) {
-            (Some(id), ExtendMode::Merge) => id,
+        match (existing, mode) {
+            (Some(_), ExtendMode::Merge) => {}
             (Some(id), ExtendMode::Override) => {
                 let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
                 sqlx::query("UPDATE acls SET entity_type = ?, acl_type = ?, doc = ? WHERE id = ?")
@@ -1589,7 +1631,6 @@ pub(super) async fn import_policies_in(
                     .bind(&id)
                     .execute(&mut **tx)
                     .await?;
-                id
             }
             (None, _) => {
                 let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
@@ -1604,10 +1645,46 @@ pub(super) async fn import_policies_in(
                 .bind(to_doc(&new)?)
                 .execute(&mut **tx)
                 .await?;
-                new.id
             }
-        };
-        imported.acls.insert(acl.acl_name.clone(), id);
+        }
     }
-    Ok(imported)
+    for response in &import.responses {
+        let existing = sqlx::query("SELECT doc FROM gateway_responses WHERE group_id = ? AND name = ?")
+            .bind(group_id)
+            .bind(&response.name)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|row| from_doc::<GatewayResponse>(&row, "doc"))
+            .transpose()?;
+        match (existing, mode) {
+            (Some(_), ExtendMode::Merge) => {}
+            (Some(old), ExtendMode::Override) => {
+                let new = GatewayResponse { responses: response.responses.clone(), update_time: now, ..old };
+                sqlx::query("UPDATE gateway_responses SET doc = ? WHERE id = ?")
+                    .bind(to_doc(&new)?)
+                    .bind(&new.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            (None, _) => {
+                let new = GatewayResponse {
+                    group_id: group_id.to_string(),
+                    create_time: now,
+                    update_time: now,
+                    ..response.clone()
+                };
+                sqlx::query(
+                    "INSERT INTO gateway_responses (id, instance_id, group_id, name, doc) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&new.id)
+                .bind(instance_id)
+                .bind(group_id)
+                .bind(&new.name)
+                .bind(to_doc(&new)?)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,230 @@
+//! ROMA Connect integration applications (`/v2/{project_id}/instances/{instance_id}/apps`, the
+//! ROMA SDK's `CreateRomaApp` family) and their data sources
+//! (`/v2/{project_id}/fdi/instances/{instance_id}/datasources`, `CreateDatasourceInfo` family).
+//! Both own custom backends (`routes::livedata`).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use portico_model::{DataSource, Page, RomaApp, RomaAppInput, new_id, now};
+use portico_store::{DataSourceFilter, Store};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::apps::non_empty;
+use super::groups::text_match;
+use crate::extract::{AppQuery, Scope};
+use crate::views::{list as paged, object, rfc3339};
+use crate::{ApiResult, AppState, Caller};
+
+/// Under `/v2/{project_id}/instances/{instance_id}`.
+pub fn app_routes() -> Router<AppState> {
+    Router::new()
+        .route("/apps", get(list_apps).post(create_app))
+        .route("/apps/{app_id}", get(show_app).delete(delete_app))
+}
+
+/// Under `/v2/{project_id}/fdi/instances/{instance_id}`.
+pub fn data_source_routes() -> Router<AppState> {
+    Router::new()
+        .route("/datasources", get(list_sources).post(create_source))
+        .route("/datasources/{datasource_id}", get(show_source).delete(delete_source))
+}
+
+/// `ServerAppInfo`. Portico has no per-app roles: the caller's project membership decides.
+fn app_view(app: &RomaApp, caller: &Caller) -> Value {
+    let user = json!({ "user_id": caller.user_id, "user_name": caller.user_name });
+    json!({
+        "id": app.id, "name": app.name, "remark": app.remark.clone().unwrap_or_default(),
+        "roles": ["read", "access", "delete", "authorize", "modify"],
+        "create_time": rfc3339(app.create_time), "update_time": rfc3339(app.update_time),
+        "created_user": user, "last_updated_user": user, "owner": true, "key": app.key, "favorite": app.favorite,
+    })
+}
+
+#[derive(Deserialize)]
+struct AppId {
+    app_id: String,
+}
+
+async fn create_app(
+    State(state): State<AppState>,
+    scope: Scope,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let input = RomaAppInput::from_json(&body)?;
+    let now = now();
+    let app = RomaApp {
+        id: new_id(),
+        name: input.name,
+        remark: input.remark,
+        key: input.key.unwrap_or_else(new_id),
+        favorite: input.favorite,
+        create_time: now,
+        update_time: now,
+    };
+    state.store.create_roma_app(&scope.instance_id, &app, &input.secret.unwrap_or_else(new_id)).await?;
+    Ok((StatusCode::CREATED, Json(app_view(&app, &caller))))
+}
+
+async fn show_app(
+    State(state): State<AppState>,
+    scope: Scope,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<AppId>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(app_view(&state.store.roma_app(&scope.instance_id, &p.app_id).await?, &caller)))
+}
+
+async fn delete_app(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<StatusCode> {
+    state.store.delete_roma_app(&scope.instance_id, &p.app_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct AppQueryParams {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    name: Option<String>,
+}
+
+async fn list_apps(
+    State(state): State<AppState>,
+    scope: Scope,
+    Extension(caller): Extension<Caller>,
+    AppQuery(q): AppQuery<AppQueryParams>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::new(q.offset, q.limit)?;
+    let name = text_match(q.name, "name", None);
+    let found = state.store.list_roma_apps(&scope.instance_id, name.as_ref(), page).await?;
+    Ok(Json(paged("apps", found, |a| app_view(a, &caller))))
+}
+
+/// `DataSourceRsp`: the settings without the password, times in epoch milliseconds.
+fn source_view(source: &DataSource, app_name: &str, instance_id: &str) -> Value {
+    let millis = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1_000_000) as i64;
+    let mut map = object(source);
+    map.insert("app_name".into(), json!(app_name));
+    map.insert("instance_id".into(), json!(instance_id));
+    map.insert("vpc_id".into(), json!(""));
+    map.insert("custom_plugin_id".into(), json!(""));
+    map.insert("create_time".into(), json!(millis(source.create_time)));
+    map.insert("update_time".into(), json!(millis(source.update_time)));
+    map.insert("app_permission".into(), json!(["read", "access", "delete", "modify"]));
+    Value::Object(map)
+}
+
+/// Names of the integration applications owning `sources`.
+pub(super) async fn app_names(
+    store: &dyn Store,
+    instance_id: &str,
+    app_ids: impl Iterator<Item = &String>,
+) -> ApiResult<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    for id in app_ids {
+        if !names.contains_key(id) {
+            names.insert(id.clone(), store.roma_app(instance_id, id).await?.name);
+        }
+    }
+    Ok(names)
+}
+
+#[derive(Deserialize)]
+struct SourceId {
+    datasource_id: String,
+}
+
+async fn create_source(
+    State(state): State<AppState>,
+    scope: Scope,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (source, password) = DataSource::from_json(&body, new_id(), now())?;
+    let app = state.store.roma_app(&scope.instance_id, &source.app_id).await?;
+    state.store.create_data_source(&scope.instance_id, &source, password.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(source_view(&source, &app.name, &scope.instance_id))))
+}
+
+async fn show_source(State(state): State<AppState>, scope: Scope, Path(p): Path<SourceId>) -> ApiResult<Json<Value>> {
+    let (source, _) = state.store.data_source(&scope.instance_id, &p.datasource_id).await?;
+    let app = state.store.roma_app(&scope.instance_id, &source.app_id).await?;
+    Ok(Json(source_view(&source, &app.name, &scope.instance_id)))
+}
+
+async fn delete_source(State(state): State<AppState>, scope: Scope, Path(p): Path<SourceId>) -> ApiResult<StatusCode> {
+    state.store.delete_data_source(&scope.instance_id, &p.datasource_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SourceQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    name: Option<String>,
+    app_id: Option<String>,
+    datasource_type: Option<String>,
+}
+
+async fn list_sources(
+    State(state): State<AppState>,
+    scope: Scope,
+    AppQuery(q): AppQuery<SourceQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::new(q.offset, q.limit)?;
+    let filter = DataSourceFilter {
+        app_id: non_empty(q.app_id),
+        name: text_match(q.name, "name", None),
+        datasource_type: non_empty(q.datasource_type),
+    };
+    let found = state.store.list_data_sources(&scope.instance_id, &filter, page).await?;
+    let names = app_names(state.store.as_ref(), &scope.instance_id, found.items.iter().map(|s| &s.app_id)).await?;
+    let instance_id = scope.instance_id.clone();
+    Ok(Json(paged("entities", found, |s| {
+        source_view(s, names.get(&s.app_id).map(String::as_str).unwrap_or_default(), &instance_id)
+    })))
+}
+
+/// `LdDatasourceInfo`: a data source as `ListLiveDataDataSourcesV2` (apic `/data-sources`)
+/// lists it.
+fn livedata_source_view(source: &DataSource) -> Value {
+    let url = source.setting("url").map(str::to_owned).unwrap_or_else(|| {
+        let host = source.setting("host").unwrap_or_default();
+        match source.setting("port") {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    });
+    json!({
+        "id": source.datasource_id, "name": source.datasource_name,
+        "type": source.datasource_type.to_ascii_lowercase(),
+        "description": source.description.clone().unwrap_or_default(), "url": url,
+        "user": source.setting("user_name").unwrap_or_default(), "status": "1",
+        "created_time": rfc3339(source.create_time), "modified_time": rfc3339(source.update_time),
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct LivedataSourceQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+    app_id: Option<String>,
+    name: Option<String>,
+}
+
+/// `GET …/apic/instances/{instance_id}/data-sources`.
+pub(super) async fn list_livedata_sources(
+    State(state): State<AppState>,
+    scope: Scope,
+    AppQuery(q): AppQuery<LivedataSourceQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = Page::new(q.offset, q.limit)?;
+    let filter =
+        DataSourceFilter { app_id: non_empty(q.app_id), name: text_match(q.name, "name", None), datasource_type: None };
+    let found = state.store.list_data_sources(&scope.instance_id, &filter, page).await?;
+    Ok(Json(paged("data_sources", found, livedata_source_view)))
+}

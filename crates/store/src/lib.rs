@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod dataservice;
 mod error;
 mod livedata;
 mod openapi;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Paged, Project, User};
 use time::OffsetDateTime;
 
+pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
 pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
     DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
@@ -201,9 +203,10 @@ pub struct LiveSet {
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
 /// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
-/// ACLs, bindings) are in the supertrait [`PolicyStore`].
+/// ACLs, bindings) are in the supertrait [`PolicyStore`], ROMA custom backends' in [`LivedataStore`],
+/// DataArts DataService's in [`DataServiceStore`].
 #[async_trait]
-pub trait Store: PolicyStore + LivedataStore + Send + Sync + 'static {
+pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 'static {
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 

@@ -23,6 +23,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+mod dataservice;
 mod openapi;
 
 use crate::cache::{ReadCache, invalidate};

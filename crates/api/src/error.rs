@@ -124,6 +124,7 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::VpcMember => "APIG.3019",
         Kind::Signature => "APIG.3020",
         Kind::GatewayResponse => "APIG.3021",
+        Kind::DsApi | Kind::DsCatalog | Kind::DsPublication | Kind::DsJob => ds_not_found_code(kind),
         Kind::RomaApp => "APIG.3030",
         Kind::DataSource => "APIG.3031",
         Kind::LdApi => "APIG.3032",
@@ -165,6 +166,10 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::VpcChannelName(_) => "APIG.3325",
         Conflict::SignatureName(_) => "APIG.3326",
         Conflict::GatewayResponseName(_) => "APIG.3327",
+        Conflict::DsApiName(_)
+        | Conflict::DsCatalogName(_)
+        | Conflict::DsCatalogNotEmpty(_)
+        | Conflict::DsApiPublished(_) => ds_conflict_code(conflict),
     }
 }
 
@@ -199,5 +204,98 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error_code": self.code, "error_msg": self.message });
         (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// An error of the DataArts DataService routes (`/v1/{project_id}/service/…`): the same body
+/// shape, with DataService's own `DLM.xxxx` codes (listed in `docs/errors.md`). Authentication
+/// failures happen before these routes and keep their `APIG.1xxx` codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DsError(pub ApiError);
+
+/// Result of a DataService handler.
+pub type DsResult<T> = Result<T, DsError>;
+
+impl DsError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        DsError(ApiError::new(status, code, message))
+    }
+
+    /// 400 `DLM.4000`: the `workspace` header is missing or not a workspace id.
+    pub fn workspace() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "DLM.4000", "The request header workspace must be a workspace id")
+    }
+
+    /// 400 `DLM.4002` for a value whose problem needs more words than its name.
+    pub fn invalid_because(field: &str, reason: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "DLM.4002",
+            format!("Invalid parameter value,parameterName:{field}. {reason}"),
+        )
+    }
+
+    /// 400 `DLM.4010`: an uploaded workbook cannot be imported.
+    pub fn workbook(reason: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "DLM.4010", format!("The workbook cannot be imported: {reason}"))
+    }
+
+    /// 500 with nothing internal in it; the cause is logged here, once.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "DataService request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "DLM.9999", "System error")
+    }
+}
+
+impl From<FieldError> for DsError {
+    fn from(e: FieldError) -> Self {
+        let code = match e {
+            FieldError::Missing(_) => "DLM.4001",
+            FieldError::Invalid(_) => "DLM.4002",
+            FieldError::MalformedJson(_) => "DLM.4003",
+        };
+        Self::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    }
+}
+
+/// DataService objects, and the gateway objects a publish names (instance, group).
+fn ds_not_found_code(kind: Kind) -> &'static str {
+    match kind {
+        Kind::DsApi => "DLM.4041",
+        Kind::DsCatalog => "DLM.4042",
+        Kind::DsJob => "DLM.4043",
+        Kind::DsPublication => "DLM.4045",
+        _ => "DLM.4044",
+    }
+}
+
+/// DataService conflicts, and the gateway API a publish makes clashing with another in its group.
+fn ds_conflict_code(conflict: &Conflict) -> &'static str {
+    match conflict {
+        Conflict::DsApiName(_) => "DLM.4091",
+        Conflict::DsCatalogName(_) => "DLM.4092",
+        Conflict::DsCatalogNotEmpty(_) => "DLM.4093",
+        Conflict::DsApiPublished(_) => "DLM.4094",
+        _ => "DLM.4095",
+    }
+}
+
+impl From<StoreError> for DsError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::NotFound { kind, .. } => {
+                Self::new(StatusCode::NOT_FOUND, ds_not_found_code(*kind), e.to_string())
+            }
+            StoreError::Conflict(c) => Self::new(StatusCode::CONFLICT, ds_conflict_code(c), e.to_string()),
+            StoreError::Field(f) => f.clone().into(),
+            StoreError::BadReference { .. } => Self::new(StatusCode::BAD_REQUEST, "DLM.4002", e.to_string()),
+            _ => Self::internal(&e),
+        }
+    }
+}
+
+impl IntoResponse for DsError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
     }
 }

@@ -16,6 +16,7 @@ mod policy_views;
 mod routes;
 mod startup;
 mod views;
+mod workbook;
 
 use std::sync::Arc;
 
@@ -74,7 +75,8 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     ApiError::internal(&"handler panicked").into_response()
 }
 
-/// The whole management router: `/health`, `/v3/auth/tokens` and the `/v2/…` APIG routes.
+/// The whole management router: `/health`, `/v3/auth/tokens`, the `/v2/…` APIG and ROMA routes
+/// and the `/v1/{project_id}/service/…` DataArts DataService routes.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::router(state.clone()))

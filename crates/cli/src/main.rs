@@ -334,9 +334,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         functions: settings.gateway.functions.clone(),
         max_body_bytes: settings.gateway.max_body_bytes,
         backend_roots,
+        account: state.config.domain_name.clone(),
         ..GatewayConfig::default()
     };
-    let authenticator = Authenticator::new(state.token_key.clone(), None);
+    let authenticator = Authenticator::new(state.token_key.clone());
     let gateway = Arc::new(Gateway::new(table, authenticator, gateway_config)?);
     let watcher = tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, settings.gateway.reload_interval));
 

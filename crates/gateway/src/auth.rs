@@ -1,16 +1,16 @@
 //! The authentication phase. `NONE` lets everyone in; `IAM` checks a Portico token
 //! (`X-Auth-Token`, signed with the key the management API issues tokens with) and that it is
-//! scoped to the API's project. `APP` is served by an [`AppAuthenticator`] once one is plugged
-//! in (apps and their AK/SK come with the policies work); until then, and for `AUTHORIZER`, the
-//! gateway answers `APIG.0302`.
+//! scoped to the API's project; `APP` checks an app signature or AppCode ([`crate::apps`]).
+//! `AUTHORIZER` calls a function, so the pipeline runs it ([`crate::authorizers`]).
 
 use std::sync::Arc;
 
-use http::HeaderMap;
+use portico_auth::signature::RequestParts;
 use portico_auth::token::{self, TokenError, TokenKey};
 use portico_model::AuthType;
 use time::OffsetDateTime;
 
+use crate::apps::AppDirectory;
 use crate::error::GatewayError;
 use crate::routes::RouteApi;
 
@@ -31,39 +31,38 @@ pub enum Caller {
         /// App id (`$context.appId`).
         app_id: String,
     },
-}
-
-/// APP authentication (signatures by an app's key and secret, or an AppCode), provided by the
-/// component that owns apps.
-pub trait AppAuthenticator: Send + Sync {
-    /// The calling app's id, or why the request is refused.
-    fn authenticate(&self, api: &RouteApi, headers: &HeaderMap, now: OffsetDateTime) -> Result<String, GatewayError>;
+    /// Let in by a custom authorizer.
+    Authorized {
+        /// What the authorizer said of the caller (`$context.authorizer.frontend.<key>`).
+        context: Vec<(String, String)>,
+    },
 }
 
 /// Runs the authentication phase.
 #[derive(Clone)]
 pub struct Authenticator {
     token_key: Arc<TokenKey>,
-    app: Option<Arc<dyn AppAuthenticator>>,
 }
 
 impl Authenticator {
-    /// IAM tokens checked with `token_key`; APP authentication by `app` when there is one.
-    pub fn new(token_key: Arc<TokenKey>, app: Option<Arc<dyn AppAuthenticator>>) -> Authenticator {
-        Authenticator { token_key, app }
+    /// IAM tokens checked with `token_key`.
+    pub fn new(token_key: Arc<TokenKey>) -> Authenticator {
+        Authenticator { token_key }
     }
 
-    /// Authenticates a request to `api`.
+    /// Authenticates `request` to `api`; apps are looked up in `apps`.
     pub fn authenticate(
         &self,
         api: &RouteApi,
-        headers: &HeaderMap,
+        apps: &AppDirectory,
+        request: &RequestParts<'_>,
         now: OffsetDateTime,
     ) -> Result<Caller, GatewayError> {
         match api.api.definition.auth_type {
             AuthType::None => Ok(Caller::Anonymous),
             AuthType::Iam => {
-                let token = headers
+                let token = request
+                    .headers
                     .get("x-auth-token")
                     .and_then(|v| v.to_str().ok())
                     .ok_or_else(|| GatewayError::IamAuth("X-Auth-Token is missing".into()))?;
@@ -78,11 +77,8 @@ impl Authenticator {
                 }
                 Ok(Caller::User { user_id: claims.user_id, project_id: claims.project_id })
             }
-            AuthType::App => match &self.app {
-                Some(app) => Ok(Caller::App { app_id: app.authenticate(api, headers, now)? }),
-                None => Err(GatewayError::AuthUnavailable("APP")),
-            },
-            AuthType::Authorizer => Err(GatewayError::AuthUnavailable("AUTHORIZER")),
+            AuthType::App => Ok(Caller::App { app_id: apps.authenticate(api, request, now)? }),
+            AuthType::Authorizer => Err(GatewayError::AuthorizerConfig("the API's authorizer does not exist".into())),
         }
     }
 }

@@ -13,11 +13,12 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use portico_model::{
     ApiDefinition, BackendParam, BackendProtocol, BackendType, ConditionOrigin, ConditionType, EffectMode, Method,
-    ParamLocation, ParamOrigin,
+    ParamLocation, ParamOrigin, VpcChannelInfo,
 };
 use regex::Regex;
 
 use crate::error::GatewayError;
+use crate::ip::IpRange;
 use crate::params::ParamValues;
 use crate::routes::RouteApi;
 
@@ -43,42 +44,6 @@ enum Test {
     Ips(Vec<IpRange>),
     /// An invalid pattern: never holds.
     Never,
-}
-
-#[derive(Debug)]
-struct IpRange {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl IpRange {
-    fn parse(s: &str) -> Option<IpRange> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a.trim().parse::<IpAddr>().ok()?, Some(p.trim().parse::<u8>().ok()?)),
-            None => (s.trim().parse::<IpAddr>().ok()?, None),
-        };
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(IpRange { network: addr, prefix })
-    }
-
-    fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        match (self.network, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
 }
 
 /// A backend policy condition, parsed once when the route table is built.
@@ -232,6 +197,8 @@ pub struct HttpTarget {
     pub retry_count: i32,
     /// 2 direct address; 1 and 4 VPC channels.
     pub vpc_channel_status: i32,
+    /// The channel, when `vpc_channel_status` is 1.
+    pub vpc_channel: Option<VpcChannelInfo>,
 }
 
 /// A FUNCTION backend.
@@ -320,6 +287,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                         timeout_ms: timeout(p.timeout, fallback),
                         retry_count: retries(&p.retry_count),
                         vpc_channel_status: p.vpc_channel_status,
+                        vpc_channel: p.vpc_channel_info.clone(),
                     }),
                     params: &p.common.backend_params,
                     policy: Some(&p.common.name),
@@ -360,6 +328,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                 timeout_ms: fallback,
                 retry_count: retries(&b.retry_count),
                 vpc_channel_status: b.vpc_channel_status,
+                vpc_channel: b.vpc_channel_info.clone(),
             })
         }
         BackendType::Function => {
@@ -399,6 +368,8 @@ pub struct SystemContext {
     pub server_name: String,
     /// `$context.handleTime`: when the gateway received the request.
     pub handle_time: String,
+    /// `$context.authorizer.frontend.<key>`: what a custom authorizer said of the caller.
+    pub authorizer: Vec<(String, String)>,
 }
 
 impl SystemContext {
@@ -415,7 +386,10 @@ impl SystemContext {
             "serverAddr" => Some(&self.server_addr),
             "serverName" => Some(&self.server_name),
             "handleTime" => Some(&self.handle_time),
-            _ => None,
+            other => {
+                let key = other.strip_prefix("authorizer.frontend.")?;
+                self.authorizer.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+            }
         }
     }
 }
@@ -439,6 +413,8 @@ pub struct BuildInput<'a> {
     pub variables: &'a HashMap<String, String>,
     /// Path after the matched prefix (SWA), appended to the backend path.
     pub rest: &'a str,
+    /// For a VPC-channel backend, the chosen member's `host:port`.
+    pub member: Option<&'a str>,
 }
 
 /// The request to send upstream (without its body).
@@ -502,18 +478,23 @@ pub(crate) const HOP_BY_HOP: [&str; 8] = [
 
 /// Builds the upstream request for an HTTP target.
 pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outgoing, GatewayError> {
-    if target.vpc_channel_status != 2 {
-        // Seam: VPC channels (load-balance channels) resolve to member addresses once the
-        // policies branch provides them; until then a channel backend cannot be served.
-        return Err(GatewayError::BackendConfig("VPC channel backends are not available yet".into()));
-    }
     let scheme = match target.protocol {
         BackendProtocol::Http => "http",
         BackendProtocol::Https => "https",
         other => return Err(GatewayError::BackendConfig(format!("{other} backends are not supported"))),
     };
-    let domain = target.url_domain.as_deref().ok_or_else(|| GatewayError::BackendConfig("no url_domain".into()))?;
-    let authority = substitute_variables(domain, input.variables)?;
+    let authority = match (target.vpc_channel_status, input.member) {
+        (2, _) => {
+            let domain =
+                target.url_domain.as_deref().ok_or_else(|| GatewayError::BackendConfig("no url_domain".into()))?;
+            substitute_variables(domain, input.variables)?
+        }
+        (1, Some(member)) => member.to_string(),
+        (1, None) => return Err(GatewayError::BackendConfig("no member of the VPC channel was chosen".into())),
+        _ => return Err(GatewayError::BackendConfig("VPC channels by member group are not supported".into())),
+    };
+    // The Host the channel's members expect, when the API names one.
+    let host = target.vpc_channel.as_ref().and_then(|c| c.vpc_channel_proxy_host.clone()).filter(|h| !h.is_empty());
     if authority.parse::<http::uri::Authority>().is_err() {
         return Err(GatewayError::BackendConfig(format!("invalid backend address {authority:?}")));
     }
@@ -602,13 +583,63 @@ pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outg
     };
     insert_header(&mut headers, "x-forwarded-for", &forwarded)?;
     insert_header(&mut headers, "x-request-id", &input.system.request_id)?;
-    headers.insert(http::header::HOST, HeaderValue::from_str(&authority).map_err(|_| GatewayError::Internal)?);
+    let host = host.unwrap_or_else(|| authority.clone());
+    headers.insert(
+        http::header::HOST,
+        HeaderValue::from_str(&host).map_err(|_| GatewayError::BackendConfig(format!("invalid host {host:?}")))?,
+    );
 
     let method = match target.method {
         Method::Any => input.method.clone(),
         m => http::Method::from_bytes(m.as_str().as_bytes()).map_err(|_| GatewayError::Internal)?,
     };
     Ok(Outgoing { method, scheme, authority, path_and_query: path, headers })
+}
+
+/// Signs the backend request with the signature key bound to the API, so the backend can tell
+/// it comes through the gateway. `hmac`: the `SDK-HMAC-SHA256` algorithm of app signatures, the
+/// key as access key and the secret as secret key, over `Host`, `X-Sdk-Date` (added, `now`) and
+/// the body, in `Authorization`. `basic`: `Authorization: Basic base64(key:secret)`. Other
+/// types (`public_key`, `aes`) are not applied (documented).
+pub fn sign_request(
+    outgoing: &mut Outgoing,
+    body: &[u8],
+    signature: &portico_model::Signature,
+    now: time::OffsetDateTime,
+) -> Result<(), GatewayError> {
+    let authorization = match signature.sign_type.as_str() {
+        "hmac" => {
+            let date = now
+                .format(&time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+                .map_err(|_| GatewayError::Internal)?;
+            insert_header(&mut outgoing.headers, "x-sdk-date", &date)?;
+            let mut signed = HeaderMap::new();
+            for name in [http::header::HOST.as_str(), "x-sdk-date"] {
+                if let Some(value) = outgoing.headers.get(name) {
+                    signed.insert(HeaderName::from_static(name), value.clone());
+                }
+            }
+            let (raw_path, raw_query) = match outgoing.path_and_query.split_once('?') {
+                Some((path, query)) => (path, Some(query)),
+                None => (outgoing.path_and_query.as_str(), None),
+            };
+            let request = portico_auth::signature::RequestParts {
+                method: outgoing.method.as_str(),
+                raw_path,
+                raw_query,
+                headers: &signed,
+                body,
+            };
+            portico_auth::signature::sign(&request, &signature.sign_key, &signature.sign_secret)
+        }
+        "basic" => {
+            use base64::Engine;
+            let pair = format!("{}:{}", signature.sign_key, signature.sign_secret);
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+        }
+        _ => return Ok(()),
+    };
+    insert_header(&mut outgoing.headers, "authorization", &authorization)
 }
 
 fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), GatewayError> {
@@ -658,6 +689,7 @@ mod tests {
             env_id: "e".into(),
             env_name: "RELEASE".into(),
             publish_id: "pub".into(),
+            bound: Default::default(),
             path_params: vec!["id".into()],
             policies,
             variables: Arc::new(HashMap::new()),
@@ -778,6 +810,16 @@ mod tests {
     }
 
     fn build(r: &RouteApi, params: &ParamValues, query: &[(&str, &str)], rest: &str) -> Result<Outgoing, GatewayError> {
+        build_on(r, params, query, rest, None)
+    }
+
+    fn build_on(
+        r: &RouteApi,
+        params: &ParamValues,
+        query: &[(&str, &str)],
+        rest: &str,
+        member: Option<&str>,
+    ) -> Result<Outgoing, GatewayError> {
         let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut headers = HeaderMap::new();
         headers.insert("connection", HeaderValue::from_static("keep-alive"));
@@ -802,6 +844,7 @@ mod tests {
                 system: &system,
                 variables: &variables,
                 rest,
+                member,
             },
         )
     }
@@ -868,6 +911,55 @@ mod tests {
         let r = route(json!({ "backend_api": { "req_protocol": "HTTP", "req_method": "GET", "req_uri": "/",
             "timeout": 1000, "vpc_channel_status": 1, "vpc_channel_info": { "vpc_channel_id": "c" } } }));
         assert!(matches!(build(&r, &values(&[]), &[], ""), Err(GatewayError::BackendConfig(_))));
+    }
+
+    #[test]
+    fn channel_members_are_the_authority_and_the_proxy_host_the_host() {
+        let r = route(json!({ "backend_api": { "req_protocol": "HTTP", "req_method": "GET", "req_uri": "/in",
+            "timeout": 1000, "vpc_channel_status": 1,
+            "vpc_channel_info": { "vpc_channel_id": "c", "vpc_channel_proxy_host": "svc.internal" } } }));
+        let out = build_on(&r, &values(&[]), &[], "", Some("10.0.0.9:8080")).unwrap();
+        assert_eq!((out.authority.as_str(), out.path_and_query.as_str()), ("10.0.0.9:8080", "/in"));
+        assert_eq!(out.headers.get("host").unwrap(), "svc.internal");
+    }
+
+    fn key(sign_type: &str) -> portico_model::Signature {
+        portico_model::Signature {
+            id: "s".into(),
+            name: "s".into(),
+            sign_type: sign_type.into(),
+            sign_key: "backend_key".into(),
+            sign_secret: "backend_secret_0123".into(),
+            sign_algorithm: None,
+            create_time: OffsetDateTime::UNIX_EPOCH,
+            update_time: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn backend_requests_signed_by_the_bound_key() {
+        let r = route(json!({}));
+        let mut out = build(&r, &values(&[("id", ParamLocation::Path, "7")]), &[("q", "1")], "").unwrap();
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        sign_request(&mut out, b"body", &key("hmac"), now).unwrap();
+        let authorization = out.headers.get("authorization").unwrap().to_str().unwrap().to_string();
+        let parsed = portico_auth::signature::parse_authorization(&authorization).unwrap();
+        assert_eq!(parsed.access_key, "backend_key");
+        assert_eq!(parsed.signed_headers, ["host", "x-sdk-date"]);
+        let (path, query) = out.path_and_query.split_once('?').unwrap();
+        let received = portico_auth::signature::RequestParts {
+            method: out.method.as_str(),
+            raw_path: path,
+            raw_query: Some(query),
+            headers: &out.headers,
+            body: b"body",
+        };
+        portico_auth::signature::verify(&received, &parsed, "backend_secret_0123", now).unwrap();
+        let tampered = portico_auth::signature::RequestParts { body: b"other", ..received };
+        assert!(portico_auth::signature::verify(&tampered, &parsed, "backend_secret_0123", now).is_err());
+
+        sign_request(&mut out, b"", &key("basic"), now).unwrap();
+        assert_eq!(out.headers.get("authorization").unwrap(), "Basic YmFja2VuZF9rZXk6YmFja2VuZF9zZWNyZXRfMDEyMw==");
     }
 
     #[test]

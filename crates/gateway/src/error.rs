@@ -46,9 +46,36 @@ pub enum GatewayError {
     /// IAM authentication failed (no token, bad token, expired token, other project).
     #[error("IAM authentication failed: {0}")]
     IamAuth(String),
-    /// The API needs an authentication mode Portico does not serve yet.
-    #[error("{0} authentication is not available on this gateway yet")]
-    AuthUnavailable(&'static str),
+    /// APP authentication without credentials: no `Authorization`, no AppCode.
+    #[error("APP authentication failed: no signature (Authorization) and no AppCode (X-Apig-AppCode)")]
+    AppAuthMissing,
+    /// APP authentication failed: unknown key or AppCode, bad signature, stale date.
+    #[error("APP authentication failed: {0}")]
+    AppAuth(String),
+    /// The app is genuine but not authorized for the API in this environment.
+    #[error("the app {0} is not authorized to call this API in this environment")]
+    AppNotAuthorized(String),
+    /// An IP ACL keeps the client out.
+    #[error("access denied for the address {0}")]
+    IpDenied(String),
+    /// An account ACL keeps the caller out.
+    #[error("access denied for the caller's account")]
+    AccountDenied,
+    /// A throttling limit is reached (`API`, `user`, `app` or `IP`).
+    #[error("the {0} call limit of this API has been reached")]
+    Throttled(&'static str),
+    /// A custom authorizer's identity source is missing or invalid.
+    #[error("custom authentication failed: identity source {0}")]
+    AuthorizerIdentity(String),
+    /// The custom authorizer denied the request.
+    #[error("custom authentication failed: the authorizer denied the request")]
+    AuthorizerDenied,
+    /// The custom authorizer could not give a verdict (unreachable, bad answer).
+    #[error("custom authorizer failed: {0}")]
+    AuthorizerFailed(String),
+    /// The custom authorizer cannot be used as configured (missing, no function endpoint).
+    #[error("custom authorizer misconfigured: {0}")]
+    AuthorizerConfig(String),
     /// The backend could not be reached (after the retries its API allows).
     #[error("backend unavailable: {0}")]
     BackendUnavailable(String),
@@ -79,7 +106,16 @@ impl GatewayError {
             GatewayError::BackendConfig(_) => ("APIG.0203", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::NoFunction(_) => ("APIG.0204", StatusCode::NOT_IMPLEMENTED),
             GatewayError::IamAuth(_) => ("APIG.0301", StatusCode::UNAUTHORIZED),
-            GatewayError::AuthUnavailable(_) => ("APIG.0302", StatusCode::UNAUTHORIZED),
+            GatewayError::AppAuthMissing => ("APIG.0303", StatusCode::UNAUTHORIZED),
+            GatewayError::AppAuth(_) => ("APIG.0304", StatusCode::UNAUTHORIZED),
+            GatewayError::AppNotAuthorized(_) => ("APIG.0305", StatusCode::FORBIDDEN),
+            GatewayError::IpDenied(_) => ("APIG.0306", StatusCode::FORBIDDEN),
+            GatewayError::AccountDenied => ("APIG.0307", StatusCode::FORBIDDEN),
+            GatewayError::Throttled(_) => ("APIG.0308", StatusCode::TOO_MANY_REQUESTS),
+            GatewayError::AuthorizerIdentity(_) => ("APIG.0309", StatusCode::UNAUTHORIZED),
+            GatewayError::AuthorizerDenied => ("APIG.0310", StatusCode::UNAUTHORIZED),
+            GatewayError::AuthorizerFailed(_) => ("APIG.0311", StatusCode::INTERNAL_SERVER_ERROR),
+            GatewayError::AuthorizerConfig(_) => ("APIG.0312", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::Internal => ("APIG.0901", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -92,11 +128,41 @@ impl GatewayError {
             | GatewayError::InvalidParam { .. }
             | GatewayError::BodyTooLarge(_)
             | GatewayError::IamAuth(_)
-            | GatewayError::AuthUnavailable(_) => ErrorSource::Downstream,
+            | GatewayError::AppAuthMissing
+            | GatewayError::AppAuth(_)
+            | GatewayError::AppNotAuthorized(_)
+            | GatewayError::IpDenied(_)
+            | GatewayError::AccountDenied
+            | GatewayError::Throttled(_)
+            | GatewayError::AuthorizerIdentity(_)
+            | GatewayError::AuthorizerDenied => ErrorSource::Downstream,
+            GatewayError::AuthorizerFailed(_) => ErrorSource::Upstream,
             GatewayError::BackendUnavailable(_) | GatewayError::BackendTimeout(_) => ErrorSource::Upstream,
-            GatewayError::BackendConfig(_) | GatewayError::NoFunction(_) | GatewayError::Internal => {
-                ErrorSource::Internal
+            GatewayError::BackendConfig(_)
+            | GatewayError::NoFunction(_)
+            | GatewayError::AuthorizerConfig(_)
+            | GatewayError::Internal => ErrorSource::Internal,
+        }
+    }
+
+    /// The gateway response type (`RESPONSE_TYPES` of the model) a group may customise for it.
+    pub fn response_type(&self) -> &'static str {
+        match self {
+            GatewayError::NoRoute(_) => "NOT_FOUND",
+            GatewayError::MissingParam { .. } | GatewayError::InvalidParam { .. } => "REQUEST_PARAMETERS_FAILURE",
+            GatewayError::BodyTooLarge(_) => "DEFAULT_4XX",
+            GatewayError::IamAuth(_) | GatewayError::AppAuth(_) | GatewayError::AuthorizerDenied => "AUTH_FAILURE",
+            GatewayError::AuthorizerIdentity(_) => "AUTHORIZER_IDENTITIES_FAILURE",
+            GatewayError::AuthorizerFailed(_) => "AUTHORIZER_FAILURE",
+            GatewayError::AuthorizerConfig(_) => "AUTHORIZER_CONF_FAILURE",
+            GatewayError::AppAuthMissing => "AUTH_HEADER_MISSING",
+            GatewayError::AppNotAuthorized(_) | GatewayError::IpDenied(_) | GatewayError::AccountDenied => {
+                "ACCESS_DENIED"
             }
+            GatewayError::Throttled(_) => "THROTTLED",
+            GatewayError::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
+            GatewayError::BackendTimeout(_) => "BACKEND_TIMEOUT",
+            GatewayError::BackendConfig(_) | GatewayError::NoFunction(_) | GatewayError::Internal => "DEFAULT_5XX",
         }
     }
 

@@ -4,8 +4,8 @@
 //! and held by the [`Gateway`] behind an atomic pointer; [`watch`] rebuilds and swaps it when the
 //! store's generation changes, so publishing and taking offline take effect without a restart
 //! and without disturbing requests in flight. Each request runs the phases described in
-//! [`pipeline`]: route → plugins (CORS) → auth → parameters → backend selection → proxy →
-//! response → logging. The pure parts ([`routes`], [`params`], [`backend`]) do no I/O and
+//! [`pipeline`]: route → plugins (CORS) → ACL → auth (NONE, IAM, APP) → ACL → throttling →
+//! parameters → backend selection → proxy → response → logging. The pure parts ([`routes`], [`params`], [`backend`]) do no I/O and
 //! are unit-tested on their own.
 //!
 //! ```no_run
@@ -14,7 +14,7 @@
 //! use portico_gateway::{Authenticator, Gateway, GatewayConfig};
 //! let seen = store.generation();
 //! let table = portico_gateway::load_routes(store.as_ref()).await?;
-//! let gateway = Arc::new(Gateway::new(table, Authenticator::new(key, None), GatewayConfig::default())?);
+//! let gateway = Arc::new(Gateway::new(table, Authenticator::new(key), GatewayConfig::default())?);
 //! tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, std::time::Duration::from_millis(200)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
 //! portico_gateway::serve(listener, gateway, None, std::future::pending()).await?;
@@ -22,19 +22,26 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod acl;
+pub mod apps;
 pub mod auth;
+pub mod authorizers;
 pub mod backend;
+pub mod channels;
 mod cors;
 pub mod error;
+mod ip;
 pub mod metrics;
 pub mod params;
 pub mod pipeline;
 mod proxy;
+pub mod responses;
 pub mod routes;
 mod server;
+pub mod throttle;
 pub mod tls;
 
-pub use auth::{AppAuthenticator, Authenticator, Caller};
+pub use auth::{Authenticator, Caller};
 pub use error::{ErrorSource, GatewayError};
 pub use pipeline::{Ctx, Gateway, GatewayConfig, Plugin};
 pub use routes::RouteTable;

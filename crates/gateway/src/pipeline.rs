@@ -1,14 +1,16 @@
 //! The request pipeline, in named phases (Pingora's `ProxyHttp` shape):
 //!
 //! 1. [`Gateway::route`]: host, `X-Stage` and path → a live API (or `APIG.0101`).
-//! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight; throttling and
-//!    access control plug in here).
-//! 3. [`Gateway::authenticate`]: NONE, IAM, APP (see [`crate::auth`]).
+//! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight).
+//! 3. [`Gateway::access`] for IP ACLs; the body is read; [`Gateway::authenticate`]: NONE, IAM,
+//!    APP (see [`crate::auth`]); [`Gateway::access`] again for account ACLs;
+//!    [`Gateway::throttle`].
 //! 4. [`Gateway::params`]: frontend parameters resolved and validated.
 //! 5. [`Gateway::select`]: backend policy conditions → the backend.
 //! 6. [`Gateway::proxy`]: mock answer, or the upstream request (retries, timeout).
 //! 7. plugins' [`Plugin::response_filter`], then [`Gateway::logging`] (access log and
-//!    metrics), which runs exactly once per request, errors included.
+//!    metrics), which runs exactly once per request, errors included. Errors are answered
+//!    through the API's gateway response ([`crate::responses`]).
 //!
 //! Per-request state lives in [`Ctx`]; state shared by requests lives in [`Gateway`].
 
@@ -16,6 +18,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
@@ -28,14 +31,20 @@ use portico_model::ParamOrigin;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use portico_auth::signature::RequestParts;
+
 use crate::auth::{Authenticator, Caller};
+use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
 use crate::backend::{self, Backend, BuildInput, Facts, Selected, SystemContext};
+use crate::channels::{ChannelStates, HealthCheck, Member, PickFacts, probe_address};
 use crate::cors::Cors;
 use crate::error::GatewayError;
 use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
-use crate::proxy::Upstream;
+use crate::proxy::{Upstream, retry_budget};
+use crate::responses::error_response;
 use crate::routes::{Miss, RouteMatch, RouteTable};
+use crate::throttle::{Subject, Throttler};
 use crate::tls::{self, TlsError};
 
 /// Response body type of the gateway.
@@ -51,8 +60,7 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
 }
 
-/// A policy that runs around the request (CORS today; throttling, access control and gateway
-/// responses later).
+/// A policy that runs around the request (CORS).
 pub trait Plugin: Send + Sync {
     /// After routing, before authentication: `Some` answers the request without going further.
     fn request_filter(&self, ctx: &Ctx) -> Option<Response<Body>>;
@@ -98,6 +106,9 @@ pub struct GatewayConfig {
     pub server_name: String,
     /// CA certificates trusted for HTTPS backends, beside Mozilla's roots.
     pub backend_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The account (IAM domain name, which is also its id) of IAM callers, judged by
+    /// `DOMAIN` and `DOMAIN_ID` ACLs.
+    pub account: String,
 }
 
 impl Default for GatewayConfig {
@@ -107,6 +118,7 @@ impl Default for GatewayConfig {
             max_body_bytes: 32 * 1024 * 1024,
             server_name: "portico".into(),
             backend_roots: Vec::new(),
+            account: "portico".into(),
         }
     }
 }
@@ -114,24 +126,36 @@ impl Default for GatewayConfig {
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
     table: Arc<ArcSwap<RouteTable>>,
+    loaded: Arc<AtomicU64>,
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
+    throttler: Arc<Throttler>,
+    verdicts: Arc<VerdictCache>,
+    channel_states: Arc<ChannelStates>,
     upstream: Upstream,
     client_tls: rustls::ClientConfig,
     config: GatewayConfig,
 }
 
 const STAGE: &str = "x-stage";
+/// How long a custom authorizer's function may take.
+const AUTHORIZER_TIMEOUT_MS: u64 = 5000;
 const DEFAULT_STAGE: &str = "RELEASE";
 
 impl Gateway {
     /// A gateway serving `table`; fails when `config.backend_roots` holds an unusable certificate.
     pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Result<Gateway, TlsError> {
         let client_tls = tls::client_config(&config.backend_roots)?;
+        let channel_states = Arc::new(ChannelStates::default());
+        channel_states.sync(table.channels().map(|c| c.as_ref()));
         Ok(Gateway {
+            channel_states,
             table: Arc::new(ArcSwap::from_pointee(table)),
+            loaded: Arc::new(AtomicU64::new(0)),
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
+            throttler: Arc::new(Throttler::default()),
+            verdicts: Arc::new(VerdictCache::default()),
             upstream: Upstream::new(client_tls.clone()),
             client_tls,
             config,
@@ -144,8 +168,12 @@ impl Gateway {
     pub fn worker(&self) -> Gateway {
         Gateway {
             table: self.table.clone(),
+            loaded: self.loaded.clone(),
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
+            throttler: self.throttler.clone(),
+            verdicts: self.verdicts.clone(),
+            channel_states: self.channel_states.clone(),
             upstream: Upstream::new(self.client_tls.clone()),
             client_tls: self.client_tls.clone(),
             config: self.config.clone(),
@@ -154,7 +182,18 @@ impl Gateway {
 
     /// Swaps in a new route table; requests in flight keep the one they started with.
     pub fn replace_routes(&self, table: RouteTable) {
+        self.channel_states.sync(table.channels().map(|c| c.as_ref()));
         self.table.store(Arc::new(table));
+    }
+
+    /// Records the store generation the table in force was read at ([`crate::watch`] does).
+    pub fn set_loaded_generation(&self, generation: u64) {
+        self.loaded.store(generation, Ordering::Release);
+    }
+
+    /// The store generation the table in force was read at (0 until [`crate::watch`] runs).
+    pub fn loaded_generation(&self) -> u64 {
+        self.loaded.load(Ordering::Acquire)
     }
 
     /// The table in force.
@@ -183,7 +222,7 @@ impl Gateway {
         let result = self.run(&mut ctx, request).await;
         let (mut response, error) = match result {
             Ok(r) => (r, None),
-            Err(e) => (error_response(&e, &ctx.request_id), Some(e)),
+            Err(e) => (error_response(&e, &ctx), Some(e)),
         };
         for plugin in self.plugins.iter() {
             plugin.response_filter(&ctx, response.headers_mut());
@@ -196,7 +235,8 @@ impl Gateway {
     }
 
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
-        let route = self.route(ctx, &request)?;
+        let table = self.table.load_full();
+        let route = self.route(ctx, &table, &request)?;
         ctx.route = Some(route.clone());
         for plugin in self.plugins.iter() {
             if let Some(response) = plugin.request_filter(ctx) {
@@ -206,24 +246,35 @@ impl Gateway {
         if ctx.preflight {
             return Err(GatewayError::NoRoute(format!("OPTIONS {}", request.uri().path())));
         }
-        ctx.caller = Some(self.authenticate(ctx, &route, request.headers())?);
+        self.access(ctx, &route)?;
         let (parts, body) = request.into_parts();
-        let query: Vec<(String, String)> =
-            parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-        let params = self.params(&route, &query, &parts.headers)?;
-        let selected = self.select(ctx, &route, &params, &parts)?;
+        // Read before authentication: an app signature covers the body.
         let body = Limited::new(body, self.config.max_body_bytes)
             .collect()
             .await
             .map_err(|_| GatewayError::BodyTooLarge(self.config.max_body_bytes))?
             .to_bytes();
+        let query: Vec<(String, String)> =
+            parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        ctx.caller = Some(match &route.api.bound.authorizer {
+            Some(authorizer) => self.authorize(authorizer, &parts, &query, &body).await?,
+            None => self.authenticate(ctx, &table, &route, &parts, &body)?,
+        });
+        self.access(ctx, &route)?;
+        self.throttle(ctx, &route)?;
+        let params = self.params(&route, &query, &parts.headers)?;
+        let selected = self.select(ctx, &route, &params, &parts)?;
         let input = ProxyInput { parts: &parts, query: &query, params: &params, body };
-        self.proxy(ctx, &route, &selected, input).await
+        self.proxy(ctx, &table, &route, &selected, input).await
     }
 
-    /// Phase 1: which live API serves the request.
-    pub fn route(&self, ctx: &mut Ctx, request: &Request<Incoming>) -> Result<RouteMatch, GatewayError> {
-        let table = self.table.load();
+    /// Phase 1: which live API of `table` serves the request.
+    pub fn route(
+        &self,
+        ctx: &mut Ctx,
+        table: &RouteTable,
+        request: &Request<Incoming>,
+    ) -> Result<RouteMatch, GatewayError> {
         let host = host(request);
         let path = request.uri().path();
         let method = request.method().as_str();
@@ -250,9 +301,105 @@ impl Gateway {
         }
     }
 
+    /// Phase 3: access control by the bound ACL. Before authentication (no caller yet) an IP
+    /// policy is judged; after it, an account policy.
+    pub fn access(&self, ctx: &Ctx, route: &RouteMatch) -> Result<(), GatewayError> {
+        let Some(acl) = &route.api.bound.acl else { return Ok(()) };
+        if acl.by_ip() != ctx.caller.is_none() {
+            return Ok(());
+        }
+        let account = matches!(ctx.caller, Some(Caller::User { .. })).then_some(self.config.account.as_str());
+        acl.check(ctx.peer.ip(), account)
+    }
+
     /// Phase 3: who is calling.
-    pub fn authenticate(&self, ctx: &Ctx, route: &RouteMatch, headers: &HeaderMap) -> Result<Caller, GatewayError> {
-        self.auth.authenticate(&route.api, headers, ctx.received_at)
+    pub fn authenticate(
+        &self,
+        ctx: &Ctx,
+        table: &RouteTable,
+        route: &RouteMatch,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Result<Caller, GatewayError> {
+        // HTTP/2 carries the host in `:authority`, not in a `Host` header, yet signatures cover it.
+        let with_host;
+        let headers = match parts.uri.authority() {
+            Some(authority) if !parts.headers.contains_key(http::header::HOST) => {
+                let mut headers = parts.headers.clone();
+                let host = HeaderValue::from_str(authority.as_str()).map_err(|_| GatewayError::Internal)?;
+                headers.insert(http::header::HOST, host);
+                with_host = headers;
+                &with_host
+            }
+            _ => &parts.headers,
+        };
+        let request = RequestParts {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query(),
+            headers,
+            body,
+        };
+        self.auth.authenticate(&route.api, table.apps(), &request, ctx.received_at)
+    }
+
+    /// Phase 3, for `AUTHORIZER` APIs: the custom authorizer's verdict (cached for its `ttl`).
+    pub async fn authorize(
+        &self,
+        compiled: &CompiledAuthorizer,
+        parts: &http::request::Parts,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Caller, GatewayError> {
+        let authorizer = &compiled.authorizer;
+        let identities = compiled.identities(&parts.headers, query)?;
+        let key = format!("{}\0{}", authorizer.id, identities.join("\0"));
+        let now = Instant::now();
+        // Without identity sources the verdict may depend on anything: never cached.
+        let cacheable = !identities.is_empty();
+        let cached = if cacheable { self.verdicts.get(&key, now) } else { None };
+        let verdict = match cached {
+            Some(verdict) => verdict,
+            None => {
+                let url =
+                    compiled.function_keys().iter().find_map(|k| self.config.functions.get(k)).ok_or_else(|| {
+                        GatewayError::AuthorizerConfig(format!(
+                            "no endpoint is configured for function {}",
+                            authorizer.authorizer_uri
+                        ))
+                    })?;
+                let event = authorizers::event(
+                    authorizer,
+                    parts.method.as_str(),
+                    parts.uri.path(),
+                    &parts.headers,
+                    query,
+                    body,
+                );
+                let response = self.upstream.call_function(url, event.to_string(), AUTHORIZER_TIMEOUT_MS).await?;
+                let verdict = authorizers::verdict(&response)?;
+                if cacheable {
+                    self.verdicts.put(key, verdict.clone(), authorizer.ttl, now);
+                }
+                verdict
+            }
+        };
+        match verdict {
+            Verdict::Allow(context) => Ok(Caller::Authorized { context }),
+            Verdict::Deny => Err(GatewayError::AuthorizerDenied),
+        }
+    }
+
+    /// Phase 3: the bound throttling policy counts the call.
+    pub fn throttle(&self, ctx: &Ctx, route: &RouteMatch) -> Result<(), GatewayError> {
+        let Some(policy) = &route.api.bound.throttle else { return Ok(()) };
+        let (user, tenant, app) = match &ctx.caller {
+            Some(Caller::User { user_id, project_id }) => (Some(user_id.as_str()), Some(project_id.as_str()), None),
+            Some(Caller::App { app_id }) => (None, None, Some(app_id.as_str())),
+            _ => (None, None, None),
+        };
+        let subject = Subject { publish_id: &route.api.publish_id, user, tenant, app, ip: ctx.peer.ip() };
+        self.throttler.check(policy, &subject, Instant::now())
     }
 
     /// Phase 4: the frontend parameters.
@@ -290,6 +437,7 @@ impl Gateway {
     async fn proxy(
         &self,
         ctx: &mut Ctx,
+        table: &RouteTable,
         route: &RouteMatch,
         selected: &Selected<'_>,
         input: ProxyInput<'_>,
@@ -332,25 +480,77 @@ impl Gateway {
                 Some(Caller::App { app_id }) => Some(app_id.clone()),
                 _ => None,
             };
+            if let Some(Caller::Authorized { context }) = &ctx.caller {
+                system.authorizer = context.clone();
+            }
             system.server_addr = ctx.local.ip().to_string();
             system.server_name = self.config.server_name.clone();
             system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();
         }
-        let outgoing = backend::build_request(
-            &target,
-            &BuildInput {
-                method: &input.parts.method,
-                query: input.query,
-                headers: &input.parts.headers,
-                params: input.params,
-                backend_params: selected.params,
-                system: &system,
-                variables: &api.variables,
-                rest: &route.rest,
-            },
-        )?;
-        ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-        self.upstream.send(outgoing, input.body, &target).await
+        let build = BuildInput {
+            method: &input.parts.method,
+            query: input.query,
+            headers: &input.parts.headers,
+            params: input.params,
+            backend_params: selected.params,
+            system: &system,
+            variables: &api.variables,
+            rest: &route.rest,
+            member: None,
+        };
+        let signature = api.bound.signature.as_deref();
+        let sign = |outgoing: &mut backend::Outgoing| match signature {
+            Some(key) => backend::sign_request(outgoing, &input.body, key, OffsetDateTime::now_utc()),
+            None => Ok(()),
+        };
+        let Some(info) = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1) else {
+            let mut outgoing = backend::build_request(&target, &build)?;
+            sign(&mut outgoing)?;
+            ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
+            return self.upstream.send(outgoing, input.body, &target).await;
+        };
+        let channel = table
+            .channel(&info.vpc_channel_id)
+            .ok_or_else(|| GatewayError::BackendConfig(format!("VPC channel {} not found", info.vpc_channel_id)))?;
+        // Failover: each retry `retry_count` allows goes to a member not tried yet.
+        let facts = PickFacts { source_ip: ctx.peer.ip(), path: input.parts.uri.path() };
+        let retries = retry_budget(&input.parts.method, target.retry_count);
+        let mut tried = Vec::new();
+        loop {
+            let (index, _in_flight) = self.channel_states.pick(channel, facts, &tried).ok_or_else(|| {
+                GatewayError::BackendUnavailable(format!("no healthy member in VPC channel {}", channel.id))
+            })?;
+            let member = &channel.members[index].address;
+            let mut outgoing = backend::build_request(&target, &BuildInput { member: Some(member), ..build })?;
+            sign(&mut outgoing)?;
+            ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
+            let error = match self.upstream.send_once(&outgoing, input.body.clone(), target.timeout_ms).await {
+                Ok(response) => return Ok(response),
+                Err(e) => e,
+            };
+            tried.push(index);
+            if tried.len() as u32 > retries {
+                return Err(error);
+            }
+            tracing::debug!(member, error = %error, "trying another member of the channel");
+        }
+    }
+
+    /// A health check of a channel member.
+    pub async fn probe(&self, member: &Member, check: &HealthCheck) -> bool {
+        let address = probe_address(member, check);
+        match check.protocol.as_str() {
+            "HTTP" | "HTTPS" => {
+                let scheme = if check.protocol == "HTTPS" { "https" } else { "http" };
+                self.upstream.probe(scheme, &address, &check.method, &check.path, &check.codes).await
+            }
+            _ => tokio::net::TcpStream::connect(address.as_str()).await.is_ok(),
+        }
+    }
+
+    /// The health and load of the channels' members.
+    pub fn channel_states(&self) -> &ChannelStates {
+        &self.channel_states
     }
 
     /// Phase 7: the access log line and the metrics.
@@ -405,12 +605,4 @@ fn host<B>(request: &Request<B>) -> &str {
         .map(|a| a.as_str())
         .or_else(|| request.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()))
         .unwrap_or("")
-}
-
-fn error_response(error: &GatewayError, request_id: &str) -> Response<Body> {
-    let (_, status) = error.code();
-    let mut response = Response::new(full(error.body(request_id)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

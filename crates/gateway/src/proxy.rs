@@ -53,34 +53,12 @@ impl Upstream {
         body: Bytes,
         target: &HttpTarget,
     ) -> Result<Response<Body>, GatewayError> {
-        let uri: Uri = format!("{}://{}{}", outgoing.scheme, outgoing.authority, outgoing.path_and_query)
-            .parse()
-            .map_err(|_| GatewayError::BackendConfig("invalid backend URL".into()))?;
-        let idempotent = matches!(
-            outgoing.method,
-            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::PUT | http::Method::DELETE
-        );
-        let retries = match target.retry_count {
-            -1 if idempotent => 1,
-            n if n > 0 => n as u32,
-            _ => 0,
-        };
-        let timeout = Duration::from_millis(target.timeout_ms);
+        let retries = retry_budget(&outgoing.method, target.retry_count);
         let mut attempt = 0;
         loop {
-            let mut request = Request::new(Full::new(body.clone()));
-            *request.method_mut() = outgoing.method.clone();
-            *request.uri_mut() = uri.clone();
-            *request.headers_mut() = outgoing.headers.clone();
-            let error = match tokio::time::timeout(timeout, self.client.request(request)).await {
-                Ok(Ok(mut response)) => {
-                    for name in HOP_BY_HOP {
-                        response.headers_mut().remove(name);
-                    }
-                    return Ok(response.map(|b| b.boxed()));
-                }
-                Ok(Err(e)) => GatewayError::BackendUnavailable(describe(&e)),
-                Err(_) => GatewayError::BackendTimeout(target.timeout_ms),
+            let error = match self.send_once(&outgoing, body.clone(), target.timeout_ms).await {
+                Ok(response) => return Ok(response),
+                Err(e) => e,
             };
             if attempt >= retries {
                 return Err(error);
@@ -88,6 +66,86 @@ impl Upstream {
             attempt += 1;
             tracing::debug!(attempt, error = %error, "retrying the backend");
         }
+    }
+
+    /// One attempt: the response, or why none arrived within `timeout_ms`.
+    pub async fn send_once(
+        &self,
+        outgoing: &Outgoing,
+        body: Bytes,
+        timeout_ms: u64,
+    ) -> Result<Response<Body>, GatewayError> {
+        let uri: Uri = format!("{}://{}{}", outgoing.scheme, outgoing.authority, outgoing.path_and_query)
+            .parse()
+            .map_err(|_| GatewayError::BackendConfig("invalid backend URL".into()))?;
+        let mut request = Request::new(Full::new(body));
+        *request.method_mut() = outgoing.method.clone();
+        *request.uri_mut() = uri;
+        *request.headers_mut() = outgoing.headers.clone();
+        match tokio::time::timeout(Duration::from_millis(timeout_ms), self.client.request(request)).await {
+            Ok(Ok(mut response)) => {
+                for name in HOP_BY_HOP {
+                    response.headers_mut().remove(name);
+                }
+                Ok(response.map(|b| b.boxed()))
+            }
+            Ok(Err(e)) => Err(GatewayError::BackendUnavailable(describe(&e))),
+            Err(_) => Err(GatewayError::BackendTimeout(timeout_ms)),
+        }
+    }
+
+    /// `POST`s `event` (JSON) to the function endpoint `url` and returns the answer's body; any
+    /// failure, or a status other than 2xx, is an `AuthorizerFailed`.
+    pub async fn call_function(&self, url: &str, event: String, timeout_ms: u64) -> Result<Bytes, GatewayError> {
+        let failed = |why: String| GatewayError::AuthorizerFailed(why);
+        let uri: Uri = url.parse().map_err(|_| GatewayError::AuthorizerConfig(format!("invalid endpoint {url:?}")))?;
+        let mut request = Request::new(Full::new(Bytes::from(event)));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri;
+        request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        let response = tokio::time::timeout(Duration::from_millis(timeout_ms), async {
+            let response = self.client.request(request).await.map_err(|e| failed(describe(&e)))?;
+            let status = response.status();
+            let body = response.into_body().collect().await.map_err(|e| failed(e.to_string()))?.to_bytes();
+            Ok::<_, GatewayError>((status, body))
+        })
+        .await
+        .map_err(|_| failed(format!("no answer within {timeout_ms} ms")))??;
+        if !response.0.is_success() {
+            return Err(failed(format!("the function answered {}", response.0)));
+        }
+        Ok(response.1)
+    }
+
+    /// A health check of `address`: whether `method scheme://address path` answers one of
+    /// `codes` (the caller bounds the time).
+    pub async fn probe(&self, scheme: &str, address: &str, method: &str, path: &str, codes: &[(u16, u16)]) -> bool {
+        let Ok(uri) = format!("{scheme}://{address}{path}").parse::<Uri>() else { return false };
+        let Ok(method) = http::Method::from_bytes(method.as_bytes()) else { return false };
+        let mut request = Request::new(Full::new(Bytes::new()));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        match self.client.request(request).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                codes.iter().any(|(low, high)| (*low..=*high).contains(&status))
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+/// How many times a request may be sent again after no response arrived (see the module
+/// header for `retry_count`).
+pub fn retry_budget(method: &http::Method, retry_count: i32) -> u32 {
+    let idempotent = matches!(
+        *method,
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::PUT | http::Method::DELETE
+    );
+    match retry_count {
+        -1 if idempotent => 1,
+        n if n > 0 => n as u32,
+        _ => 0,
     }
 }
 
@@ -121,5 +179,6 @@ pub fn function_target(url: &str, timeout_ms: u64) -> Result<HttpTarget, Gateway
         timeout_ms,
         retry_count: 0,
         vpc_channel_status: 2,
+        vpc_channel: None,
     })
 }

@@ -11,13 +11,18 @@
 //! `GET /users/{id}` and `DELETE /users/{name}` share one tree node, as APIG allows;
 //! `{name+}` (APIG's greedy parameter) becomes a catch-all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use portico_model::{Api, ApiGroup, MatchMode, Method};
-use portico_store::LiveSet;
+use portico_model::{Api, ApiGroup, AuthType, GatewayResponse, MatchMode, Method, Signature, ThrottleSpecial};
+use portico_store::{LivePolicies, LiveSet, PolicyKind};
 
+use crate::acl::AclPolicy;
+use crate::apps::AppDirectory;
+use crate::authorizers::CompiledAuthorizer;
 use crate::backend::{CompiledPolicy, compile_policies};
+use crate::channels::Channel;
+use crate::throttle::ThrottlePolicy;
 
 /// One live API, ready to serve.
 #[derive(Debug)]
@@ -40,6 +45,111 @@ pub struct RouteApi {
     pub policies: Vec<CompiledPolicy>,
     /// The group's variables in this environment (`#name#` → value).
     pub variables: Arc<HashMap<String, String>>,
+    /// What is bound to the publish record, and the gateway response in force.
+    pub bound: ApiPolicies,
+}
+
+/// The policies of one publish record, shared with the other records bound to the same ones.
+#[derive(Debug, Default)]
+pub struct ApiPolicies {
+    /// Apps authorized for the API in this environment (APP authentication).
+    pub authorized_apps: HashSet<String>,
+    /// The bound request throttling policy.
+    pub throttle: Option<Arc<ThrottlePolicy>>,
+    /// The bound ACL policy.
+    pub acl: Option<Arc<AclPolicy>>,
+    /// The bound signature key (signs the backend request).
+    pub signature: Option<Arc<Signature>>,
+    /// The gateway response the API names (`response_id`), else its group's `default`.
+    pub responses: Option<Arc<GatewayResponse>>,
+    /// The frontend custom authorizer (`auth_type` AUTHORIZER).
+    pub authorizer: Option<Arc<CompiledAuthorizer>>,
+}
+
+/// The policy objects of a [`LivePolicies`], compiled once and shared by the publish records
+/// bound to them.
+struct PolicyIndex {
+    authorized: HashMap<String, HashSet<String>>,
+    /// Publish id → the ids of its throttle, ACL and signature key.
+    bound: HashMap<String, [Option<String>; 3]>,
+    throttles: HashMap<String, Arc<ThrottlePolicy>>,
+    acls: HashMap<String, Arc<AclPolicy>>,
+    signatures: HashMap<String, Arc<Signature>>,
+    responses: HashMap<String, Arc<GatewayResponse>>,
+    default_responses: HashMap<String, Arc<GatewayResponse>>,
+    authorizers: HashMap<String, Arc<CompiledAuthorizer>>,
+}
+
+impl PolicyIndex {
+    fn new(live: LivePolicies) -> (PolicyIndex, AppDirectory) {
+        let mut authorized: HashMap<String, HashSet<String>> = HashMap::new();
+        for (publish_id, app_id) in live.app_auths {
+            authorized.entry(publish_id).or_default().insert(app_id);
+        }
+        let mut specials: HashMap<&str, Vec<&ThrottleSpecial>> = HashMap::new();
+        for special in &live.specials {
+            specials.entry(special.throttle_id.as_str()).or_default().push(special);
+        }
+        let throttles = live
+            .throttles
+            .iter()
+            .map(|t| {
+                let policy = ThrottlePolicy::new(t, specials.get(t.id.as_str()).map(Vec::as_slice).unwrap_or_default());
+                (t.id.clone(), Arc::new(policy))
+            })
+            .collect();
+        let mut default_responses = HashMap::new();
+        let mut responses = HashMap::new();
+        for response in live.gateway_responses {
+            let response = Arc::new(response);
+            if response.name == "default" {
+                default_responses.insert(response.group_id.clone(), response.clone());
+            }
+            responses.insert(response.id.clone(), response);
+        }
+        let mut bound: HashMap<String, [Option<String>; 3]> = HashMap::new();
+        for binding in live.bindings {
+            let slot = match binding.kind {
+                PolicyKind::Throttle => 0,
+                PolicyKind::Acl => 1,
+                PolicyKind::Sign => 2,
+            };
+            bound.entry(binding.publish_id).or_default()[slot] = Some(binding.policy_id);
+        }
+        let index = PolicyIndex {
+            authorized,
+            bound,
+            throttles,
+            acls: live.acls.iter().map(|a| (a.id.clone(), Arc::new(AclPolicy::new(a)))).collect(),
+            signatures: live.signatures.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect(),
+            responses,
+            default_responses,
+            authorizers: live
+                .authorizers
+                .into_iter()
+                .map(|(_, a)| (a.id.clone(), Arc::new(CompiledAuthorizer::new(a))))
+                .collect(),
+        };
+        (index, AppDirectory::new(live.apps))
+    }
+
+    fn for_api(&mut self, publish_id: &str, api: &Api) -> ApiPolicies {
+        let [throttle, acl, signature] = self.bound.remove(publish_id).unwrap_or_default();
+        let response = api.definition.response_id.as_ref().and_then(|id| self.responses.get(id));
+        ApiPolicies {
+            throttle: throttle.and_then(|id| self.throttles.get(&id)).cloned(),
+            acl: acl.and_then(|id| self.acls.get(&id)).cloned(),
+            signature: signature.and_then(|id| self.signatures.get(&id)).cloned(),
+            responses: response.or_else(|| self.default_responses.get(&api.definition.group_id)).cloned(),
+            authorized_apps: self.authorized.remove(publish_id).unwrap_or_default(),
+            authorizer: match api.definition.auth_type {
+                AuthType::Authorizer => {
+                    api.definition.authorizer_id.as_ref().and_then(|id| self.authorizers.get(id)).cloned()
+                }
+                _ => None,
+            },
+        }
+    }
 }
 
 /// A successful lookup.
@@ -68,6 +178,8 @@ struct EnvRoutes {
 pub struct RouteTable {
     hosts: HashMap<String, Arc<HashMap<String, EnvRoutes>>>,
     apis: usize,
+    apps: AppDirectory,
+    channels: HashMap<String, Arc<Channel>>,
 }
 
 /// Why a lookup failed; each becomes `APIG.0101` with its own message.
@@ -184,6 +296,9 @@ impl RouteTable {
         let variables: HashMap<(String, String), Arc<HashMap<String, String>>> =
             variables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         let no_variables = Arc::new(HashMap::new());
+        let channels =
+            live.policies.vpc_channels.iter().map(|(_, c)| (c.id.clone(), Arc::new(Channel::new(c)))).collect();
+        let (mut index, apps) = PolicyIndex::new(live.policies);
 
         let mut groups: HashMap<String, HashMap<String, EnvRoutes>> = HashMap::new();
         let mut apis = 0;
@@ -194,8 +309,9 @@ impl RouteTable {
                 .cloned()
                 .unwrap_or_else(|| no_variables.clone());
             let (template, path_params) = to_matchit(&def.req_uri);
-            let (policies, policy_problems) = compile_policies(def);
+            let (backend_policies, policy_problems) = compile_policies(def);
             problems.extend(policy_problems.into_iter().map(|p| format!("API {}: {p}", live_api.snapshot.id)));
+            let bound = index.for_api(&live_api.publish_id, &live_api.snapshot);
             let route = Arc::new(RouteApi {
                 instance_id: live_api.instance_id,
                 project_id: live_api.project_id,
@@ -203,8 +319,9 @@ impl RouteTable {
                 env_name: live_api.env_name.clone(),
                 publish_id: live_api.publish_id,
                 path_params,
-                policies,
+                policies: backend_policies,
                 variables: vars,
+                bound,
                 api: live_api.snapshot,
             });
             let env =
@@ -227,7 +344,22 @@ impl RouteTable {
                 hosts.insert(domain, envs.clone());
             }
         }
-        (RouteTable { hosts, apis }, problems)
+        (RouteTable { hosts, apis, apps, channels }, problems)
+    }
+
+    /// Every app, for APP authentication.
+    pub fn apps(&self) -> &AppDirectory {
+        &self.apps
+    }
+
+    /// The VPC channel with this id.
+    pub fn channel(&self, id: &str) -> Option<&Arc<Channel>> {
+        self.channels.get(id)
+    }
+
+    /// Every VPC channel.
+    pub fn channels(&self) -> impl Iterator<Item = &Arc<Channel>> {
+        self.channels.values()
     }
 
     /// Number of routed APIs (one per publication).
@@ -320,7 +452,12 @@ mod tests {
             variable_name: "host".into(),
             variable_value: "example.org".into(),
         }];
-        let (table, problems) = RouteTable::build(LiveSet { apis, groups: vec![group("g1"), group("g2")], variables });
+        let (table, problems) = RouteTable::build(LiveSet {
+            apis,
+            groups: vec![group("g1"), group("g2")],
+            variables,
+            policies: Default::default(),
+        });
         assert_eq!(problems, Vec::<String>::new());
         table
     }
@@ -397,7 +534,12 @@ mod tests {
             live("ok", "g1", "RELEASE", "GET", "/ok", "NORMAL"),
             live("bad", "g1", "RELEASE", "GET", "/x/{a}{b}", "NORMAL"),
         ];
-        let (t, problems) = RouteTable::build(LiveSet { apis, groups: vec![group("g1")], variables: vec![] });
+        let (t, problems) = RouteTable::build(LiveSet {
+            apis,
+            groups: vec![group("g1")],
+            variables: vec![],
+            policies: Default::default(),
+        });
         assert_eq!(t.len(), 1);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("bad"), "{problems:?}");

@@ -190,9 +190,15 @@ pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store:
     Ok(table)
 }
 
-/// Polls `store` every `interval` and swaps in a new route table whenever it changed; runs
-/// until the task is dropped. `seen` is the generation the gateway's current table was built at.
-pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, interval: Duration) {
+/// Polls `store` every `interval` and swaps in a new route table whenever it changed, and runs
+/// the VPC channels' health checks ([`crate::channels::check_health`]); runs until the task is
+/// dropped. `seen` is the generation the gateway's current table was built at.
+pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, seen: u64, interval: Duration) {
+    tokio::join!(reload(store, gateway.clone(), seen, interval), crate::channels::check_health(gateway));
+}
+
+async fn reload(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, interval: Duration) {
+    gateway.set_loaded_generation(seen);
     loop {
         tokio::time::sleep(interval).await;
         let generation = store.generation();
@@ -202,6 +208,7 @@ pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, 
         match load_routes(store.as_ref()).await {
             Ok(table) => {
                 gateway.replace_routes(table);
+                gateway.set_loaded_generation(generation);
                 seen = generation;
             }
             Err(e) => tracing::warn!(error = %e, "cannot reload the gateway routes; keeping the previous ones"),

@@ -49,6 +49,14 @@ pub enum Kind {
     Signature,
     /// A gateway response of a group.
     GatewayResponse,
+    /// A DataService API.
+    DsApi,
+    /// A DataService catalog.
+    DsCatalog,
+    /// A DataService API's publication to a gateway instance.
+    DsPublication,
+    /// A DataService import job.
+    DsJob,
     /// A ROMA Connect integration application.
     RomaApp,
     /// A data source.
@@ -83,6 +91,10 @@ impl fmt::Display for Kind {
             Kind::VpcMember => "VPC channel member",
             Kind::Signature => "Signature key",
             Kind::GatewayResponse => "Gateway response",
+            Kind::DsApi => "DataService API",
+            Kind::DsCatalog => "DataService catalog",
+            Kind::DsPublication => "DataService publication",
+            Kind::DsJob => "DataService job",
             Kind::RomaApp => "Integration application",
             Kind::DataSource => "Data source",
             Kind::LdApi => "Custom backend",
@@ -171,6 +183,18 @@ pub enum Conflict {
     /// A gateway response of that name exists in the group.
     #[error("Gateway response name {0} already exists in the group")]
     GatewayResponseName(String),
+    /// A DataService API of that name exists in the workspace.
+    #[error("DataService API name {0} already exists in the workspace")]
+    DsApiName(String),
+    /// A DataService catalog of that name exists beside it.
+    #[error("Catalog name {0} already exists in the parent catalog")]
+    DsCatalogName(String),
+    /// The catalog still holds catalogs or APIs.
+    #[error("Catalog {0} still holds catalogs or APIs; move or delete them first")]
+    DsCatalogNotEmpty(String),
+    /// The DataService API is published.
+    #[error("DataService API {0} is published; unpublish it first")]
+    DsApiPublished(String),
     /// An integration application of that name exists in the instance.
     #[error("Integration application name {0} already exists")]
     RomaAppName(String),

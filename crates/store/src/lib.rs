@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod dataservice;
 mod error;
 mod livedata;
 mod openapi;
@@ -29,6 +30,7 @@ use async_trait::async_trait;
 use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Paged, Project, User};
 use time::OffsetDateTime;
 
+pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
 pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
     DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
@@ -195,15 +197,18 @@ pub struct LiveSet {
     pub groups: Vec<ApiGroup>,
     /// Every environment variable of those groups.
     pub variables: Vec<EnvVariable>,
+    /// The policies and access objects those publications use.
+    pub policies: LivePolicies,
 }
 
 /// The outcome of publishing or taking offline one API of a batch.
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
 /// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
-/// ACLs, bindings) are in the supertrait [`PolicyStore`].
+/// ACLs, bindings) are in the supertrait [`PolicyStore`], ROMA custom backends' in [`LivedataStore`],
+/// DataArts DataService's in [`DataServiceStore`].
 #[async_trait]
-pub trait Store: PolicyStore + LivedataStore + Send + Sync + 'static {
+pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 'static {
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 
@@ -375,7 +380,8 @@ pub trait Store: PolicyStore + LivedataStore + Send + Sync + 'static {
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
     /// Everything that is live, across all instances: each publication with its snapshot,
-    /// the groups they belong to and those groups' environment variables.
+    /// the groups they belong to, those groups' environment variables, and the policies the
+    /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data.
     async fn live_routes(&self) -> Result<LiveSet>;
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use portico_model::{Acl, App, AppAuth, AppWithSecret, Signature, Throttle};
+use portico_model::{
+    Acl, App, AppAuth, AppWithSecret, Authorizer, GatewayResponse, Signature, Throttle, ThrottleSpecial, VpcChannel,
+};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -28,6 +30,11 @@ impl PolicyKind {
             PolicyKind::Acl => "acl",
             PolicyKind::Sign => "sign",
         }
+    }
+
+    /// The kind with this stored spelling.
+    pub fn from_stored(kind: &str) -> Option<PolicyKind> {
+        [PolicyKind::Throttle, PolicyKind::Acl, PolicyKind::Sign].into_iter().find(|k| k.as_str() == kind)
     }
 
     /// How messages name it.
@@ -308,4 +315,63 @@ pub struct PolicyImport {
     /// kept or overwritten (by [`ExtendMode`]) under its id; a new one is created with the id it
     /// carries, which the imported APIs' `response_id` may already name.
     pub responses: Vec<portico_model::GatewayResponse>,
+}
+
+/// What the data plane needs of the policies, read with the live publications
+/// ([`crate::Store::live_routes`]): every app with its secret and AppCodes in clear, every
+/// authorization and binding of a live publication, and the objects they name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LivePolicies {
+    /// Every app, with its instance and AppCodes.
+    pub apps: Vec<LiveApp>,
+    /// App authorizations: (publish id, app id).
+    pub app_auths: Vec<(String, String)>,
+    /// Policy bindings of live publications.
+    pub bindings: Vec<LiveBinding>,
+    /// The bound throttling policies.
+    pub throttles: Vec<Throttle>,
+    /// Their special throttles.
+    pub specials: Vec<ThrottleSpecial>,
+    /// The bound ACL policies.
+    pub acls: Vec<Acl>,
+    /// The bound signature keys, secrets in clear.
+    pub signatures: Vec<Signature>,
+    /// The gateway responses of the live groups.
+    pub gateway_responses: Vec<GatewayResponse>,
+    /// Every VPC channel: (instance id, channel).
+    pub vpc_channels: Vec<(String, VpcChannel)>,
+    /// Every custom authorizer: (instance id, authorizer).
+    pub authorizers: Vec<(String, Authorizer)>,
+}
+
+/// An app as the data plane checks it. `Debug` hides the AppCodes (the secret hides itself).
+#[derive(Clone, PartialEq)]
+pub struct LiveApp {
+    /// Its instance.
+    pub instance_id: String,
+    /// The app with its secret.
+    pub app: AppWithSecret,
+    /// Its AppCodes, in clear.
+    pub app_codes: Vec<String>,
+}
+
+impl std::fmt::Debug for LiveApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveApp")
+            .field("instance_id", &self.instance_id)
+            .field("app", &self.app)
+            .field("app_codes", &format_args!("<{} redacted>", self.app_codes.len()))
+            .finish()
+    }
+}
+
+/// A policy bound to a live publication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveBinding {
+    /// What kind of policy.
+    pub kind: PolicyKind,
+    /// The publish record.
+    pub publish_id: String,
+    /// The policy.
+    pub policy_id: String,
 }

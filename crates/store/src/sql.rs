@@ -4,6 +4,7 @@
 //! every writing transaction queues behind the others (`BEGIN IMMEDIATE` on SQLite, an advisory
 //! lock on PostgreSQL), so concurrent writers wait instead of failing half-way.
 
+mod dataservice;
 mod engine;
 mod livedata;
 mod openapi;
@@ -905,7 +906,7 @@ where
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
     async fn live_routes(&self) -> Result<LiveSet> {
-        // One read transaction: the three reads see the same snapshot of the database.
+        // One read transaction: the reads see the same snapshot of the database.
         let mut tx = DB::begin_snapshot(&self.pool).await?;
         // Pages of publications (keyset on seq), decoded page by page, so the raw rows of a large
         // table are never all in memory beside the decoded snapshots.
@@ -951,8 +952,9 @@ where
         .iter()
         .map(Self::decode_variable)
         .collect::<Result<Vec<_>>>()?;
+        let policies = self.live_policies(&mut tx).await?;
         tx.commit().await?;
-        Ok(LiveSet { apis, groups, variables })
+        Ok(LiveSet { apis, groups, variables, policies })
     }
 
     fn generation(&self) -> u64 {

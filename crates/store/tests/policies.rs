@@ -149,3 +149,52 @@ async fn references_are_checked_and_block_deletes() {
     store.delete_api(&i, &guarded.id).await.unwrap();
     store.delete_authorizer(&i, &authorizer.id).await.unwrap();
 }
+
+#[tokio::test]
+async fn live_routes_carry_the_policies_of_live_publications() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, i, g) = fixture(dir.path()).await;
+    let a = app("app_live", "key_live_01");
+    store.create_app(&i, &a, &AppSecret("secret-live-1".into())).await.unwrap();
+    let code = portico_model::AppCode {
+        id: new_id(),
+        app_id: a.id.clone(),
+        app_code: format!("{}{}", new_id(), new_id()),
+        create_time: now(),
+    };
+    store.create_app_code(&i, &code).await.unwrap();
+    let acl = Acl {
+        id: new_id(),
+        acl_name: "office".into(),
+        acl_type: "DENY".into(),
+        acl_value: "10.0.0.0/8".into(),
+        entity_type: "IP".into(),
+        update_time: now(),
+    };
+    store.create_acl(&i, &acl).await.unwrap();
+    let unbound = Acl { id: new_id(), acl_name: "unused".into(), ..acl.clone() };
+    store.create_acl(&i, &unbound).await.unwrap();
+    let published = api(&g, json!({}));
+    store.create_api(&i, &published).await.unwrap();
+    let outcome = store.publish(&i, RELEASE_ENV_ID, std::slice::from_ref(&published.id), None, now()).await.unwrap();
+    let publish_id = outcome[0].1.as_ref().unwrap().publish_id.clone();
+    store.bind_policy(&i, PolicyKind::Acl, &acl.id, std::slice::from_ref(&publish_id), now()).await.unwrap();
+    let ids = [a.id.clone()];
+    store.authorize_apps(&i, RELEASE_ENV_ID, &ids, std::slice::from_ref(&published.id), now()).await.unwrap();
+
+    let live = store.live_routes().await.unwrap().policies;
+    assert_eq!(live.apps.len(), 1);
+    assert_eq!(live.apps[0].instance_id, i);
+    assert_eq!(live.apps[0].app.app_secret.0, "secret-live-1", "secrets in clear for the data plane");
+    assert_eq!(live.apps[0].app_codes, std::slice::from_ref(&code.app_code));
+    assert_eq!(live.app_auths, [(publish_id.clone(), a.id.clone())]);
+    assert_eq!(live.bindings.len(), 1);
+    assert_eq!((live.bindings[0].kind, live.bindings[0].publish_id.as_str()), (PolicyKind::Acl, publish_id.as_str()));
+    assert_eq!(live.acls, std::slice::from_ref(&acl), "only bound ACLs");
+
+    // Offline: the authorization and the binding go with the publication.
+    store.offline(&i, RELEASE_ENV_ID, std::slice::from_ref(&published.id)).await.unwrap();
+    let live = store.live_routes().await.unwrap().policies;
+    assert!(live.app_auths.is_empty() && live.bindings.is_empty() && live.acls.is_empty(), "{live:?}");
+    assert_eq!(live.apps.len(), 1, "apps are kept: they may be authorized again");
+}

@@ -5,6 +5,7 @@ mod apis;
 mod apps;
 mod authorizers;
 mod bindings;
+mod dataservice;
 mod gateway_responses;
 mod groups;
 mod iam;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .nest("/v2/{project_id}/instances/{instance_id}", roma_apps::app_routes())
         .nest("/v2/{project_id}/fdi/instances/{instance_id}", roma_apps::data_source_routes())
         .merge(instances::routes())
+        .nest("/v1/{project_id}/service", dataservice::routes())
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
     Router::new()
         .route("/health", get(|| async { "OK" }))

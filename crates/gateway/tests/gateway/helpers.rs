@@ -81,7 +81,7 @@ pub async fn spawn_gateway_tls(config: GatewayConfig, tls: Option<Arc<rustls::Se
     let token_key = Arc::new(TokenKey::generate());
     let seen = dyn_store.generation();
     let table = portico_gateway::load_routes(dyn_store.as_ref()).await.expect("load routes");
-    let gateway = Arc::new(Gateway::new(table, Authenticator::new(token_key.clone(), None), config).expect("gateway"));
+    let gateway = Arc::new(Gateway::new(table, Authenticator::new(token_key.clone()), config).expect("gateway"));
     tokio::spawn(portico_gateway::watch(dyn_store, gateway.clone(), seen, Duration::from_millis(50)));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -198,11 +198,26 @@ impl TestGateway {
         api.id
     }
 
-    /// Publishes `api_id` in `env_id`.
-    pub async fn publish(&self, api_id: &str, env_id: &str) {
+    /// Publishes `api_id` in `env_id`; returns the publish record id.
+    pub async fn publish(&self, api_id: &str, env_id: &str) -> String {
         let outcome =
             self.store.publish(&self.instance_id, env_id, &[api_id.to_string()], None, now()).await.expect("publish");
-        assert!(outcome[0].1.is_ok(), "{outcome:?}");
+        match &outcome[0].1 {
+            Ok(publication) => publication.publish_id.clone(),
+            Err(e) => panic!("publish: {e}"),
+        }
+    }
+
+    /// Waits (up to 10 s) until the gateway's table was read after every write made so far.
+    pub async fn settle(&self) {
+        let written = self.store.generation();
+        for _ in 0..1000 {
+            if self.gateway.loaded_generation() >= written {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the gateway did not reload after the last write");
     }
 
     /// Takes `api_id` offline in `env_id`.

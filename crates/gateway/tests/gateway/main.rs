@@ -3,7 +3,9 @@
 
 mod auth;
 mod backends;
+mod channels;
 mod helpers;
 mod params;
+mod policies;
 mod routing;
 mod tls;

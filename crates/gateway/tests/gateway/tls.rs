@@ -73,6 +73,59 @@ async fn the_listener_speaks_tls_with_http1_and_h2() {
     }
 }
 
+#[tokio::test]
+async fn app_signatures_cover_the_h2_authority() {
+    let (cert_pem, key_pem, der) = self_signed();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert_pem).unwrap();
+    std::fs::write(&key_path, key_pem).unwrap();
+    let server = portico_gateway::tls::server_config(&cert_path, &key_path).expect("PEM files load");
+    let gw = spawn_gateway_tls(Default::default(), Some(server)).await;
+    let group = gw.group().await;
+    let api_id = gw
+        .live_api(
+            &group,
+            json!({ "req_method": "GET", "req_uri": "/signed", "backend_type": "MOCK", "auth_type": "APP",
+                    "mock_info": { "result_content": "signed over h2" } }),
+        )
+        .await;
+    let (app_id, key, secret) = crate::policies::app(&gw).await;
+    crate::policies::authorize(&gw, &app_id, &api_id).await;
+    gw.settle().await;
+
+    let date = portico_model::now()
+        .format(&time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"))
+        .unwrap();
+    let mut signed = http::HeaderMap::new();
+    signed.insert("host", group.sl_domain.parse().unwrap());
+    signed.insert("x-sdk-date", date.parse().unwrap());
+    let parts = portico_auth::signature::RequestParts {
+        method: "GET",
+        raw_path: "/signed",
+        raw_query: None,
+        headers: &signed,
+        body: b"",
+    };
+    let authorization = portico_auth::signature::sign(&parts, &key, &secret);
+
+    let connector = tokio_rustls::TlsConnector::from(client_config(&der, b"h2"));
+    let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await.expect("handshake");
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls)).await.unwrap();
+    tokio::spawn(conn);
+    let request = http::Request::get(format!("https://{}/signed", group.sl_domain))
+        .header("x-sdk-date", date.as_str())
+        .header("authorization", authorization.as_str())
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"signed over h2");
+}
+
 /// An HTTPS backend with `cert`, answering "secure <path>".
 async fn spawn_tls_backend(cert: CertificateDer<'static>, key: PrivateKeyDer<'static>) -> std::net::SocketAddr {
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))

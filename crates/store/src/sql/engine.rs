@@ -1,9 +1,8 @@
 //! What differs between the databases [`SqlStore`](super::SqlStore) runs on. Everything else —
 //! every query, every transaction, every rule — is written once, generic over [`Engine`].
 //!
-//! Queries number their placeholders (`$1`, `$2`, … in the order they first appear): PostgreSQL
-//! requires it, and SQLite reads `$1` as a named parameter, indexed in order of first
-//! appearance, so the same text binds the same way on both.
+//! Queries number their placeholders `$1`, `$2`, …: PostgreSQL requires it, and sqlx binds
+//! SQLite's `$N` parameters by their number too, so the same text binds the same way on both.
 
 use std::future::Future;
 
@@ -29,6 +28,9 @@ pub trait Engine: sqlx::Database {
     /// when `None`) has an element whose text at `element_key` (the element itself when
     /// `None`) equals …": the caller binds the value as text and closes the parenthesis.
     fn json_array_has(column: &str, array_key: Option<&str>, element_key: Option<&str>) -> String;
+
+    /// The JSON object in `column` with its `key` set to the text `value` (an SQL expression).
+    fn json_with_text(column: &str, key: &str, value: &str) -> String;
 
     /// A condition "`haystack` contains the next bound value" (`haystack` is an expression).
     fn contains(haystack: &str) -> String;
@@ -74,6 +76,10 @@ impl Engine for Sqlite {
         format!("EXISTS (SELECT 1 FROM {array} e WHERE {element} = ")
     }
 
+    fn json_with_text(column: &str, key: &str, value: &str) -> String {
+        format!("json_set({column}, '$.{key}', {value})")
+    }
+
     fn contains(haystack: &str) -> String {
         format!("instr({haystack}, ")
     }
@@ -112,6 +118,10 @@ impl Engine for Postgres {
             None => "e.value #>> '{}'".to_owned(),
         };
         format!("EXISTS (SELECT 1 FROM {array} e(value) WHERE {element} = ")
+    }
+
+    fn json_with_text(column: &str, key: &str, value: &str) -> String {
+        format!("jsonb_set({column}::jsonb, '{{{key}}}', to_jsonb(({value})::text))::text")
     }
 
     fn contains(haystack: &str) -> String {

@@ -6,7 +6,6 @@ use portico_model::{Api, ApiDefinition, ApiGroup};
 use sqlx::{QueryBuilder, Row};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::{Engine, SqlStore, Tx, parse_ts, to_doc, ts, unique_or};
 use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
@@ -27,11 +26,6 @@ const EXPORT_PUBLISHED_IDS: &str = "SELECT p.version_id, a.id FROM publications 
      WHERE p.instance_id = $1 AND p.env_id = $2 AND a.group_id = $3 ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
 const EXPORT_DRAFT_IDS: &str = "SELECT a.id, a.id FROM apis a WHERE a.instance_id = $1 AND a.group_id = $2 \
      ORDER BY replace(a.req_uri, '+}', '}'), a.seq";
-
-/// Batches being decoded at once. Decoding the stored JSON, not reading SQLite, paces an
-/// export, so it runs on blocking threads while the reader fetches the next batch and the writer
-/// writes the previous one.
-const DECODE_AHEAD: usize = 4;
 
 /// What identifies an API in its group: its name, and its route.
 type Route = (String, String, String);
@@ -173,8 +167,6 @@ where
         only: Option<&[String]>,
     ) -> mpsc::Receiver<Result<Vec<Api>>> {
         let (sender, receiver) = mpsc::channel(EXPORT_WINDOW / EXPORT_BATCH);
-        // Decodes in flight, in export order; the bound keeps the window.
-        let (decoding, mut decoded) = mpsc::channel::<Result<JoinHandle<Result<Vec<Api>>>>>(DECODE_AHEAD);
         let pool = self.pool.clone();
         let (instance_id, group_id, env_id) = (instance_id.to_owned(), group_id.to_owned(), env_id.map(str::to_owned));
         let only: Option<HashSet<String>> = only.map(|ids| ids.iter().cloned().collect());
@@ -197,29 +189,18 @@ where
                     .collect();
                 for chunk in ids.chunks(EXPORT_BATCH) {
                     let rows = Self::documents(&mut tx, env_id.is_none(), chunk).await?;
-                    let chunk = chunk.to_vec();
-                    let decode = tokio::task::spawn_blocking(move || Self::decode_in_order(&rows, &chunk));
+                    // Decoded here, in turn with reading: decoding on other threads made the
+                    // export slower and its memory larger on two cores (BENCHMARKS.md).
+                    let batch = Self::decode_in_order(&rows, chunk)?;
                     // A closed channel means the export was abandoned (the client went away).
-                    if decoding.send(Ok(decode)).await.is_err() {
+                    if sender.send(Ok(batch)).await.is_err() {
                         break;
                     }
                 }
                 Ok::<_, StoreError>(())
             };
             if let Err(e) = read.await {
-                let _ = decoding.send(Err(e)).await;
-            }
-        });
-        tokio::spawn(async move {
-            while let Some(next) = decoded.recv().await {
-                let batch = match next {
-                    // A decode that panicked is an error, never a silently shorter export.
-                    Ok(decode) => decode.await.unwrap_or_else(|_| Err(sqlx::Error::WorkerCrashed.into())),
-                    Err(e) => Err(e),
-                };
-                if sender.send(batch).await.is_err() {
-                    break;
-                }
+                let _ = sender.send(Err(e)).await;
             }
         });
         receiver

@@ -138,6 +138,106 @@ where
         })
     }
 
+    /// The policies of [`LivePolicies`], read in the caller's transaction. Every query reads
+    /// a whole table or what the bindings name: no query per publication.
+    pub(super) async fn live_policies(&self, tx: &mut Tx<DB>) -> Result<LivePolicies> {
+        let mut codes: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for row in sqlx::query("SELECT app_id, sealed_code FROM app_codes ORDER BY seq").fetch_all(&mut **tx).await? {
+            let sealed: String = row.try_get("sealed_code")?;
+            codes.entry(row.try_get("app_id")?).or_default().push(self.secrets.open(&sealed)?);
+        }
+        let mut apps = Vec::new();
+        for row in
+            sqlx::query("SELECT instance_id, doc, sealed_secret FROM apps ORDER BY seq").fetch_all(&mut **tx).await?
+        {
+            let app = self.decode_app(&row)?;
+            let app_codes = codes.remove(&app.app.id).unwrap_or_default();
+            apps.push(LiveApp { instance_id: row.try_get("instance_id")?, app, app_codes });
+        }
+        let app_auths = sqlx::query("SELECT publish_id, app_id FROM app_auths ORDER BY seq")
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("publish_id")?, row.try_get("app_id")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut bindings = Vec::new();
+        for row in sqlx::query("SELECT kind, publish_id, policy_id FROM policy_bindings ORDER BY seq")
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            let kind: String = row.try_get("kind")?;
+            // A kind this build does not know was written by a newer one: nothing to enforce here.
+            let Some(kind) = PolicyKind::from_stored(&kind) else { continue };
+            bindings.push(LiveBinding {
+                kind,
+                publish_id: row.try_get("publish_id")?,
+                policy_id: row.try_get("policy_id")?,
+            });
+        }
+        let bound = |kind: &str| format!("SELECT policy_id FROM policy_bindings WHERE kind = '{kind}'");
+        let docs = |sql: String| sqlx::query(AssertSqlSafe(sql));
+        let throttles = docs(format!("SELECT doc FROM throttles WHERE id IN ({}) ORDER BY seq", bound("throttle")))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Self::from_doc(row, "doc"))
+            .collect::<Result<Vec<_>>>()?;
+        let specials = docs(format!(
+            "SELECT doc FROM throttle_specials WHERE throttle_id IN ({}) ORDER BY seq",
+            bound("throttle")
+        ))
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| Self::from_doc(row, "doc"))
+        .collect::<Result<Vec<_>>>()?;
+        let acls = docs(format!("SELECT doc FROM acls WHERE id IN ({}) ORDER BY seq", bound("acl")))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Self::from_doc(row, "doc"))
+            .collect::<Result<Vec<_>>>()?;
+        let signatures = docs(format!("SELECT {SIGN_COLUMNS} FROM signs WHERE id IN ({}) ORDER BY seq", bound("sign")))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Ok(self.decode_signature(row)?.signature))
+            .collect::<Result<Vec<_>>>()?;
+        let gateway_responses = sqlx::query(
+            "SELECT doc FROM gateway_responses WHERE group_id IN \
+             (SELECT a.group_id FROM publications p JOIN apis a ON a.id = p.api_id) ORDER BY seq",
+        )
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| Self::from_doc(row, "doc"))
+        .collect::<Result<Vec<_>>>()?;
+        let vpc_channels = sqlx::query("SELECT instance_id, doc FROM vpc_channels ORDER BY seq")
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("instance_id")?, Self::from_doc(row, "doc")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let authorizers = sqlx::query("SELECT instance_id, doc FROM authorizers ORDER BY seq")
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("instance_id")?, Self::from_doc(row, "doc")?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(LivePolicies {
+            apps,
+            app_auths,
+            bindings,
+            throttles,
+            specials,
+            acls,
+            signatures,
+            gateway_responses,
+            vpc_channels,
+            authorizers,
+        })
+    }
+
     async fn delete_bound_policy(&self, tx: &mut Tx<DB>, instance_id: &str, kind: PolicyKind, id: &str) -> Result<()> {
         Self::policy_name(tx, instance_id, kind, id).await?;
         if Self::bind_count(tx, kind, id).await? > 0 {

@@ -1,0 +1,424 @@
+//! VPC channels (load-balance channels): an API whose backend has `vpc_channel_status` 1 is
+//! served by the members of its channel. A [`Channel`] (members, strategy, health check) is
+//! compiled into the route table; what changes while requests run (health, open requests per
+//! member, the round-robin position) lives in [`ChannelStates`], held by the gateway across
+//! table reloads and shared by its worker threads, and kept current by [`check_health`].
+//!
+//! Strategies (`balance_strategy`): 1 weighted round robin, 2 weighted least connections
+//! (requests in flight per unit of weight), 3 source-IP hash, 4 URI hash (both weighted).
+//! Candidates are the healthy primary members; backup members (`is_backup`) are used only when
+//! no primary is healthy. A member counts as healthy until its health check (when the channel has
+//! one, `status` 1) fails `threshold_abnormal` times in a row, and again after
+//! `threshold_normal` successes in a row. Members without a `host` (ECS members known by id
+//! only) cannot be addressed and are left out, as are members with `status` 2 (unavailable).
+//! When a member fails to answer, each retry that `retry_count` allows goes to another member.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use portico_model::VpcChannel;
+
+use crate::pipeline::Gateway;
+
+/// One addressable member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// `host:port`.
+    pub address: String,
+    /// Weight (at least 1).
+    pub weight: u64,
+    /// Used only when no primary member is healthy.
+    pub backup: bool,
+}
+
+/// How a channel checks its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// `TCP`, `HTTP` or `HTTPS`.
+    pub protocol: String,
+    /// Path of HTTP(S) checks.
+    pub path: String,
+    /// `GET` or `HEAD`.
+    pub method: String,
+    /// Port checked instead of the member's.
+    pub port: Option<u16>,
+    /// Successes in a row that make a member healthy.
+    pub healthy_after: u32,
+    /// Failures in a row that make a member unhealthy.
+    pub unhealthy_after: u32,
+    /// Time between checks.
+    pub interval: Duration,
+    /// Time a check may take.
+    pub timeout: Duration,
+    /// Healthy HTTP statuses, as inclusive ranges.
+    pub codes: Vec<(u16, u16)>,
+}
+
+/// A channel as the route table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// Channel id.
+    pub id: String,
+    /// `balance_strategy`.
+    pub strategy: i32,
+    /// Its addressable members.
+    pub members: Vec<Member>,
+    /// Its active health check, if on.
+    pub health: Option<HealthCheck>,
+}
+
+fn parse_codes(codes: Option<&str>) -> Vec<(u16, u16)> {
+    let parsed: Vec<(u16, u16)> = codes
+        .unwrap_or("200")
+        .split(',')
+        .filter_map(|c| {
+            let c = c.trim();
+            match c.split_once('-') {
+                Some((a, b)) => Some((a.trim().parse().ok()?, b.trim().parse().ok()?)),
+                None => c.parse().ok().map(|v| (v, v)),
+            }
+        })
+        .collect();
+    if parsed.is_empty() { vec![(200, 200)] } else { parsed }
+}
+
+impl Channel {
+    /// Compiles a stored channel.
+    pub fn new(channel: &VpcChannel) -> Channel {
+        let members = channel
+            .members
+            .iter()
+            .filter(|m| m.status != 2)
+            .filter_map(|m| {
+                let host = m.host.as_deref().filter(|h| !h.is_empty())?;
+                let port = m.port.unwrap_or(channel.port);
+                let address = if host.contains(':') && !host.starts_with('[') {
+                    format!("[{host}]:{port}")
+                } else {
+                    format!("{host}:{port}")
+                };
+                Some(Member { address, weight: u64::try_from(m.weight).unwrap_or(1).max(1), backup: m.is_backup })
+            })
+            .collect();
+        let health = channel.vpc_health_config.as_ref().filter(|h| h.status == 1).map(|h| HealthCheck {
+            protocol: h.protocol.clone(),
+            path: h.path.clone().filter(|p| !p.is_empty()).unwrap_or_else(|| "/".into()),
+            method: h.method.clone().unwrap_or_else(|| "GET".into()),
+            port: h.port.and_then(|p| u16::try_from(p).ok()).filter(|p| *p > 0),
+            healthy_after: u32::try_from(h.threshold_normal).unwrap_or(1).max(1),
+            unhealthy_after: u32::try_from(h.threshold_abnormal).unwrap_or(1).max(1),
+            interval: Duration::from_secs(u64::try_from(h.time_interval).unwrap_or(1).max(1)),
+            timeout: Duration::from_secs(u64::try_from(h.timeout).unwrap_or(1).max(1)),
+            codes: parse_codes(h.http_code.as_deref()),
+        });
+        Channel { id: channel.id.clone(), strategy: channel.balance_strategy, members, health }
+    }
+}
+
+/// What changes about one member while requests run.
+#[derive(Debug)]
+pub struct MemberState {
+    healthy: AtomicBool,
+    streak: AtomicU32,
+    active: AtomicUsize,
+}
+
+impl Default for MemberState {
+    fn default() -> Self {
+        MemberState { healthy: AtomicBool::new(true), streak: AtomicU32::new(0), active: AtomicUsize::new(0) }
+    }
+}
+
+impl MemberState {
+    /// Whether the member takes requests.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Records a health check result; `streak` counts results that disagree with the current
+    /// state, and the state flips when it reaches the channel's threshold.
+    fn record(&self, ok: bool, check: &HealthCheck) {
+        if ok == self.healthy() {
+            self.streak.store(0, Ordering::Relaxed);
+            return;
+        }
+        let needed = if ok { check.healthy_after } else { check.unhealthy_after };
+        if self.streak.fetch_add(1, Ordering::Relaxed) + 1 >= needed {
+            self.healthy.store(ok, Ordering::Relaxed);
+            self.streak.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A request in flight to a member (weighted least connections counts these).
+pub struct InFlight(Arc<MemberState>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The state of one channel, aligned with its members.
+#[derive(Debug, Default)]
+pub struct ChannelState {
+    next: AtomicUsize,
+    members: Vec<(String, Arc<MemberState>)>,
+}
+
+/// The state of every channel of the table in force.
+#[derive(Debug, Default)]
+pub struct ChannelStates {
+    channels: RwLock<HashMap<String, Arc<ChannelState>>>,
+}
+
+/// The member at the weighted position `hash` among `candidates` (index, weight).
+fn slot(hash: u64, candidates: &[(usize, u64)]) -> Option<usize> {
+    let total: u64 = candidates.iter().map(|(_, w)| w).sum();
+    let mut point = hash % total.max(1);
+    for &(i, weight) in candidates {
+        if point < weight {
+            return Some(i);
+        }
+        point -= weight;
+    }
+    None
+}
+
+fn hash_of(value: impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What a pick may depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct PickFacts<'a> {
+    /// The client address (source hash).
+    pub source_ip: IpAddr,
+    /// The request path (URI hash).
+    pub path: &'a str,
+}
+
+impl ChannelStates {
+    /// Aligns the states with `channels` (after a table swap): members keep their state by
+    /// address, new ones start healthy, channels that are gone are dropped.
+    pub fn sync<'c>(&self, channels: impl Iterator<Item = &'c Channel>) {
+        let mut map = self.channels.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut fresh = HashMap::new();
+        for channel in channels {
+            let old = map.get(&channel.id);
+            let members = channel
+                .members
+                .iter()
+                .map(|m| {
+                    let kept =
+                        old.and_then(|o| o.members.iter().find(|(a, _)| *a == m.address)).map(|(_, s)| s.clone());
+                    (m.address.clone(), kept.unwrap_or_default())
+                })
+                .collect();
+            let next = AtomicUsize::new(old.map(|o| o.next.load(Ordering::Relaxed)).unwrap_or(0));
+            fresh.insert(channel.id.clone(), Arc::new(ChannelState { next, members }));
+        }
+        *map = fresh;
+    }
+
+    fn state(&self, channel_id: &str) -> Option<Arc<ChannelState>> {
+        self.channels.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(channel_id).cloned()
+    }
+
+    /// Whether the member at `index` of `channel` is healthy (unknown channels: healthy).
+    pub fn healthy(&self, channel: &Channel, index: usize) -> bool {
+        self.state(&channel.id).and_then(|s| s.members.get(index).map(|(_, m)| m.healthy())).unwrap_or(true)
+    }
+
+    /// Chooses a member of `channel` by its strategy, leaving out the members in `tried`; the
+    /// returned guard counts the request as in flight until dropped.
+    pub fn pick(&self, channel: &Channel, facts: PickFacts<'_>, tried: &[usize]) -> Option<(usize, InFlight)> {
+        let state = self.state(&channel.id)?;
+        let usable = |backup: bool| -> Vec<(usize, u64)> {
+            channel
+                .members
+                .iter()
+                .enumerate()
+                .filter(|(i, m)| m.backup == backup && !tried.contains(i))
+                .filter(|(i, _)| state.members.get(*i).is_some_and(|(_, s)| s.healthy()))
+                .map(|(i, m)| (i, m.weight))
+                .collect()
+        };
+        let mut candidates = usable(false);
+        if candidates.is_empty() {
+            candidates = usable(true);
+        }
+        let chosen = match channel.strategy {
+            2 => candidates
+                .iter()
+                .min_by(|(a, wa), (b, wb)| {
+                    let load = |i: usize| state.members[i].1.active.load(Ordering::Relaxed) as u128;
+                    (load(*a) * u128::from(*wb)).cmp(&(load(*b) * u128::from(*wa)))
+                })
+                .map(|(i, _)| *i),
+            3 => slot(hash_of(facts.source_ip), &candidates),
+            4 => slot(hash_of(facts.path), &candidates),
+            _ => slot(state.next.fetch_add(1, Ordering::Relaxed) as u64, &candidates),
+        }?;
+        let member = state.members[chosen].1.clone();
+        member.active.fetch_add(1, Ordering::Relaxed);
+        Some((chosen, InFlight(member)))
+    }
+
+    fn record(&self, channel: &Channel, index: usize, ok: bool) {
+        if let (Some(state), Some(check)) = (self.state(&channel.id), &channel.health)
+            && let Some((_, member)) = state.members.get(index)
+        {
+            member.record(ok, check);
+        }
+    }
+}
+
+/// Runs the channels' active health checks forever: every second, each channel whose
+/// interval has passed has all its members probed (concurrently, each within the check's
+/// timeout), and the results update [`ChannelStates`].
+pub async fn check_health(gateway: Arc<Gateway>) {
+    let mut due: HashMap<String, Instant> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        let table = gateway.routes();
+        let now = Instant::now();
+        due.retain(|id, _| table.channel(id).is_some());
+        for channel in table.channels() {
+            let Some(check) = &channel.health else { continue };
+            if due.get(&channel.id).is_some_and(|at| *at > now) {
+                continue;
+            }
+            due.insert(channel.id.clone(), now + check.interval);
+            let (gateway, channel) = (gateway.clone(), channel.clone());
+            tokio::spawn(async move {
+                for (index, member) in channel.members.iter().enumerate() {
+                    let Some(check) = &channel.health else { return };
+                    let ok = tokio::time::timeout(check.timeout, gateway.probe(member, check)).await.unwrap_or(false);
+                    gateway.channel_states().record(&channel, index, ok);
+                }
+            });
+        }
+    }
+}
+
+/// The address a health check reaches for `member`.
+pub fn probe_address(member: &Member, check: &HealthCheck) -> String {
+    match check.port {
+        Some(port) => match member.address.rsplit_once(':') {
+            Some((host, _)) => format!("{host}:{port}"),
+            None => member.address.clone(),
+        },
+        None => member.address.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(strategy: i32, members: &[(&str, u64, bool)]) -> Channel {
+        Channel {
+            id: "c".into(),
+            strategy,
+            members: members
+                .iter()
+                .map(|(a, w, b)| Member { address: a.to_string(), weight: *w, backup: *b })
+                .collect(),
+            health: Some(HealthCheck {
+                protocol: "TCP".into(),
+                path: "/".into(),
+                method: "GET".into(),
+                port: None,
+                healthy_after: 2,
+                unhealthy_after: 1,
+                interval: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                codes: vec![(200, 200)],
+            }),
+        }
+    }
+
+    fn facts<'p>(ip: &str, path: &'p str) -> PickFacts<'p> {
+        PickFacts { source_ip: ip.parse().unwrap(), path }
+    }
+
+    fn picks(states: &ChannelStates, c: &Channel, n: usize) -> Vec<usize> {
+        (0..n).map(|_| states.pick(c, facts("10.0.0.1", "/"), &[]).unwrap().0).collect()
+    }
+
+    #[test]
+    fn weighted_round_robin_and_backups() {
+        let c = channel(1, &[("a:1", 2, false), ("b:1", 1, false), ("z:1", 1, true)]);
+        let states = ChannelStates::default();
+        states.sync([&c].into_iter());
+        let got = picks(&states, &c, 6);
+        assert_eq!(got.iter().filter(|i| **i == 0).count(), 4, "{got:?}");
+        assert_eq!(got.iter().filter(|i| **i == 1).count(), 2, "{got:?}");
+        states.record(&c, 0, false);
+        assert!(picks(&states, &c, 4).iter().all(|i| *i == 1), "a is down");
+        states.record(&c, 1, false);
+        assert!(picks(&states, &c, 3).iter().all(|i| *i == 2), "only the backup is left");
+        states.record(&c, 0, true);
+        assert!(!states.healthy(&c, 0), "two successes are needed");
+        states.record(&c, 0, true);
+        assert!(picks(&states, &c, 3).iter().all(|i| *i == 0), "a is back; the backup rests");
+        assert_eq!(states.pick(&c, facts("10.0.0.1", "/"), &[0]).map(|p| p.0), Some(2), "a tried: backup");
+    }
+
+    #[test]
+    fn least_connections_and_hashes() {
+        let c = channel(2, &[("a:1", 1, false), ("b:1", 1, false)]);
+        let states = ChannelStates::default();
+        states.sync([&c].into_iter());
+        let (first, held) = states.pick(&c, facts("10.0.0.1", "/"), &[]).unwrap();
+        let (second, _) = states.pick(&c, facts("10.0.0.1", "/"), &[]).unwrap();
+        assert_ne!(first, second, "the busy member is avoided");
+        drop(held);
+
+        let source = channel(3, &[("a:1", 1, false), ("b:1", 1, false), ("c:1", 1, false)]);
+        states.sync([&source].into_iter());
+        let by_ip = |ip: &str| states.pick(&source, facts(ip, "/"), &[]).unwrap().0;
+        assert_eq!(by_ip("10.0.0.7"), by_ip("10.0.0.7"), "one client, one member");
+        let spread: std::collections::HashSet<usize> = (0..50).map(|i| by_ip(&format!("10.0.1.{i}"))).collect();
+        assert!(spread.len() > 1, "clients spread over members");
+
+        let uri = channel(4, &[("a:1", 1, false), ("b:1", 1, false), ("c:1", 1, false)]);
+        states.sync([&uri].into_iter());
+        let by_path = |p: &'static str| states.pick(&uri, facts("10.0.0.1", p), &[]).unwrap().0;
+        assert_eq!(by_path("/x"), by_path("/x"));
+        let paths = ["/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j"];
+        let spread: std::collections::HashSet<usize> = paths.iter().map(|p| by_path(p)).collect();
+        assert!(spread.len() > 1);
+    }
+
+    #[test]
+    fn sync_keeps_state_by_address() {
+        let c = channel(1, &[("a:1", 1, false), ("b:1", 1, false)]);
+        let states = ChannelStates::default();
+        states.sync([&c].into_iter());
+        states.record(&c, 1, false);
+        let reordered = channel(1, &[("b:1", 1, false), ("n:1", 1, false)]);
+        states.sync([&reordered].into_iter());
+        assert!(!states.healthy(&reordered, 0), "b stays down");
+        assert!(states.healthy(&reordered, 1), "a new member starts healthy");
+    }
+
+    #[test]
+    fn stored_channels_compile() {
+        assert_eq!(parse_codes(Some("200,202-204")), vec![(200, 200), (202, 204)]);
+        assert_eq!(parse_codes(None), vec![(200, 200)]);
+        let m = Member { address: "10.0.0.1:80".into(), weight: 1, backup: false };
+        let mut check = channel(1, &[]).health.unwrap();
+        assert_eq!(probe_address(&m, &check), "10.0.0.1:80");
+        check.port = Some(9000);
+        assert_eq!(probe_address(&m, &check), "10.0.0.1:9000");
+    }
+}

@@ -173,6 +173,368 @@ where
             created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
         })
     }
+
+    async fn route_conflict(
+        conn: &mut DB::Connection,
+        group_id: &str,
+        name: Option<&str>,
+        route: Option<(&str, &str, &str)>,
+        except_id: Option<&str>,
+    ) -> Result<Option<Conflict>> {
+        let except = except_id.unwrap_or("");
+        if let Some(name) = name {
+            let taken = sqlx::query("SELECT 1 FROM apis WHERE group_id = $1 AND name = $2 AND id <> $3")
+                .bind(group_id)
+                .bind(name)
+                .bind(except)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if taken.is_some() {
+                return Ok(Some(Conflict::ApiName(name.to_string())));
+            }
+        }
+        if let Some((method, uri, mode)) = route {
+            let taken = sqlx::query(
+                "SELECT 1 FROM apis WHERE group_id = $1 AND req_method = $2 AND req_uri = $3 AND match_mode = $4 AND id <> $5",
+            )
+            .bind(group_id)
+            .bind(method)
+            .bind(uri)
+            .bind(mode)
+            .bind(except)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if taken.is_some() {
+                return Ok(Some(Conflict::ApiRoute(format!("{method} {uri} ({mode})"))));
+            }
+        }
+        Ok(None)
+    }
+
+    fn from_doc<T: DeserializeOwned>(row: &DB::Row, column: &str) -> Result<T> {
+        let text: String = row.try_get(column)?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    fn push_text_filter(q: &mut QueryBuilder<DB>, column: &str, filter: &TextMatch) {
+        match filter {
+            TextMatch::Exact(v) => {
+                q.push(format!(" AND {column} = ")).push_bind(v.clone());
+            }
+            TextMatch::Contains(v) => {
+                let escaped = v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                q.push(format!(" AND {column} {} ", DB::LIKE)).push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+            }
+        }
+    }
+
+    /// The `doc` of the object `id` of `table` in the instance; tables are fixed names in this file.
+    async fn doc_in<'e, T: DeserializeOwned>(
+        executor: impl sqlx::Executor<'e, Database = DB>,
+        table: &'static str,
+        kind: Kind,
+        instance_id: &str,
+        id: &str,
+    ) -> Result<T> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT doc FROM {table} WHERE instance_id = $1 AND id = $2")))
+            .bind(instance_id)
+            .bind(id)
+            .fetch_optional(executor)
+            .await?
+            .ok_or_else(|| StoreError::not_found(kind, id))?;
+        Self::from_doc(&row, "doc")
+    }
+
+    /// Renames and rewrites a named object (group or environment) of the instance.
+    async fn update_named_doc(
+        tx: &mut Tx<DB>,
+        table: &'static str,
+        kind: Kind,
+        instance_id: &str,
+        (id, name, doc): (&str, &str, String),
+        conflict: Conflict,
+    ) -> Result<()> {
+        let updated = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE {table} SET name = $1, doc = $2 WHERE instance_id = $3 AND id = $4"
+        )))
+        .bind(name)
+        .bind(doc)
+        .bind(instance_id)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| unique_or(e, conflict))?;
+        if DB::rows_affected(&updated) == 0 {
+            return Err(StoreError::not_found(kind, id));
+        }
+        Ok(())
+    }
+
+    async fn env_in(tx: &mut Tx<DB>, instance_id: &str, env_id: &str) -> Result<Environment> {
+        Self::doc_in(&mut **tx, "envs", Kind::Environment, instance_id, env_id).await
+    }
+
+    async fn api_in(tx: &mut Tx<DB>, instance_id: &str, api_id: &str) -> Result<Api> {
+        Self::doc_in(&mut **tx, "apis", Kind::Api, instance_id, api_id).await
+    }
+
+    async fn group_exists(tx: &mut Tx<DB>, instance_id: &str, group_id: &str) -> Result<()> {
+        sqlx::query("SELECT 1 FROM api_groups WHERE instance_id = $1 AND id = $2")
+            .bind(instance_id)
+            .bind(group_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| StoreError::not_found(Kind::Group, group_id))
+    }
+
+    async fn check_api_conflicts(tx: &mut Tx<DB>, api: &Api, except: Option<&str>) -> Result<()> {
+        let d = &api.definition;
+        match Self::route_conflict(tx, &d.group_id, Some(&d.name), Some(api_route(api)), except).await? {
+            Some(conflict) => Err(conflict.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Inserts the rows of new APIs.
+    async fn insert_apis(tx: &mut Tx<DB>, instance_id: &str, apis: &[Api]) -> Result<()> {
+        for batch in apis.chunks(INSERT_BATCH) {
+            let rows: Vec<(&Api, String, String)> =
+                batch.iter().map(|api| Ok((api, api_tags(api)?, to_doc(api)?))).collect::<Result<_>>()?;
+            let mut insert = QueryBuilder::<DB>::new(
+                "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
+                 auth_type, api_type, tags, doc) ",
+            );
+            insert.push_values(rows, |mut row, (api, tags, doc)| {
+                let d = &api.definition;
+                row.push_bind(api.id.clone())
+                    .push_bind(instance_id.to_owned())
+                    .push_bind(d.group_id.clone())
+                    .push_bind(d.name.clone())
+                    .push_bind(d.req_protocol.as_str())
+                    .push_bind(d.req_method.as_str())
+                    .push_bind(d.req_uri.clone())
+                    .push_bind(d.match_mode.as_str())
+                    .push_bind(d.auth_type.as_str())
+                    .push_bind(d.api_type)
+                    .push_bind(tags)
+                    .push_bind(doc);
+            });
+            insert.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the row of an existing API (its columns and its document).
+    async fn replace_api(tx: &mut Tx<DB>, instance_id: &str, api: &Api) -> Result<()> {
+        let d = &api.definition;
+        sqlx::query(
+            "UPDATE apis SET group_id = $1, name = $2, req_protocol = $3, req_method = $4, req_uri = $5, match_mode = $6, \
+             auth_type = $7, api_type = $8, tags = $9, doc = $10 WHERE instance_id = $11 AND id = $12",
+        )
+        .bind(&d.group_id)
+        .bind(&d.name)
+        .bind(d.req_protocol.as_str())
+        .bind(d.req_method.as_str())
+        .bind(&d.req_uri)
+        .bind(d.match_mode.as_str())
+        .bind(d.auth_type.as_str())
+        .bind(d.api_type)
+        .bind(api_tags(api)?)
+        .bind(to_doc(api)?)
+        .bind(instance_id)
+        .bind(&api.id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    fn decode_publication(row: &DB::Row) -> Result<Publication> {
+        Ok(Publication {
+            publish_id: row.try_get("publish_id")?,
+            api_id: row.try_get("api_id")?,
+            api_name: row.try_get("api_name")?,
+            env_id: row.try_get("env_id")?,
+            env_name: row.try_get("env_name")?,
+            version_id: row.try_get("version_id")?,
+            remark: row.try_get("remark")?,
+            publish_time: parse_ts(&row.try_get::<String, _>("publish_time")?)?,
+        })
+    }
+
+    fn decode_version(row: &DB::Row) -> Result<ApiVersion> {
+        Ok(ApiVersion {
+            version_id: row.try_get("id")?,
+            version_no: row.try_get("version_no")?,
+            api_id: row.try_get("api_id")?,
+            env_id: row.try_get("env_id")?,
+            env_name: row.try_get("env_name")?,
+            remark: row.try_get("remark")?,
+            publish_time: parse_ts(&row.try_get::<String, _>("publish_time")?)?,
+            is_current: row.try_get("is_current")?,
+            snapshot: Self::from_doc(row, "snapshot")?,
+        })
+    }
+
+    async fn publication_in(tx: &mut Tx<DB>, api_id: &str, env_id: &str) -> Result<Option<Publication>> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM {PUBLICATION_FROM} WHERE p.api_id = $1 AND p.env_id = $2",
+            publication_columns::<DB>()
+        )))
+        .bind(api_id)
+        .bind(env_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.as_ref().map(Self::decode_publication).transpose()
+    }
+
+    /// Publishes the current definition of `api` in `env_id`: a new version, and the publication
+    /// (kept, or created and bound to the policies the definition declares) pointing at it.
+    pub(crate) async fn publish_in(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        env_id: &str,
+        api: &Api,
+        remark: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Publication> {
+        let version_id = new_id();
+        sqlx::query(
+            "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
+             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = $5), $6, $7, $8)",
+        )
+        .bind(&version_id)
+        .bind(instance_id)
+        .bind(&api.id)
+        .bind(env_id)
+        .bind(&api.id)
+        .bind(remark)
+        .bind(ts(now))
+        .bind(to_doc(api)?)
+        .execute(&mut **tx)
+        .await?;
+        let (publication, created) =
+            Self::make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await?;
+        if created {
+            Self::bind_declared_policies(tx, instance_id, api, &publication.publish_id, env_id, now).await?;
+        }
+        Ok(publication)
+    }
+
+    /// Points the (api, env) publication at `version_id`, creating the publication if needed
+    /// (then `true`).
+    async fn make_live(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        api_id: &str,
+        env_id: &str,
+        version_id: &str,
+        remark: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(Publication, bool)> {
+        let fresh_publish_id = new_id();
+        sqlx::query(
+            "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, \
+             remark = excluded.remark, publish_time = excluded.publish_time",
+        )
+        .bind(&fresh_publish_id)
+        .bind(instance_id)
+        .bind(api_id)
+        .bind(env_id)
+        .bind(version_id)
+        .bind(remark)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+        let publication = Self::publication_in(tx, api_id, env_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))?;
+        let created = publication.publish_id == fresh_publish_id;
+        Ok((publication, created))
+    }
+
+    async fn insert_project(tx: &mut Tx<DB>, project: &Project) -> Result<()> {
+        sqlx::query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&project.id)
+            .bind(&project.name)
+            .bind(ts(project.created_at))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::ProjectName(project.name.clone())))?;
+        Ok(())
+    }
+
+    async fn insert_user(tx: &mut Tx<DB>, user: &User) -> Result<()> {
+        sqlx::query("INSERT INTO users (id, name, password_hash, readonly, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.password_hash)
+            .bind(user.readonly)
+            .bind(ts(user.created_at))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::UserName(user.name.clone())))?;
+        for project in &user.projects {
+            let exists =
+                sqlx::query("SELECT 1 FROM projects WHERE id = $1").bind(project).fetch_optional(&mut **tx).await?;
+            if exists.is_none() {
+                return Err(StoreError::not_found(Kind::Project, project));
+            }
+            sqlx::query("INSERT INTO user_projects (user_id, project_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(&user.id)
+                .bind(project)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_credential(tx: &mut Tx<DB>, credential: &Credential) -> Result<()> {
+        sqlx::query("INSERT INTO credentials (access_key, secret_key, user_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&credential.access_key)
+            .bind(&credential.secret_key)
+            .bind(&credential.user_id)
+            .bind(ts(credential.created_at))
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_instance(tx: &mut Tx<DB>, instance: &Instance) -> Result<()> {
+        sqlx::query("INSERT INTO instances (id, project_id, name, doc) VALUES ($1, $2, $3, $4)")
+            .bind(&instance.id)
+            .bind(&instance.project_id)
+            .bind(&instance.instance_name)
+            .bind(to_doc(instance)?)
+            .execute(&mut **tx)
+            .await?;
+        let release = Environment {
+            id: RELEASE_ENV_ID.into(),
+            name: RELEASE_ENV_NAME.into(),
+            remark: Some("Production environment, built in".into()),
+            create_time: instance.create_time,
+        };
+        sqlx::query("INSERT INTO envs (instance_id, id, name, doc) VALUES ($1, $2, $3, $4)")
+            .bind(&instance.id)
+            .bind(&release.id)
+            .bind(&release.name)
+            .bind(to_doc(&release)?)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    fn decode_variable(row: &DB::Row) -> Result<EnvVariable> {
+        Ok(EnvVariable {
+            id: row.try_get("id")?,
+            env_id: row.try_get("env_id")?,
+            group_id: row.try_get("group_id")?,
+            variable_name: row.try_get("name")?,
+            variable_value: row.try_get("value")?,
+        })
+    }
 }
 
 fn api_route(api: &Api) -> (&str, &str, &str) {
@@ -964,385 +1326,5 @@ where
     async fn ready(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-}
-
-impl<DB> SqlStore<DB>
-where
-    DB: Engine,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q String: sqlx::Encode<'q, DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Decode<'q, DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
-{
-    async fn route_conflict(
-        conn: &mut DB::Connection,
-        group_id: &str,
-        name: Option<&str>,
-        route: Option<(&str, &str, &str)>,
-        except_id: Option<&str>,
-    ) -> Result<Option<Conflict>> {
-        let except = except_id.unwrap_or("");
-        if let Some(name) = name {
-            let taken = sqlx::query("SELECT 1 FROM apis WHERE group_id = $1 AND name = $2 AND id <> $3")
-                .bind(group_id)
-                .bind(name)
-                .bind(except)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if taken.is_some() {
-                return Ok(Some(Conflict::ApiName(name.to_string())));
-            }
-        }
-        if let Some((method, uri, mode)) = route {
-            let taken = sqlx::query(
-                "SELECT 1 FROM apis WHERE group_id = $1 AND req_method = $2 AND req_uri = $3 AND match_mode = $4 AND id <> $5",
-            )
-            .bind(group_id)
-            .bind(method)
-            .bind(uri)
-            .bind(mode)
-            .bind(except)
-            .fetch_optional(&mut *conn)
-            .await?;
-            if taken.is_some() {
-                return Ok(Some(Conflict::ApiRoute(format!("{method} {uri} ({mode})"))));
-            }
-        }
-        Ok(None)
-    }
-
-    fn from_doc<T: DeserializeOwned>(row: &DB::Row, column: &str) -> Result<T> {
-        let text: String = row.try_get(column)?;
-        Ok(serde_json::from_str(&text)?)
-    }
-
-    fn push_text_filter(q: &mut QueryBuilder<DB>, column: &str, filter: &TextMatch) {
-        match filter {
-            TextMatch::Exact(v) => {
-                q.push(format!(" AND {column} = ")).push_bind(v.clone());
-            }
-            TextMatch::Contains(v) => {
-                let escaped = v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                q.push(format!(" AND {column} {} ", DB::LIKE)).push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
-            }
-        }
-    }
-
-    /// The `doc` of the object `id` of `table` in the instance; tables are fixed names in this file.
-    async fn doc_in<'e, T: DeserializeOwned>(
-        executor: impl sqlx::Executor<'e, Database = DB>,
-        table: &'static str,
-        kind: Kind,
-        instance_id: &str,
-        id: &str,
-    ) -> Result<T> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT doc FROM {table} WHERE instance_id = $1 AND id = $2")))
-            .bind(instance_id)
-            .bind(id)
-            .fetch_optional(executor)
-            .await?
-            .ok_or_else(|| StoreError::not_found(kind, id))?;
-        Self::from_doc(&row, "doc")
-    }
-
-    /// Renames and rewrites a named object (group or environment) of the instance.
-    async fn update_named_doc(
-        tx: &mut Tx<DB>,
-        table: &'static str,
-        kind: Kind,
-        instance_id: &str,
-        (id, name, doc): (&str, &str, String),
-        conflict: Conflict,
-    ) -> Result<()> {
-        let updated = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {table} SET name = $1, doc = $2 WHERE instance_id = $3 AND id = $4"
-        )))
-        .bind(name)
-        .bind(doc)
-        .bind(instance_id)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| unique_or(e, conflict))?;
-        if DB::rows_affected(&updated) == 0 {
-            return Err(StoreError::not_found(kind, id));
-        }
-        Ok(())
-    }
-
-    async fn env_in(tx: &mut Tx<DB>, instance_id: &str, env_id: &str) -> Result<Environment> {
-        Self::doc_in(&mut **tx, "envs", Kind::Environment, instance_id, env_id).await
-    }
-
-    async fn api_in(tx: &mut Tx<DB>, instance_id: &str, api_id: &str) -> Result<Api> {
-        Self::doc_in(&mut **tx, "apis", Kind::Api, instance_id, api_id).await
-    }
-
-    async fn group_exists(tx: &mut Tx<DB>, instance_id: &str, group_id: &str) -> Result<()> {
-        sqlx::query("SELECT 1 FROM api_groups WHERE instance_id = $1 AND id = $2")
-            .bind(instance_id)
-            .bind(group_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|_| ())
-            .ok_or_else(|| StoreError::not_found(Kind::Group, group_id))
-    }
-
-    async fn check_api_conflicts(tx: &mut Tx<DB>, api: &Api, except: Option<&str>) -> Result<()> {
-        let d = &api.definition;
-        match Self::route_conflict(tx, &d.group_id, Some(&d.name), Some(api_route(api)), except).await? {
-            Some(conflict) => Err(conflict.into()),
-            None => Ok(()),
-        }
-    }
-
-    /// Inserts the rows of new APIs.
-    async fn insert_apis(tx: &mut Tx<DB>, instance_id: &str, apis: &[Api]) -> Result<()> {
-        for batch in apis.chunks(INSERT_BATCH) {
-            let rows: Vec<(&Api, String, String)> =
-                batch.iter().map(|api| Ok((api, api_tags(api)?, to_doc(api)?))).collect::<Result<_>>()?;
-            let mut insert = QueryBuilder::<DB>::new(
-                "INSERT INTO apis (id, instance_id, group_id, name, req_protocol, req_method, req_uri, match_mode, \
-                 auth_type, api_type, tags, doc) ",
-            );
-            insert.push_values(rows, |mut row, (api, tags, doc)| {
-                let d = &api.definition;
-                row.push_bind(api.id.clone())
-                    .push_bind(instance_id.to_owned())
-                    .push_bind(d.group_id.clone())
-                    .push_bind(d.name.clone())
-                    .push_bind(d.req_protocol.as_str())
-                    .push_bind(d.req_method.as_str())
-                    .push_bind(d.req_uri.clone())
-                    .push_bind(d.match_mode.as_str())
-                    .push_bind(d.auth_type.as_str())
-                    .push_bind(d.api_type)
-                    .push_bind(tags)
-                    .push_bind(doc);
-            });
-            insert.build().execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
-
-    /// Rewrites the row of an existing API (its columns and its document).
-    async fn replace_api(tx: &mut Tx<DB>, instance_id: &str, api: &Api) -> Result<()> {
-        let d = &api.definition;
-        sqlx::query(
-            "UPDATE apis SET group_id = $1, name = $2, req_protocol = $3, req_method = $4, req_uri = $5, match_mode = $6, \
-             auth_type = $7, api_type = $8, tags = $9, doc = $10 WHERE instance_id = $11 AND id = $12",
-        )
-        .bind(&d.group_id)
-        .bind(&d.name)
-        .bind(d.req_protocol.as_str())
-        .bind(d.req_method.as_str())
-        .bind(&d.req_uri)
-        .bind(d.match_mode.as_str())
-        .bind(d.auth_type.as_str())
-        .bind(d.api_type)
-        .bind(api_tags(api)?)
-        .bind(to_doc(api)?)
-        .bind(instance_id)
-        .bind(&api.id)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
-    fn decode_publication(row: &DB::Row) -> Result<Publication> {
-        Ok(Publication {
-            publish_id: row.try_get("publish_id")?,
-            api_id: row.try_get("api_id")?,
-            api_name: row.try_get("api_name")?,
-            env_id: row.try_get("env_id")?,
-            env_name: row.try_get("env_name")?,
-            version_id: row.try_get("version_id")?,
-            remark: row.try_get("remark")?,
-            publish_time: parse_ts(&row.try_get::<String, _>("publish_time")?)?,
-        })
-    }
-
-    fn decode_version(row: &DB::Row) -> Result<ApiVersion> {
-        Ok(ApiVersion {
-            version_id: row.try_get("id")?,
-            version_no: row.try_get("version_no")?,
-            api_id: row.try_get("api_id")?,
-            env_id: row.try_get("env_id")?,
-            env_name: row.try_get("env_name")?,
-            remark: row.try_get("remark")?,
-            publish_time: parse_ts(&row.try_get::<String, _>("publish_time")?)?,
-            is_current: row.try_get("is_current")?,
-            snapshot: Self::from_doc(row, "snapshot")?,
-        })
-    }
-
-    async fn publication_in(tx: &mut Tx<DB>, api_id: &str, env_id: &str) -> Result<Option<Publication>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {} FROM {PUBLICATION_FROM} WHERE p.api_id = $1 AND p.env_id = $2",
-            publication_columns::<DB>()
-        )))
-        .bind(api_id)
-        .bind(env_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        row.as_ref().map(Self::decode_publication).transpose()
-    }
-
-    /// Publishes the current definition of `api` in `env_id`: a new version, and the publication
-    /// (kept, or created and bound to the policies the definition declares) pointing at it.
-    pub(crate) async fn publish_in(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        env_id: &str,
-        api: &Api,
-        remark: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<Publication> {
-        let version_id = new_id();
-        sqlx::query(
-            "INSERT INTO api_versions (id, instance_id, api_id, env_id, number, remark, publish_time, snapshot) \
-             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(number), 0) + 1 FROM api_versions WHERE api_id = $5), $6, $7, $8)",
-        )
-        .bind(&version_id)
-        .bind(instance_id)
-        .bind(&api.id)
-        .bind(env_id)
-        .bind(&api.id)
-        .bind(remark)
-        .bind(ts(now))
-        .bind(to_doc(api)?)
-        .execute(&mut **tx)
-        .await?;
-        let (publication, created) =
-            Self::make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await?;
-        if created {
-            Self::bind_declared_policies(tx, instance_id, api, &publication.publish_id, env_id, now).await?;
-        }
-        Ok(publication)
-    }
-
-    /// Points the (api, env) publication at `version_id`, creating the publication if needed
-    /// (then `true`).
-    async fn make_live(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        api_id: &str,
-        env_id: &str,
-        version_id: &str,
-        remark: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<(Publication, bool)> {
-        let fresh_publish_id = new_id();
-        sqlx::query(
-            "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, \
-             remark = excluded.remark, publish_time = excluded.publish_time",
-        )
-        .bind(&fresh_publish_id)
-        .bind(instance_id)
-        .bind(api_id)
-        .bind(env_id)
-        .bind(version_id)
-        .bind(remark)
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-        let publication = Self::publication_in(tx, api_id, env_id)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Publication, api_id))?;
-        let created = publication.publish_id == fresh_publish_id;
-        Ok((publication, created))
-    }
-
-    async fn insert_project(tx: &mut Tx<DB>, project: &Project) -> Result<()> {
-        sqlx::query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&project.id)
-            .bind(&project.name)
-            .bind(ts(project.created_at))
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| unique_or(e, Conflict::ProjectName(project.name.clone())))?;
-        Ok(())
-    }
-
-    async fn insert_user(tx: &mut Tx<DB>, user: &User) -> Result<()> {
-        sqlx::query("INSERT INTO users (id, name, password_hash, readonly, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&user.id)
-            .bind(&user.name)
-            .bind(&user.password_hash)
-            .bind(user.readonly)
-            .bind(ts(user.created_at))
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| unique_or(e, Conflict::UserName(user.name.clone())))?;
-        for project in &user.projects {
-            let exists =
-                sqlx::query("SELECT 1 FROM projects WHERE id = $1").bind(project).fetch_optional(&mut **tx).await?;
-            if exists.is_none() {
-                return Err(StoreError::not_found(Kind::Project, project));
-            }
-            sqlx::query("INSERT INTO user_projects (user_id, project_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(&user.id)
-                .bind(project)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn insert_credential(tx: &mut Tx<DB>, credential: &Credential) -> Result<()> {
-        sqlx::query("INSERT INTO credentials (access_key, secret_key, user_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&credential.access_key)
-            .bind(&credential.secret_key)
-            .bind(&credential.user_id)
-            .bind(ts(credential.created_at))
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    async fn insert_instance(tx: &mut Tx<DB>, instance: &Instance) -> Result<()> {
-        sqlx::query("INSERT INTO instances (id, project_id, name, doc) VALUES ($1, $2, $3, $4)")
-            .bind(&instance.id)
-            .bind(&instance.project_id)
-            .bind(&instance.instance_name)
-            .bind(to_doc(instance)?)
-            .execute(&mut **tx)
-            .await?;
-        let release = Environment {
-            id: RELEASE_ENV_ID.into(),
-            name: RELEASE_ENV_NAME.into(),
-            remark: Some("Production environment, built in".into()),
-            create_time: instance.create_time,
-        };
-        sqlx::query("INSERT INTO envs (instance_id, id, name, doc) VALUES ($1, $2, $3, $4)")
-            .bind(&instance.id)
-            .bind(&release.id)
-            .bind(&release.name)
-            .bind(to_doc(&release)?)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
-    fn decode_variable(row: &DB::Row) -> Result<EnvVariable> {
-        Ok(EnvVariable {
-            id: row.try_get("id")?,
-            env_id: row.try_get("env_id")?,
-            group_id: row.try_get("group_id")?,
-            variable_name: row.try_get("name")?,
-            variable_value: row.try_get("value")?,
-        })
     }
 }

@@ -33,7 +33,7 @@ pub async fn fresh_store(dir: &Path) -> Result<Arc<dyn Store>> {
             Some((server, _)) => format!("{server}/{name}"),
             None => format!("{admin_url}/{name}"),
         };
-        std::fs::write(dir.join(DATABASE_NOTE), &url).map_err(|e| StoreError::Secrets(e.to_string()))?;
+        std::fs::write(dir.join(DATABASE_NOTE), &url).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
     }
     reopen_store(dir).await
 }

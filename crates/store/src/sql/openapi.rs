@@ -308,25 +308,7 @@ where
         self.commit(tx).await?;
         Ok(DB::rows_affected(&updated))
     }
-}
 
-impl<DB> SqlStore<DB>
-where
-    DB: Engine,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q String: sqlx::Encode<'q, DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Decode<'q, DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
-{
     /// Reads the documents of `ids` (`snapshot` of versions, or `doc` of APIs for drafts); the rows
     /// are decoded by [`decode_in_order`].
     async fn documents(tx: &mut Tx<DB>, drafts: bool, ids: &[String]) -> Result<Vec<DB::Row>> {

@@ -273,6 +273,484 @@ where
     async fn throttle_exists(&self, instance_id: &str, id: &str) -> Result<()> {
         Self::policy_name(&mut *self.pool.acquire().await?, instance_id, PolicyKind::Throttle, id).await.map(|_| ())
     }
+
+    async fn authorize_one(
+        &self,
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        env_id: &str,
+        app: &App,
+        api_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<AppAuth> {
+        let row =
+            sqlx::query("SELECT publish_id FROM publications WHERE instance_id = $1 AND api_id = $2 AND env_id = $3")
+                .bind(instance_id)
+                .bind(api_id)
+                .bind(env_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(row) = row else {
+            Self::api_in(tx, instance_id, api_id).await?;
+            return Err(not_published(api_id, env_id));
+        };
+        let publish_id: String = row.try_get(0)?;
+        let auth = AppAuth {
+            id: new_id(),
+            api_id: api_id.to_string(),
+            app_id: app.id.clone(),
+            env_id: env_id.to_string(),
+            auth_time: now,
+        };
+        // A batch goes on after an authorization that exists, so the conflict must not be a
+        // failed statement (PostgreSQL aborts the transaction on one).
+        let inserted = sqlx::query(
+            "INSERT INTO app_auths (id, instance_id, app_id, publish_id, api_id, env_id, auth_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_id, publish_id) DO NOTHING",
+        )
+        .bind(&auth.id)
+        .bind(instance_id)
+        .bind(&auth.app_id)
+        .bind(&publish_id)
+        .bind(api_id)
+        .bind(env_id)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+        if DB::rows_affected(&inserted) == 0 {
+            return Err(Conflict::AppAuthorized(app.name.clone(), api_id.to_string()).into());
+        }
+        Ok(auth)
+    }
+
+    fn decode_published(row: &DB::Row) -> Result<PublishedApi> {
+        Ok(PublishedApi {
+            publish_id: row.try_get("publish_id")?,
+            api_id: row.try_get("api_id")?,
+            api_name: row.try_get("api_name")?,
+            api_type: row.try_get("api_type")?,
+            api_remark: row.try_get("api_remark")?,
+            req_method: row.try_get("req_method")?,
+            req_uri: row.try_get("req_uri")?,
+            auth_type: row.try_get("auth_type")?,
+            group_id: row.try_get("group_id")?,
+            group_name: row.try_get("group_name")?,
+            env_id: row.try_get("env_id")?,
+            env_name: row.try_get("env_name")?,
+            publish_time: parse_ts(&row.try_get::<String, _>("publish_time")?)?,
+            tags: Self::from_doc(row, "tags")?,
+        })
+    }
+
+    fn push_published_filter(q: &mut QueryBuilder<DB>, instance_id: &str, f: &PublishedApiFilter) {
+        q.push(" WHERE p.instance_id = ").push_bind(instance_id.to_string());
+        for (column, value) in [("p.env_id", &f.env_id), ("a.group_id", &f.group_id), ("p.api_id", &f.api_id)] {
+            if let Some(v) = value {
+                q.push(format!(" AND {column} = ")).push_bind(v.clone());
+            }
+        }
+        if let Some(name) = &f.api_name {
+            Self::push_text_filter(q, "a.name", &TextMatch::Contains(name.clone()));
+        }
+        if let Some(tag) = &f.tag {
+            q.push(format!(" AND {}", DB::json_array_has("a.tags", None, None))).push_bind(tag.clone()).push(")");
+        }
+    }
+
+    fn decode_binding(row: &DB::Row) -> Result<PolicyBinding> {
+        Ok(PolicyBinding {
+            id: row.try_get("binding_id")?,
+            policy_id: row.try_get("policy_id")?,
+            policy_name: row.try_get("policy_name")?,
+            publish_id: row.try_get("publish_id")?,
+            api_id: row.try_get("api_id")?,
+            env_id: row.try_get("env_id")?,
+            create_time: parse_ts(&row.try_get::<String, _>("bind_time")?)?,
+        })
+    }
+
+    fn decode_throttle(row: &DB::Row) -> Result<ThrottleSummary> {
+        Ok(ThrottleSummary {
+            throttle: Self::from_doc(row, "doc")?,
+            bind_num: row.try_get::<i64, _>("bind_num")? as u64,
+            has_specials: row.try_get("has_specials")?,
+        })
+    }
+
+    fn decode_acl(row: &DB::Row) -> Result<AclSummary> {
+        Ok(AclSummary { acl: Self::from_doc(row, "doc")?, bind_num: row.try_get::<i64, _>("bind_num")? as u64 })
+    }
+
+    /// `ListApisV2`'s `vpc_channel_name`: APIs referring to the channel of that name.
+    pub(super) fn push_vpc_channel_filter(q: &mut QueryBuilder<DB>, channel_name: &str) {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM api_refs r JOIN vpc_channels c ON c.id = r.ref_id \
+             WHERE r.api_id = apis.id AND r.kind = 'vpc_channel' AND c.name = ",
+        )
+        .push_bind(channel_name.to_string())
+        .push(")");
+    }
+
+    /// The policy's name, or NotFound.
+    async fn policy_name(tx: &mut DB::Connection, instance_id: &str, kind: PolicyKind, id: &str) -> Result<String> {
+        let row =
+            sqlx::query(AssertSqlSafe(format!("SELECT name FROM {} WHERE instance_id = $1 AND id = $2", table(kind))))
+                .bind(instance_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found(policy_kind(kind), id))?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn bind_count(tx: &mut DB::Connection, kind: PolicyKind, id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM policy_bindings WHERE kind = $1 AND policy_id = $2")
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn app_in(tx: &mut Tx<DB>, instance_id: &str, app_id: &str) -> Result<App> {
+        Self::doc_in(&mut **tx, "apps", Kind::App, instance_id, app_id).await
+    }
+
+    /// Conflicts of an app's name (in the instance) and key (anywhere) with apps other than `except`.
+    async fn check_app_conflicts(tx: &mut Tx<DB>, instance_id: &str, app: &App, except: &str) -> Result<()> {
+        let name = sqlx::query("SELECT 1 FROM apps WHERE instance_id = $1 AND name = $2 AND id <> $3")
+            .bind(instance_id)
+            .bind(&app.name)
+            .bind(except)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if name.is_some() {
+            return Err(Conflict::AppName(app.name.clone()).into());
+        }
+        let key = sqlx::query("SELECT 1 FROM apps WHERE app_key = $1 AND id <> $2")
+            .bind(&app.app_key)
+            .bind(except)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if key.is_some() {
+            return Err(Conflict::AppKey(app.app_key.clone()).into());
+        }
+        Ok(())
+    }
+
+    /// Binds a publish record that has just been created to the throttling policy and the ACL
+    /// that its API's definition names (`x-apigateway-ratelimit`, `x-apigateway-access-control`,
+    /// kept from an imported document): what a document declares takes effect when the API is
+    /// published to an environment. Only a new record is bound, so a binding removed by hand stays
+    /// removed while the API stays published; a name no policy of the instance has any more is
+    /// skipped (the publish itself must not fail over a policy deleted since the import).
+    pub(super) async fn bind_declared_policies(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        api: &Api,
+        publish_id: &str,
+        env_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        for (kind, key) in BINDING_EXTENSIONS {
+            let Some(Value::String(name)) = api.definition.openapi_extensions.get(key) else { continue };
+            let found = sqlx::query(AssertSqlSafe(format!(
+                "SELECT id FROM {} WHERE instance_id = $1 AND name = $2",
+                table(kind)
+            )))
+            .bind(instance_id)
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let Some(row) = found else {
+                tracing::warn!(api_id = %api.id, %name, "{key} names no policy of the instance: not bound");
+                continue;
+            };
+            let policy_id: String = row.try_get("id")?;
+            sqlx::query(
+                "INSERT INTO policy_bindings (id, instance_id, kind, policy_id, publish_id, api_id, env_id, create_time) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (kind, publish_id) DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(instance_id)
+            .bind(kind.as_str())
+            .bind(policy_id)
+            .bind(publish_id)
+            .bind(&api.id)
+            .bind(env_id)
+            .bind(ts(now))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts the specials of an imported throttling policy; an `APP` special must name an app
+    /// of the instance.
+    async fn insert_specials(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        throttle_id: &str,
+        throttle_name: &str,
+        specials: &[ThrottleSpecial],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        for (i, s) in specials.iter().enumerate() {
+            let object_name = if s.object_type == "APP" {
+                match Self::app_in(tx, instance_id, &s.object_id).await {
+                    Ok(app) => app.name,
+                    Err(StoreError::NotFound { .. }) => {
+                        return Err(StoreError::BadReference {
+                            field: format!("x-apigateway-ratelimits.{throttle_name}.special[{i}].instance"),
+                            message: format!("The app {} does not exist", s.object_id),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                s.object_id.clone()
+            };
+            let special = ThrottleSpecial {
+                id: new_id(),
+                throttle_id: throttle_id.to_string(),
+                object_name,
+                apply_time: now,
+                ..s.clone()
+            };
+            sqlx::query(
+                "INSERT INTO throttle_specials (id, instance_id, throttle_id, object_type, object_id, doc) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (throttle_id, object_type, object_id) DO NOTHING",
+            )
+            .bind(&special.id)
+            .bind(instance_id)
+            .bind(throttle_id)
+            .bind(&special.object_type)
+            .bind(&special.object_id)
+            .bind(to_doc(&special)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Conflict if an API refers to `id` as a `kind`.
+    async fn refuse_if_referenced(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        kind: &str,
+        label: &'static str,
+        id: &str,
+    ) -> Result<()> {
+        let draft = sqlx::query("SELECT api_id FROM api_refs WHERE kind = $1 AND ref_id = $2 LIMIT 1")
+            .bind(kind)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        // A live version may still use it after the draft stopped: ids are 32-hex, so the quoted id
+        // appears in a snapshot only where the snapshot refers to it.
+        let live = match draft {
+            Some(row) => Some(row),
+            None => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT p.api_id FROM publications p JOIN api_versions v ON v.id = p.version_id \
+                     WHERE p.instance_id = $1 AND {}$2) > 0 LIMIT 1",
+                    DB::contains("v.snapshot")
+                )))
+                .bind(instance_id)
+                .bind(format!("\"{id}\""))
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+        };
+        match live {
+            Some(row) => Err(Conflict::InUse(label, id.to_string(), row.try_get(0)?).into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks that every object `api` refers to exists (and is of the right kind) and records the
+    /// references, replacing those of the API's previous definition. Runs in the API's write.
+    /// Checks what `api` refers to by id (custom authorizers of the right kind, VPC channels, its
+    /// group's gateway response) and returns the rows `api_refs` should hold. BadReference: the
+    /// first reference that does not resolve.
+    pub(super) async fn check_references(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        api: &Api,
+    ) -> Result<Vec<(&'static str, String, String)>> {
+        let mut rows = Vec::new();
+        for reference in api_references(&api.definition) {
+            let (kind, wanted, sql, label) = match reference.kind {
+                RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND", AUTHORIZER_KIND, "custom authorizer"),
+                RefKind::BackendAuthorizer => ("authorizer", "BACKEND", AUTHORIZER_KIND, "custom authorizer"),
+                RefKind::VpcChannel => ("vpc_channel", "", CHANNEL_EXISTS, "VPC channel"),
+                RefKind::GatewayResponse => {
+                    ("gateway_response", "", RESPONSE_IN_GROUP, "gateway response of the API's group")
+                }
+            };
+            let mut query = sqlx::query(sql).bind(instance_id).bind(&reference.id);
+            if reference.kind == RefKind::GatewayResponse {
+                query = query.bind(&api.definition.group_id);
+            }
+            let row = query.fetch_optional(&mut **tx).await?;
+            let message = match row {
+                None => Some(format!("The {label} {} does not exist", reference.id)),
+                Some(row) if row.try_get::<String, _>(0)? != wanted => {
+                    Some(format!("The custom authorizer {} is not a {wanted} authorizer", reference.id))
+                }
+                Some(_) => None,
+            };
+            if let Some(message) = message {
+                return Err(StoreError::BadReference { field: reference.field, message });
+            }
+            rows.push((kind, reference.id, reference.field));
+        }
+        Ok(rows)
+    }
+
+    /// Checks `api`'s references and records them in `api_refs` (replacing what it referred to
+    /// before), so that a referenced object cannot be deleted.
+    pub(super) async fn record_references(tx: &mut Tx<DB>, instance_id: &str, api: &Api) -> Result<()> {
+        let rows = Self::check_references(tx, instance_id, api).await?;
+        sqlx::query("DELETE FROM api_refs WHERE api_id = $1").bind(&api.id).execute(&mut **tx).await?;
+        for (kind, ref_id, field) in rows {
+            sqlx::query("INSERT INTO api_refs (api_id, instance_id, kind, ref_id, field) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&api.id)
+                .bind(instance_id)
+                .bind(kind)
+                .bind(&ref_id)
+                .bind(&field)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates or reuses, by name, the throttling policies, ACLs and gateway responses of an API
+    /// import inside its transaction: with [`ExtendMode::Merge`] an existing object of that name
+    /// is kept, with [`ExtendMode::Override`] it is overwritten (keeping its id; a policy's
+    /// specials are replaced). A special for an `APP` must name an app of the instance
+    /// (`BadReference` otherwise).
+    pub(super) async fn import_policies_in(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        group_id: &str,
+        import: &PolicyImport,
+        mode: ExtendMode,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        for (throttle, specials) in &import.throttles {
+            let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = $1 AND name = $2")
+                .bind(instance_id)
+                .bind(&throttle.name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| Self::from_doc::<Throttle>(&row, "doc"))
+                .transpose()?;
+            match (existing, mode) {
+                (Some(_), ExtendMode::Merge) => {}
+                (Some(old), ExtendMode::Override) => {
+                    let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
+                    sqlx::query("UPDATE throttles SET doc = $1 WHERE id = $2")
+                        .bind(to_doc(&new)?)
+                        .bind(&old.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query("DELETE FROM throttle_specials WHERE throttle_id = $1")
+                        .bind(&old.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    Self::insert_specials(tx, instance_id, &old.id, &throttle.name, specials, now).await?;
+                }
+                (None, _) => {
+                    let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
+                    sqlx::query("INSERT INTO throttles (id, instance_id, name, doc) VALUES ($1, $2, $3, $4)")
+                        .bind(&new.id)
+                        .bind(instance_id)
+                        .bind(&new.name)
+                        .bind(to_doc(&new)?)
+                        .execute(&mut **tx)
+                        .await?;
+                    Self::insert_specials(tx, instance_id, &new.id, &throttle.name, specials, now).await?;
+                }
+            }
+        }
+        for acl in &import.acls {
+            let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = $1 AND name = $2")
+                .bind(instance_id)
+                .bind(&acl.acl_name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| row.try_get::<String, _>(0))
+                .transpose()?;
+            match (existing, mode) {
+                (Some(_), ExtendMode::Merge) => {}
+                (Some(id), ExtendMode::Override) => {
+                    let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
+                    sqlx::query("UPDATE acls SET entity_type = $1, acl_type = $2, doc = $3 WHERE id = $4")
+                        .bind(&new.entity_type)
+                        .bind(&new.acl_type)
+                        .bind(to_doc(&new)?)
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                (None, _) => {
+                    let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
+                    sqlx::query(
+                        "INSERT INTO acls (id, instance_id, name, entity_type, acl_type, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&new.id)
+                    .bind(instance_id)
+                    .bind(&new.acl_name)
+                    .bind(&new.entity_type)
+                    .bind(&new.acl_type)
+                    .bind(to_doc(&new)?)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        for response in &import.responses {
+            let existing = sqlx::query("SELECT doc FROM gateway_responses WHERE group_id = $1 AND name = $2")
+                .bind(group_id)
+                .bind(&response.name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| Self::from_doc::<GatewayResponse>(&row, "doc"))
+                .transpose()?;
+            match (existing, mode) {
+                (Some(_), ExtendMode::Merge) => {}
+                (Some(old), ExtendMode::Override) => {
+                    let new = GatewayResponse { responses: response.responses.clone(), update_time: now, ..old };
+                    sqlx::query("UPDATE gateway_responses SET doc = $1 WHERE id = $2")
+                        .bind(to_doc(&new)?)
+                        .bind(&new.id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                (None, _) => {
+                    let new = GatewayResponse {
+                        group_id: group_id.to_string(),
+                        create_time: now,
+                        update_time: now,
+                        ..response.clone()
+                    };
+                    sqlx::query(
+                        "INSERT INTO gateway_responses (id, instance_id, group_id, name, doc) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&new.id)
+                    .bind(instance_id)
+                    .bind(group_id)
+                    .bind(&new.name)
+                    .bind(to_doc(&new)?)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -1361,535 +1839,3 @@ fn binding_extension(kind: PolicyKind) -> &'static str {
 const AUTHORIZER_KIND: &str = "SELECT kind FROM authorizers WHERE instance_id = $1 AND id = $2";
 const CHANNEL_EXISTS: &str = "SELECT '' FROM vpc_channels WHERE instance_id = $1 AND id = $2";
 const RESPONSE_IN_GROUP: &str = "SELECT '' FROM gateway_responses WHERE instance_id = $1 AND id = $2 AND group_id = $3";
-
-impl<DB> SqlStore<DB>
-where
-    DB: Engine,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q String: sqlx::Encode<'q, DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Decode<'q, DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
-{
-    async fn authorize_one(
-        &self,
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        env_id: &str,
-        app: &App,
-        api_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<AppAuth> {
-        let row =
-            sqlx::query("SELECT publish_id FROM publications WHERE instance_id = $1 AND api_id = $2 AND env_id = $3")
-                .bind(instance_id)
-                .bind(api_id)
-                .bind(env_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(row) = row else {
-            Self::api_in(tx, instance_id, api_id).await?;
-            return Err(not_published(api_id, env_id));
-        };
-        let publish_id: String = row.try_get(0)?;
-        let auth = AppAuth {
-            id: new_id(),
-            api_id: api_id.to_string(),
-            app_id: app.id.clone(),
-            env_id: env_id.to_string(),
-            auth_time: now,
-        };
-        // A batch goes on after an authorization that exists, so the conflict must not be a
-        // failed statement (PostgreSQL aborts the transaction on one).
-        let inserted = sqlx::query(
-            "INSERT INTO app_auths (id, instance_id, app_id, publish_id, api_id, env_id, auth_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_id, publish_id) DO NOTHING",
-        )
-        .bind(&auth.id)
-        .bind(instance_id)
-        .bind(&auth.app_id)
-        .bind(&publish_id)
-        .bind(api_id)
-        .bind(env_id)
-        .bind(ts(now))
-        .execute(&mut **tx)
-        .await?;
-        if DB::rows_affected(&inserted) == 0 {
-            return Err(Conflict::AppAuthorized(app.name.clone(), api_id.to_string()).into());
-        }
-        Ok(auth)
-    }
-}
-
-impl<DB> SqlStore<DB>
-where
-    DB: Engine,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q String: sqlx::Encode<'q, DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Decode<'q, DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
-{
-    fn decode_published(row: &DB::Row) -> Result<PublishedApi> {
-        Ok(PublishedApi {
-            publish_id: row.try_get("publish_id")?,
-            api_id: row.try_get("api_id")?,
-            api_name: row.try_get("api_name")?,
-            api_type: row.try_get("api_type")?,
-            api_remark: row.try_get("api_remark")?,
-            req_method: row.try_get("req_method")?,
-            req_uri: row.try_get("req_uri")?,
-            auth_type: row.try_get("auth_type")?,
-            group_id: row.try_get("group_id")?,
-            group_name: row.try_get("group_name")?,
-            env_id: row.try_get("env_id")?,
-            env_name: row.try_get("env_name")?,
-            publish_time: parse_ts(&row.try_get::<String, _>("publish_time")?)?,
-            tags: Self::from_doc(row, "tags")?,
-        })
-    }
-
-    fn push_published_filter(q: &mut QueryBuilder<DB>, instance_id: &str, f: &PublishedApiFilter) {
-        q.push(" WHERE p.instance_id = ").push_bind(instance_id.to_string());
-        for (column, value) in [("p.env_id", &f.env_id), ("a.group_id", &f.group_id), ("p.api_id", &f.api_id)] {
-            if let Some(v) = value {
-                q.push(format!(" AND {column} = ")).push_bind(v.clone());
-            }
-        }
-        if let Some(name) = &f.api_name {
-            Self::push_text_filter(q, "a.name", &TextMatch::Contains(name.clone()));
-        }
-        if let Some(tag) = &f.tag {
-            q.push(format!(" AND {}", DB::json_array_has("a.tags", None, None))).push_bind(tag.clone()).push(")");
-        }
-    }
-
-    fn decode_binding(row: &DB::Row) -> Result<PolicyBinding> {
-        Ok(PolicyBinding {
-            id: row.try_get("binding_id")?,
-            policy_id: row.try_get("policy_id")?,
-            policy_name: row.try_get("policy_name")?,
-            publish_id: row.try_get("publish_id")?,
-            api_id: row.try_get("api_id")?,
-            env_id: row.try_get("env_id")?,
-            create_time: parse_ts(&row.try_get::<String, _>("bind_time")?)?,
-        })
-    }
-
-    fn decode_throttle(row: &DB::Row) -> Result<ThrottleSummary> {
-        Ok(ThrottleSummary {
-            throttle: Self::from_doc(row, "doc")?,
-            bind_num: row.try_get::<i64, _>("bind_num")? as u64,
-            has_specials: row.try_get("has_specials")?,
-        })
-    }
-
-    fn decode_acl(row: &DB::Row) -> Result<AclSummary> {
-        Ok(AclSummary { acl: Self::from_doc(row, "doc")?, bind_num: row.try_get::<i64, _>("bind_num")? as u64 })
-    }
-
-    /// `ListApisV2`'s `vpc_channel_name`: APIs referring to the channel of that name.
-    pub(super) fn push_vpc_channel_filter(q: &mut QueryBuilder<DB>, channel_name: &str) {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM api_refs r JOIN vpc_channels c ON c.id = r.ref_id \
-             WHERE r.api_id = apis.id AND r.kind = 'vpc_channel' AND c.name = ",
-        )
-        .push_bind(channel_name.to_string())
-        .push(")");
-    }
-}
-
-impl<DB> SqlStore<DB>
-where
-    DB: Engine,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q String: sqlx::Encode<'q, DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Decode<'q, DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
-{
-    /// The policy's name, or NotFound.
-    async fn policy_name(tx: &mut DB::Connection, instance_id: &str, kind: PolicyKind, id: &str) -> Result<String> {
-        let row =
-            sqlx::query(AssertSqlSafe(format!("SELECT name FROM {} WHERE instance_id = $1 AND id = $2", table(kind))))
-                .bind(instance_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::not_found(policy_kind(kind), id))?;
-        Ok(row.try_get(0)?)
-    }
-
-    async fn bind_count(tx: &mut DB::Connection, kind: PolicyKind, id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM policy_bindings WHERE kind = $1 AND policy_id = $2")
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        Ok(row.try_get(0)?)
-    }
-
-    async fn app_in(tx: &mut Tx<DB>, instance_id: &str, app_id: &str) -> Result<App> {
-        Self::doc_in(&mut **tx, "apps", Kind::App, instance_id, app_id).await
-    }
-
-    /// Conflicts of an app's name (in the instance) and key (anywhere) with apps other than `except`.
-    async fn check_app_conflicts(tx: &mut Tx<DB>, instance_id: &str, app: &App, except: &str) -> Result<()> {
-        let name = sqlx::query("SELECT 1 FROM apps WHERE instance_id = $1 AND name = $2 AND id <> $3")
-            .bind(instance_id)
-            .bind(&app.name)
-            .bind(except)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if name.is_some() {
-            return Err(Conflict::AppName(app.name.clone()).into());
-        }
-        let key = sqlx::query("SELECT 1 FROM apps WHERE app_key = $1 AND id <> $2")
-            .bind(&app.app_key)
-            .bind(except)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if key.is_some() {
-            return Err(Conflict::AppKey(app.app_key.clone()).into());
-        }
-        Ok(())
-    }
-
-    /// Binds a publish record that has just been created to the throttling policy and the ACL
-    /// that its API's definition names (`x-apigateway-ratelimit`, `x-apigateway-access-control`,
-    /// kept from an imported document): what a document declares takes effect when the API is
-    /// published to an environment. Only a new record is bound, so a binding removed by hand stays
-    /// removed while the API stays published; a name no policy of the instance has any more is
-    /// skipped (the publish itself must not fail over a policy deleted since the import).
-    pub(super) async fn bind_declared_policies(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        api: &Api,
-        publish_id: &str,
-        env_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        for (kind, key) in BINDING_EXTENSIONS {
-            let Some(Value::String(name)) = api.definition.openapi_extensions.get(key) else { continue };
-            let found = sqlx::query(AssertSqlSafe(format!(
-                "SELECT id FROM {} WHERE instance_id = $1 AND name = $2",
-                table(kind)
-            )))
-            .bind(instance_id)
-            .bind(name)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let Some(row) = found else {
-                tracing::warn!(api_id = %api.id, %name, "{key} names no policy of the instance: not bound");
-                continue;
-            };
-            let policy_id: String = row.try_get("id")?;
-            sqlx::query(
-                "INSERT INTO policy_bindings (id, instance_id, kind, policy_id, publish_id, api_id, env_id, create_time) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (kind, publish_id) DO NOTHING",
-            )
-            .bind(new_id())
-            .bind(instance_id)
-            .bind(kind.as_str())
-            .bind(policy_id)
-            .bind(publish_id)
-            .bind(&api.id)
-            .bind(env_id)
-            .bind(ts(now))
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Inserts the specials of an imported throttling policy; an `APP` special must name an app
-    /// of the instance.
-    async fn insert_specials(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        throttle_id: &str,
-        throttle_name: &str,
-        specials: &[ThrottleSpecial],
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        for (i, s) in specials.iter().enumerate() {
-            let object_name = if s.object_type == "APP" {
-                match Self::app_in(tx, instance_id, &s.object_id).await {
-                    Ok(app) => app.name,
-                    Err(StoreError::NotFound { .. }) => {
-                        return Err(StoreError::BadReference {
-                            field: format!("x-apigateway-ratelimits.{throttle_name}.special[{i}].instance"),
-                            message: format!("The app {} does not exist", s.object_id),
-                        });
-                    }
-                    Err(e) => return Err(e),
-                }
-            } else {
-                s.object_id.clone()
-            };
-            let special = ThrottleSpecial {
-                id: new_id(),
-                throttle_id: throttle_id.to_string(),
-                object_name,
-                apply_time: now,
-                ..s.clone()
-            };
-            sqlx::query(
-                "INSERT INTO throttle_specials (id, instance_id, throttle_id, object_type, object_id, doc) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (throttle_id, object_type, object_id) DO NOTHING",
-            )
-            .bind(&special.id)
-            .bind(instance_id)
-            .bind(throttle_id)
-            .bind(&special.object_type)
-            .bind(&special.object_id)
-            .bind(to_doc(&special)?)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Conflict if an API refers to `id` as a `kind`.
-    async fn refuse_if_referenced(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        kind: &str,
-        label: &'static str,
-        id: &str,
-    ) -> Result<()> {
-        let draft = sqlx::query("SELECT api_id FROM api_refs WHERE kind = $1 AND ref_id = $2 LIMIT 1")
-            .bind(kind)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        // A live version may still use it after the draft stopped: ids are 32-hex, so the quoted id
-        // appears in a snapshot only where the snapshot refers to it.
-        let live = match draft {
-            Some(row) => Some(row),
-            None => {
-                sqlx::query(AssertSqlSafe(format!(
-                    "SELECT p.api_id FROM publications p JOIN api_versions v ON v.id = p.version_id \
-                     WHERE p.instance_id = $1 AND {}$2) > 0 LIMIT 1",
-                    DB::contains("v.snapshot")
-                )))
-                .bind(instance_id)
-                .bind(format!("\"{id}\""))
-                .fetch_optional(&mut **tx)
-                .await?
-            }
-        };
-        match live {
-            Some(row) => Err(Conflict::InUse(label, id.to_string(), row.try_get(0)?).into()),
-            None => Ok(()),
-        }
-    }
-
-    /// Checks that every object `api` refers to exists (and is of the right kind) and records the
-    /// references, replacing those of the API's previous definition. Runs in the API's write.
-    /// Checks what `api` refers to by id (custom authorizers of the right kind, VPC channels, its
-    /// group's gateway response) and returns the rows `api_refs` should hold. BadReference: the
-    /// first reference that does not resolve.
-    pub(super) async fn check_references(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        api: &Api,
-    ) -> Result<Vec<(&'static str, String, String)>> {
-        let mut rows = Vec::new();
-        for reference in api_references(&api.definition) {
-            let (kind, wanted, sql, label) = match reference.kind {
-                RefKind::FrontendAuthorizer => ("authorizer", "FRONTEND", AUTHORIZER_KIND, "custom authorizer"),
-                RefKind::BackendAuthorizer => ("authorizer", "BACKEND", AUTHORIZER_KIND, "custom authorizer"),
-                RefKind::VpcChannel => ("vpc_channel", "", CHANNEL_EXISTS, "VPC channel"),
-                RefKind::GatewayResponse => {
-                    ("gateway_response", "", RESPONSE_IN_GROUP, "gateway response of the API's group")
-                }
-            };
-            let mut query = sqlx::query(sql).bind(instance_id).bind(&reference.id);
-            if reference.kind == RefKind::GatewayResponse {
-                query = query.bind(&api.definition.group_id);
-            }
-            let row = query.fetch_optional(&mut **tx).await?;
-            let message = match row {
-                None => Some(format!("The {label} {} does not exist", reference.id)),
-                Some(row) if row.try_get::<String, _>(0)? != wanted => {
-                    Some(format!("The custom authorizer {} is not a {wanted} authorizer", reference.id))
-                }
-                Some(_) => None,
-            };
-            if let Some(message) = message {
-                return Err(StoreError::BadReference { field: reference.field, message });
-            }
-            rows.push((kind, reference.id, reference.field));
-        }
-        Ok(rows)
-    }
-
-    /// Checks `api`'s references and records them in `api_refs` (replacing what it referred to
-    /// before), so that a referenced object cannot be deleted.
-    pub(super) async fn record_references(tx: &mut Tx<DB>, instance_id: &str, api: &Api) -> Result<()> {
-        let rows = Self::check_references(tx, instance_id, api).await?;
-        sqlx::query("DELETE FROM api_refs WHERE api_id = $1").bind(&api.id).execute(&mut **tx).await?;
-        for (kind, ref_id, field) in rows {
-            sqlx::query("INSERT INTO api_refs (api_id, instance_id, kind, ref_id, field) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&api.id)
-                .bind(instance_id)
-                .bind(kind)
-                .bind(&ref_id)
-                .bind(&field)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Creates or reuses, by name, the throttling policies, ACLs and gateway responses of an API
-    /// import inside its transaction: with [`ExtendMode::Merge`] an existing object of that name
-    /// is kept, with [`ExtendMode::Override`] it is overwritten (keeping its id; a policy's
-    /// specials are replaced). A special for an `APP` must name an app of the instance
-    /// (`BadReference` otherwise).
-    pub(super) async fn import_policies_in(
-        tx: &mut Tx<DB>,
-        instance_id: &str,
-        group_id: &str,
-        import: &PolicyImport,
-        mode: ExtendMode,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        for (throttle, specials) in &import.throttles {
-            let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = $1 AND name = $2")
-                .bind(instance_id)
-                .bind(&throttle.name)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|row| Self::from_doc::<Throttle>(&row, "doc"))
-                .transpose()?;
-            match (existing, mode) {
-                (Some(_), ExtendMode::Merge) => {}
-                (Some(old), ExtendMode::Override) => {
-                    let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
-                    sqlx::query("UPDATE throttles SET doc = $1 WHERE id = $2")
-                        .bind(to_doc(&new)?)
-                        .bind(&old.id)
-                        .execute(&mut **tx)
-                        .await?;
-                    sqlx::query("DELETE FROM throttle_specials WHERE throttle_id = $1")
-                        .bind(&old.id)
-                        .execute(&mut **tx)
-                        .await?;
-                    Self::insert_specials(tx, instance_id, &old.id, &throttle.name, specials, now).await?;
-                }
-                (None, _) => {
-                    let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
-                    sqlx::query("INSERT INTO throttles (id, instance_id, name, doc) VALUES ($1, $2, $3, $4)")
-                        .bind(&new.id)
-                        .bind(instance_id)
-                        .bind(&new.name)
-                        .bind(to_doc(&new)?)
-                        .execute(&mut **tx)
-                        .await?;
-                    Self::insert_specials(tx, instance_id, &new.id, &throttle.name, specials, now).await?;
-                }
-            }
-        }
-        for acl in &import.acls {
-            let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = $1 AND name = $2")
-                .bind(instance_id)
-                .bind(&acl.acl_name)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|row| row.try_get::<String, _>(0))
-                .transpose()?;
-            match (existing, mode) {
-                (Some(_), ExtendMode::Merge) => {}
-                (Some(id), ExtendMode::Override) => {
-                    let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
-                    sqlx::query("UPDATE acls SET entity_type = $1, acl_type = $2, doc = $3 WHERE id = $4")
-                        .bind(&new.entity_type)
-                        .bind(&new.acl_type)
-                        .bind(to_doc(&new)?)
-                        .bind(&id)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                (None, _) => {
-                    let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
-                    sqlx::query(
-                        "INSERT INTO acls (id, instance_id, name, entity_type, acl_type, doc) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(&new.id)
-                    .bind(instance_id)
-                    .bind(&new.acl_name)
-                    .bind(&new.entity_type)
-                    .bind(&new.acl_type)
-                    .bind(to_doc(&new)?)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
-        }
-        for response in &import.responses {
-            let existing = sqlx::query("SELECT doc FROM gateway_responses WHERE group_id = $1 AND name = $2")
-                .bind(group_id)
-                .bind(&response.name)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|row| Self::from_doc::<GatewayResponse>(&row, "doc"))
-                .transpose()?;
-            match (existing, mode) {
-                (Some(_), ExtendMode::Merge) => {}
-                (Some(old), ExtendMode::Override) => {
-                    let new = GatewayResponse { responses: response.responses.clone(), update_time: now, ..old };
-                    sqlx::query("UPDATE gateway_responses SET doc = $1 WHERE id = $2")
-                        .bind(to_doc(&new)?)
-                        .bind(&new.id)
-                        .execute(&mut **tx)
-                        .await?;
-                }
-                (None, _) => {
-                    let new = GatewayResponse {
-                        group_id: group_id.to_string(),
-                        create_time: now,
-                        update_time: now,
-                        ..response.clone()
-                    };
-                    sqlx::query(
-                        "INSERT INTO gateway_responses (id, instance_id, group_id, name, doc) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&new.id)
-                    .bind(instance_id)
-                    .bind(group_id)
-                    .bind(&new.name)
-                    .bind(to_doc(&new)?)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-}

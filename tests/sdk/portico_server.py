@@ -38,8 +38,10 @@ def _free_port():
 
 
 class Server:
-    def __init__(self, data_dir, log_dir):
+    def __init__(self, data_dir, log_dir, env=None):
+        """`env`: environment variables to set for the server, besides the inherited ones."""
         self.data_dir = data_dir
+        self.env = {**os.environ, **(env or {})}
         self.port = _free_port()
         self.gateway_port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -61,7 +63,7 @@ class Server:
                "--gateway-listen", f"127.0.0.1:{self.gateway_port}", "--data-dir", str(self.data_dir),
                *database_for(self.data_dir)]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         with h.http_session() as s:
             while True:

@@ -30,6 +30,12 @@ pub struct SettingsArgs {
     /// Log format: text or json.
     #[arg(long, env = "PORTICO_LOG_FORMAT")]
     log_format: Option<LogFormat>,
+    /// How often this node renews its lease in the database, in ms.
+    #[arg(long, env = "PORTICO_HEARTBEAT_INTERVAL_MS")]
+    heartbeat_interval_ms: Option<u64>,
+    /// How long a node may go without a heartbeat before the others take it for dead, in ms.
+    #[arg(long, env = "PORTICO_NODE_LEASE_MS")]
+    node_lease_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -52,6 +58,24 @@ struct FileSettings {
     log: Option<String>,
     #[serde(default)]
     gateway: GatewayFileSettings,
+    #[serde(default)]
+    cluster: ClusterFileSettings,
+}
+
+/// The `[cluster]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterFileSettings {
+    heartbeat_interval_ms: Option<u64>,
+    node_lease_ms: Option<u64>,
+}
+
+/// The resolved node-lease settings (`Store::heartbeat`).
+#[derive(Debug, Clone)]
+pub struct ClusterSettings {
+    pub heartbeat_interval: std::time::Duration,
+    /// Longer than two heartbeat intervals, so one late heartbeat does not kill a node.
+    pub node_lease: std::time::Duration,
 }
 
 /// The `[gateway]` table.
@@ -95,6 +119,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub gateway: GatewaySettings,
+    pub cluster: ClusterSettings,
 }
 
 impl Settings {
@@ -106,7 +131,16 @@ impl Settings {
             }
             None => FileSettings::default(),
         };
+        let heartbeat_ms = args.heartbeat_interval_ms.or(file.cluster.heartbeat_interval_ms).unwrap_or(2000).max(10);
+        let lease_ms = args.node_lease_ms.or(file.cluster.node_lease_ms).unwrap_or(10_000);
+        if lease_ms <= 2 * heartbeat_ms {
+            anyhow::bail!("node_lease_ms ({lease_ms}) must be more than twice heartbeat_interval_ms ({heartbeat_ms})");
+        }
         Ok(Settings {
+            cluster: ClusterSettings {
+                heartbeat_interval: std::time::Duration::from_millis(heartbeat_ms),
+                node_lease: std::time::Duration::from_millis(lease_ms),
+            },
             listen: args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
             data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./portico-data")),
             database: args.database.or(file.database),

@@ -293,13 +293,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     config::init_logging(&settings);
     let store = open_store(&settings).await?;
     bootstrap(store.as_ref(), &settings.data_dir).await?;
-    // This process owns the data directory, so a task still marked running was cut off by a
-    // stop or crash of an earlier one and will never finish.
-    let reason = r#"{"error_code":"APIG.9999","error_msg":"The server stopped while the task ran"}"#;
-    let abandoned = store.fail_unfinished_tasks(reason, now()).await?;
-    if abandoned > 0 {
-        tracing::warn!(abandoned, "async tasks cut off by an earlier stop are marked failed");
-    }
+    // Before serving: this node's lease starts, and tasks of nodes gone (on SQLite, of an earlier
+    // run) are marked failed.
+    let beat = heartbeat(store.as_ref(), &settings.cluster).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -339,7 +335,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     let authenticator = Authenticator::new(state.token_key.clone());
     let gateway = Arc::new(Gateway::new(table, authenticator, gateway_config)?);
-    let watcher = tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, settings.gateway.reload_interval));
+    gateway.set_cluster_nodes(beat.live_nodes);
+    let heartbeats = tokio::spawn(keep_lease(store.clone(), gateway.clone(), settings.cluster.clone()));
+    let watcher =
+        tokio::spawn(portico_gateway::watch(store.clone(), gateway.clone(), seen, settings.gateway.reload_interval));
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -374,10 +373,43 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     let (management, data_plane) = tokio::join!(management.into_future(), data_plane);
     watcher.abort();
+    heartbeats.abort();
+    match store.leave(now(), TASK_CUT_OFF).await {
+        Ok(0) => {}
+        Ok(cut_off) => tracing::warn!(cut_off, "async tasks still running at the stop are marked failed"),
+        Err(error) => tracing::warn!(%error, "could not end this node's lease; the others will when it expires"),
+    }
     management?;
     data_plane?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The result of a task whose node stopped before it finished.
+const TASK_CUT_OFF: &str = r#"{"error_code":"APIG.9999","error_msg":"The server stopped while the task ran"}"#;
+
+async fn heartbeat(store: &dyn Store, cluster: &config::ClusterSettings) -> anyhow::Result<portico_store::Heartbeat> {
+    let lease = time::Duration::try_from(cluster.node_lease)?;
+    let beat = store.heartbeat(now(), lease, TASK_CUT_OFF).await?;
+    if beat.failed_tasks > 0 {
+        tracing::warn!(failed = beat.failed_tasks, "async tasks of stopped nodes are marked failed");
+    }
+    Ok(beat)
+}
+
+/// Renews this node's lease every heartbeat, and tells the gateway how many nodes share the
+/// throttling limits. A failed heartbeat is retried at the next one; the lease outlasts two.
+async fn keep_lease(store: Arc<dyn Store>, gateway: Arc<Gateway>, cluster: config::ClusterSettings) {
+    let mut ticks = tokio::time::interval(cluster.heartbeat_interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match heartbeat(store.as_ref(), &cluster).await {
+            Ok(beat) => gateway.set_cluster_nodes(beat.live_nodes),
+            Err(error) => tracing::warn!(error = %error, "heartbeat failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -186,6 +186,12 @@ impl Gateway {
         self.table.store(Arc::new(table));
     }
 
+    /// How many nodes serve the same database: throttling limits are shared among them
+    /// ([`Throttler::set_nodes`]).
+    pub fn set_cluster_nodes(&self, n: u64) {
+        self.throttler.set_nodes(n);
+    }
+
     /// Records the store generation the table in force was read at ([`crate::watch`] does).
     pub fn set_loaded_generation(&self, generation: u64) {
         self.loaded.store(generation, Ordering::Release);

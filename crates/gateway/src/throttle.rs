@@ -13,10 +13,17 @@
 //! The counters live in the [`Throttler`], shared by the worker threads and kept across route
 //! table reloads (keys name the policy, not the table), so publishing something elsewhere does
 //! not reset anyone's count.
+//!
+//! Several nodes on one database do not share counters (a database round trip per request would
+//! cost more than the proxying). Instead each node allows its share of every limit,
+//! `ceil(limit / live nodes)` ([`Throttler::set_nodes`], fed by the node heartbeats): together the
+//! nodes never admit more than `limit + live nodes - 1` calls per window, and a client whose calls
+//! all reach one node gets that node's share. docs/configuration.md states the bound.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use portico_model::{Throttle, ThrottleSpecial};
@@ -106,6 +113,7 @@ const FIRST_SWEEP: usize = 4096;
 pub struct Throttler {
     shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
+    nodes: AtomicU64,
 }
 
 impl Default for Throttler {
@@ -113,11 +121,17 @@ impl Default for Throttler {
         Throttler {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard { sweep_at: FIRST_SWEEP, ..Shard::default() })).collect(),
             hasher: RandomState::new(),
+            nodes: AtomicU64::new(1),
         }
     }
 }
 
 impl Throttler {
+    /// How many nodes share the limits from now on (at least 1): each allows `ceil(limit / n)`.
+    pub fn set_nodes(&self, n: u64) {
+        self.nodes.store(n.max(1), Ordering::Relaxed);
+    }
+
     /// Counts one call of `subject` under `policy`: `Throttled` when a limit is reached. The
     /// limits are checked in APIG's order (API, user, app, IP); a refused call is taken back
     /// from the counts it had already entered, so it costs nobody's quota.
@@ -136,12 +150,13 @@ impl Throttler {
             limits.push(("app", key("app", app), limit));
         }
         limits.push(("IP", key("ip", &subject.ip.to_string()), policy.ip));
+        let nodes = self.nodes.load(Ordering::Relaxed);
         let mut counted = Vec::with_capacity(limits.len());
         for (dimension, key, limit) in limits {
             if limit == 0 {
                 continue;
             }
-            match self.hit(&key, limit, policy.period, now) {
+            match self.hit(&key, limit.div_ceil(nodes), policy.period, now) {
                 Some(window) => counted.push((key, window)),
                 None => {
                     for (key, window) in counted {
@@ -231,6 +246,30 @@ mod tests {
         let shared = ThrottlePolicy::new(&throttle(2, 3, 0, 0, 0), &[]);
         assert_eq!(allowed(&t, &shared, &subject("a", None, "10.0.0.1"), now, 2), 2);
         assert_eq!(allowed(&t, &shared, &subject("b", None, "10.0.0.1"), now, 5), 1, "shared with a");
+    }
+
+    #[test]
+    fn each_of_n_nodes_allows_its_share_of_every_limit() {
+        let nodes: Vec<Throttler> = (0..3).map(|_| Throttler::default()).collect();
+        for node in &nodes {
+            node.set_nodes(3);
+        }
+        let now = Instant::now();
+        let p = ThrottlePolicy::new(&throttle(1, 10, 0, 0, 4), &[]);
+        let s = subject("a", None, "10.0.0.1");
+        let per_node: Vec<usize> = nodes.iter().map(|t| allowed(t, &p, &s, now, 10)).collect();
+        assert_eq!(per_node, [2, 2, 2], "ceil(4 / 3) of the IP limit on each node");
+        assert_eq!(per_node.iter().sum::<usize>(), 6, "the bound is tight: limit + nodes - 1 in all");
+        let other = subject("a", None, "10.0.0.2");
+        assert_eq!(allowed(&nodes[0], &p, &other, now, 10), 2, "the API share, ceil(10 / 3) = 4, leaves 2");
+        nodes[0].set_nodes(1);
+        assert_eq!(allowed(&nodes[0], &p, &subject("a", None, "10.0.0.3"), now, 10), 4, "alone again: the whole limit");
+        nodes[0].set_nodes(0);
+        assert_eq!(
+            allowed(&nodes[0], &p, &subject("a", None, "10.0.0.4"), now, 10),
+            2,
+            "0 reads as 1: the API share left is 10 - 8"
+        );
     }
 
     #[test]

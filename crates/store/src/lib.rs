@@ -18,6 +18,7 @@ mod cache;
 mod dataservice;
 mod error;
 mod livedata;
+mod nodes;
 mod openapi;
 mod policies;
 mod policy_types;
@@ -35,6 +36,7 @@ pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
     DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
 };
+pub use nodes::Heartbeat;
 pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
 pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
 pub use policy_types::*;
@@ -373,9 +375,20 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
     ) -> Result<()>;
     /// A task of the instance.
     async fn task(&self, instance_id: &str, id: &str) -> Result<AsyncTask>;
-    /// Marks every task still waiting or processing as failed with `reason`: called at start,
-    /// when no task can be running. Returns how many there were.
-    async fn fail_unfinished_tasks(&self, reason: &str, now: OffsetDateTime) -> Result<u64>;
+
+    // --- Nodes serving the database (`nodes.rs`) ---
+
+    /// This handle's node id, new each time a store is opened: the tasks it creates are this
+    /// node's, and live only as long as its lease.
+    fn node_id(&self) -> &str;
+    /// Renews this node's lease at `now` and forgets the nodes whose last heartbeat is older than
+    /// `lease` (on SQLite, which one process owns, every other node); then marks failed, with
+    /// `reason`, the unfinished tasks of nodes that are gone. Call it before serving, then
+    /// periodically, well within `lease`.
+    async fn heartbeat(&self, now: OffsetDateTime, lease: time::Duration, reason: &str) -> Result<Heartbeat>;
+    /// Leaves (a graceful stop): this node's lease ends now, and its unfinished tasks, which no
+    /// one will finish, are marked failed with `reason`. Returns how many.
+    async fn leave(&self, now: OffsetDateTime, reason: &str) -> Result<u64>;
 
     // ---- Data plane (issue 6) -------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 mod dataservice;
 mod engine;
 mod livedata;
+mod nodes;
 mod openapi;
 mod policies;
 mod postgres;
@@ -33,9 +34,9 @@ pub use sqlite::SqliteStore;
 use crate::cache::{ReadCache, invalidate};
 use crate::secrets::SecretBox;
 use crate::{
-    ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, ImportOutcome,
-    ImportRequest, Kind, LiveApi, LiveSet, Publication, Result, Store, StoreError, TaskStatus, TextMatch,
-    VariableFilter,
+    ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, Heartbeat,
+    ImportOutcome, ImportRequest, Kind, LiveApi, LiveSet, Publication, Result, Store, StoreError, TaskStatus,
+    TextMatch, VariableFilter,
 };
 
 type Tx<DB> = Transaction<'static, DB>;
@@ -52,6 +53,10 @@ pub struct SqlStore<DB: Engine> {
     instances: Arc<ReadCache<(String, String), Instance>>,
     api_contexts: Arc<ReadCache<(String, String), Arc<ApiContext>>>,
     secrets: Arc<SecretBox>,
+    /// This handle's node (`Store::node_id`): the tasks it creates are its own.
+    node_id: Arc<str>,
+    /// Other processes write the same database (PostgreSQL).
+    shared: bool,
 }
 
 impl<DB: Engine> Clone for SqlStore<DB> {
@@ -62,6 +67,8 @@ impl<DB: Engine> Clone for SqlStore<DB> {
             instances: self.instances.clone(),
             api_contexts: self.api_contexts.clone(),
             secrets: self.secrets.clone(),
+            node_id: self.node_id.clone(),
+            shared: self.shared,
         }
     }
 }
@@ -98,6 +105,8 @@ impl<DB: Engine> SqlStore<DB> {
             api_contexts: Arc::new(ReadCache::new(generation.clone(), !shared)),
             secrets: Arc::new(secrets),
             generation,
+            node_id: new_id().into(),
+            shared,
         }
     }
 }
@@ -1261,8 +1270,16 @@ where
         self.task_impl(instance_id, id).await
     }
 
-    async fn fail_unfinished_tasks(&self, reason: &str, now: OffsetDateTime) -> Result<u64> {
-        self.fail_unfinished_tasks_impl(reason, now).await
+    fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    async fn heartbeat(&self, now: OffsetDateTime, lease: time::Duration, reason: &str) -> Result<Heartbeat> {
+        self.heartbeat_impl(now, lease, reason).await
+    }
+
+    async fn leave(&self, now: OffsetDateTime, reason: &str) -> Result<u64> {
+        self.leave_impl(now, reason).await
     }
 
     // ---- Data plane (issue 6) -------------------------------------------------------------

@@ -238,8 +238,8 @@ where
     pub(super) async fn create_task_impl(&self, instance_id: &str, task: &AsyncTask) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO async_tasks (id, instance_id, task_type, status, result, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO async_tasks (id, instance_id, task_type, status, result, created_at, updated_at, node_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&task.id)
         .bind(instance_id)
@@ -248,6 +248,7 @@ where
         .bind(&task.result)
         .bind(ts(task.created_at))
         .bind(ts(task.updated_at))
+        .bind(self.node_id.as_ref())
         .execute(&mut *tx)
         .await?;
         self.commit(tx).await
@@ -293,20 +294,6 @@ where
         AsyncTask::decode(row.try_get("id")?, &task_type, &status, row.try_get("result")?, times).ok_or_else(|| {
             StoreError::Corrupt(serde::de::Error::custom(format!("async task {id}: {task_type}/{status}")))
         })
-    }
-
-    pub(super) async fn fail_unfinished_tasks_impl(&self, reason: &str, now: OffsetDateTime) -> Result<u64> {
-        let mut tx = self.write().await?;
-        let updated = sqlx::query(
-            "UPDATE async_tasks SET status = 'failed', result = $1, updated_at = $2 \
-             WHERE status IN ('waiting', 'processing')",
-        )
-        .bind(reason)
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-        self.commit(tx).await?;
-        Ok(DB::rows_affected(&updated))
     }
 
     /// Reads the documents of `ids` (`snapshot` of versions, or `doc` of APIs for drafts); the rows

@@ -1,0 +1,260 @@
+"""Three `portico serve` nodes on one PostgreSQL database (issue 7), driven by the official SDK.
+
+The nodes share the database, `secrets.key` (copied from the node that bootstrapped, as
+docs/configuration.md says) and the credentials. The module checks that a write through one node
+is seen at once by another's management API (nothing is cached per node), reaches every data plane,
+that tokens, AK/SK credentials and apps made through one node work on the others, and that under
+concurrent writes through all three, one node killed with SIGKILL costs no acknowledged write and
+does not stop the others. It needs PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass; on
+SQLite it is skipped, and `-ra` (pytest.ini) lists the skip in the summary."""
+
+import json
+import os
+import shutil
+import threading
+import time
+import tomllib
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from huaweicloudsdkapig.v2 import (
+    ApiAuthCreate,
+    ApiMockCreate,
+    AppCreate,
+    CreateAnAppV2Request,
+    CreateApiGroupV2Request,
+    CreateApiV2Request,
+    CreateAuthorizingAppsV2Request,
+    CreateOrDeletePublishRecordForApiV2Request,
+    ApiActionInfo,
+    DeleteApiV2Request,
+    ImportApiDefinitionsAsyncRequest,
+    ImportApiDefinitionsAsyncRequestBody,
+    ShowAsyncTaskResultRequest,
+    ShowDetailsOfApiGroupV2Request,
+    ShowDetailsOfApiV2Request,
+    UpdateApiV2Request,
+)
+from huaweicloudsdkcore.http.formdata import FormFile
+
+import sdkhelpers as h
+from conftest import build_client
+from portico_server import Server, database_for
+from test_gateway_apps import call, signed_call, until
+
+if not os.environ.get("PORTICO_TEST_POSTGRES"):
+    pytest.skip("SKIPPED: the 3-node tests need PostgreSQL (PORTICO_TEST_POSTGRES; scripts/test.sh "
+                "sets it in its PostgreSQL pass)", allow_module_level=True)
+
+NODES = 3
+# Short heartbeats and leases, so a killed node's async tasks are taken over within seconds.
+NODE_ENV = {"PORTICO_HEARTBEAT_INTERVAL_MS": "300", "PORTICO_NODE_LEASE_MS": "3000"}
+# Concurrent load: writers per node, and the APIs each creates and publishes (after its group).
+WRITERS_PER_NODE = 2
+APIS_PER_WRITER = 8
+KILL_AFTER_ACKS = 30
+# How long the harness waits for what should take about a second (NOTIFY, reload, lease expiry).
+PATIENCE = 20.0
+
+
+class Node:
+    def __init__(self, server, creds):
+        self.server = server
+        self.apig = build_client(server.base_url, creds["access_key"], creds["secret_key"], creds["project_id"])
+
+    @property
+    def gateway_url(self):
+        return f"http://127.0.0.1:{self.server.gateway_port}"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cluster")
+    dirs = []
+    for i in range(NODES):
+        (root / f"node{i}").mkdir()
+        (root / f"run{i}").mkdir()
+        dirs.append(root / f"node{i}")
+    database_for(dirs[0])  # creates the database and notes its URL beside the first data dir
+    for d in dirs[1:]:
+        shutil.copy(str(dirs[0]) + ".postgres-url", str(d) + ".postgres-url")
+    servers = [Server(d, root / f"run{i}", env=NODE_ENV) for i, d in enumerate(dirs)]
+    servers[0].start()
+    for d in dirs[1:]:
+        shutil.copy2(dirs[0] / "secrets.key", d / "secrets.key")
+    for s in servers[1:]:
+        s.start()
+    with open(dirs[0] / "credentials.toml", "rb") as f:
+        creds = tomllib.load(f)
+    assert not any((d / "credentials.toml").exists() for d in dirs[1:]), "only the first node bootstraps"
+    yield creds, [Node(s, creds) for s in servers]
+    problems = [f"node {i}: {'panicked' if 'panicked' in s.output(tail=None) else 'died'}\n{s.output()}"
+                for i, s in enumerate(servers)
+                if s.proc.returncode != -9 and (s.proc.poll() is not None or "panicked" in s.output(tail=None))]
+    for s in servers:
+        s.stop()
+    assert not problems, "\n".join(problems)
+
+
+def show_api(node, iid, api_id):
+    return node.apig.show_details_of_api_v2(ShowDetailsOfApiV2Request(instance_id=iid, api_id=api_id))
+
+
+def publish(node, iid, api_id):
+    return node.apig.create_or_delete_publish_record_for_api_v2(CreateOrDeletePublishRecordForApiV2Request(
+        instance_id=iid, body=ApiActionInfo(action="online", env_id=h.RELEASE_ENV_ID, api_id=api_id)))
+
+
+def mock_api(node, iid, group_id, text, **kw):
+    return node.apig.create_api_v2(CreateApiV2Request(instance_id=iid, body=h.http_api_body(
+        group_id, backend_type="MOCK", backend_api=None, mock_info=ApiMockCreate(result_content=text), **kw)))
+
+
+def test_a_write_on_one_node_is_seen_at_once_by_the_others(cluster):
+    creds, (a, b, c) = cluster
+    iid = creds["instance_id"]
+    group = b.apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=iid, body=h.group_body()))
+    seen = c.apig.show_details_of_api_group_v2(ShowDetailsOfApiGroupV2Request(instance_id=iid, group_id=group.id))
+    assert seen.name == group.name
+
+    body = h.http_api_body(group.id, remark="first")
+    api = a.apig.create_api_v2(CreateApiV2Request(instance_id=iid, body=body))
+    assert show_api(b, iid, api.id).remark == "first"  # read once, so a per-node cache would hold it
+    body.remark = "second"
+    a.apig.update_api_v2(UpdateApiV2Request(instance_id=iid, api_id=api.id, body=body))
+    assert show_api(b, iid, api.id).remark == "second", "node b served a stale API after node a's update"
+    c.apig.delete_api_v2(DeleteApiV2Request(instance_id=iid, api_id=api.id))
+    h.expect_error(lambda: show_api(b, iid, api.id), 404, "APIG.3002")
+
+
+def test_a_publication_reaches_every_data_plane(cluster):
+    creds, (a, b, c) = cluster
+    iid = creds["instance_id"]
+    group = a.apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=iid, body=h.group_body()))
+    host = h.body_of(group)["sl_domain"]
+    api = mock_api(a, iid, group.id, "served by every node")
+    publish(a, iid, api.id)
+    published = time.monotonic()
+    delays = {}
+    for name, node in (("a", a), ("b", b), ("c", c)):
+        r = until(lambda: call(node.gateway_url, host, api.req_uri), lambda r: r.status_code == 200)
+        assert (r.status_code, r.text) == (200, "served by every node"), f"node {name}: {r.text}"
+        delays[name] = time.monotonic() - published
+    print(f"a publication reached the data planes after {delays} s")
+    # The contract is "within 1 s"; the suite does not assert timings (a loaded CI machine), it reports.
+    if max(delays.values()) > 1.0:
+        warnings.warn(f"a publication took {max(delays.values()):.2f}s to reach every data plane: {delays}")
+
+
+def test_tokens_credentials_and_apps_work_on_every_node(cluster):
+    creds, nodes = cluster
+    iid, pid = creds["instance_id"], creds["project_id"]
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "domain": {"name": creds["domain"]}, "name": creds["admin_user"], "password": creds["admin_password"]}}},
+        "scope": {"project": {"id": pid}}}}
+    with h.http_session() as s:
+        issued = s.post(nodes[0].server.base_url + "/v3/auth/tokens", json=body)
+        assert issued.status_code == 201, issued.text
+        token = issued.headers["X-Subject-Token"]
+        for node in nodes:
+            r = s.get(f"{node.server.base_url}/v2/{pid}/apigw/instances/{iid}/api-groups",
+                      headers={"X-Auth-Token": token})
+            assert r.status_code == 200, r.text
+
+    # An app made through one node, authorized through another, signs calls to every data plane.
+    a, b, c = nodes
+    group = a.apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=iid, body=h.group_body()))
+    host = h.body_of(group)["sl_domain"]
+    api = mock_api(a, iid, group.id, "signed", auth_type="APP")
+    publish(b, iid, api.id)
+    app = c.apig.create_an_app_v2(CreateAnAppV2Request(instance_id=iid, body=AppCreate(name=h.unique("app"))))
+    b.apig.create_authorizing_apps_v2(CreateAuthorizingAppsV2Request(
+        instance_id=iid, body=ApiAuthCreate(env_id=h.RELEASE_ENV_ID, app_ids=[app.id], api_ids=[api.id])))
+    for node in nodes:
+        ok = until(lambda: signed_call(node.gateway_url, host, api.req_uri, app.app_key, app.app_secret),
+                   lambda r: r.status_code == 200)
+        assert (ok.status_code, ok.text) == (200, "signed"), ok.text
+
+
+def big_import_document(n):
+    paths = {f"/bulk/{i}": {"get": {"operationId": f"bulk_{i}", "x-apigateway-backend": {
+        "type": "MOCK", "mockEndpoints": {"result-content": "x"}}}} for i in range(n)}
+    return {"swagger": "2.0", "info": {"title": h.unique("bulk"), "version": "1"}, "paths": paths}
+
+
+def test_concurrent_writes_survive_a_killed_node(cluster, tmp_path):
+    creds, nodes = cluster
+    iid = creds["instance_id"]
+    victim = nodes[2]
+    acked = []  # (node, kind, id, name): writes a node acknowledged
+    failures = []  # errors from nodes that were not killed
+    lock = threading.Condition()
+    killed = threading.Event()
+
+    def ack(index, kind, obj_id, name):
+        with lock:
+            acked.append((index, kind, obj_id, name))
+            lock.notify_all()
+
+    def writer(index):
+        node = nodes[index]
+        apig = build_client(node.server.base_url, creds["access_key"], creds["secret_key"], creds["project_id"])
+        try:
+            group = apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=iid, body=h.group_body()))
+            ack(index, "group", group.id, group.name)
+            for _ in range(APIS_PER_WRITER):
+                api = apig.create_api_v2(CreateApiV2Request(instance_id=iid, body=h.http_api_body(group.id)))
+                ack(index, "api", api.id, api.name)
+                apig.create_or_delete_publish_record_for_api_v2(CreateOrDeletePublishRecordForApiV2Request(
+                    instance_id=iid, body=ApiActionInfo(action="online", env_id=h.RELEASE_ENV_ID, api_id=api.id)))
+                ack(index, "publish", api.id, api.name)
+        except Exception as e:  # noqa: BLE001 - the victim's writers end here; anyone else's is a failure
+            if not (index == 2 and killed.is_set()):
+                failures.append(f"node {index}: {type(e).__name__}: {e}")
+
+    # An async import on the victim, likely still running when it dies: another node must end it.
+    doc = tmp_path / "bulk.json"
+    doc.write_text(json.dumps(big_import_document(2000)))
+    task_id = victim.apig.import_api_definitions_async(ImportApiDefinitionsAsyncRequest(
+        instance_id=iid, body=ImportApiDefinitionsAsyncRequestBody(file_name=FormFile(str(doc))))).task_id
+
+    with ThreadPoolExecutor(max_workers=NODES * WRITERS_PER_NODE) as pool:
+        futures = [pool.submit(writer, i) for i in range(NODES) for _ in range(WRITERS_PER_NODE)]
+        with lock:
+            assert lock.wait_for(lambda: len(acked) >= KILL_AFTER_ACKS or all(f.done() for f in futures),
+                                 timeout=120), "the writers made no progress"
+        killed.set()
+        victim.server.proc.kill()
+        victim.server.proc.wait(timeout=10)
+        for f in futures:
+            f.result(timeout=120)
+    assert not failures, "the surviving nodes failed requests:\n" + "\n".join(failures)
+    assert victim.server.proc.returncode == -9
+    assert any(n == 2 for n, *_ in acked) and any(n != 2 for n, *_ in acked), acked
+    assert len([k for _, k, *_ in acked if k == "publish"]) >= 2 * WRITERS_PER_NODE * APIS_PER_WRITER
+
+    published = {api_id for _, kind, api_id, _ in acked if kind == "publish"}
+    for survivor in nodes[:2]:
+        for _, kind, obj_id, name in acked:
+            if kind == "group":
+                got = survivor.apig.show_details_of_api_group_v2(
+                    ShowDetailsOfApiGroupV2Request(instance_id=iid, group_id=obj_id))
+                assert got.name == name
+            elif kind == "api":
+                got = h.body_of(show_api(survivor, iid, obj_id))
+                assert got["name"] == name
+                if obj_id in published:
+                    assert h.RELEASE_ENV_ID in (got.get("run_env_id") or "").split("|"), got
+
+    # The killed node's task is finished or failed by a survivor once the victim's lease runs out.
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        task = nodes[0].apig.show_async_task_result(ShowAsyncTaskResultRequest(instance_id=iid, task_id=task_id))
+        if task.task_status in ("succeed", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # polling only
+    print(f"the killed node's async import ended {task.task_status}; {len(acked)} writes acknowledged")
+    assert task.task_status in ("succeed", "failed"), f"the dead node's task stayed {task.task_status}"
+    if task.task_status == "failed":
+        assert "stopped" in task.task_result, task.task_result

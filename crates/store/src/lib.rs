@@ -364,7 +364,8 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
     async fn import_apis(&self, instance_id: &str, request: ImportRequest) -> Result<ImportOutcome>;
     /// Records a new asynchronous task.
     async fn create_task(&self, instance_id: &str, task: &AsyncTask) -> Result<()>;
-    /// Moves a task on, with its result once it has one.
+    /// Moves a task on, with its result once it has one. A task that has ended (succeeded, or
+    /// failed, e.g. by another node that took this one for dead) keeps its end.
     async fn update_task(
         &self,
         instance_id: &str,

@@ -88,6 +88,13 @@ async fn a_dead_nodes_unfinished_tasks_are_failed_by_another_node() {
     assert_eq!((task.status, task.result.as_deref()), (TaskStatus::Failed, Some(REASON)));
     assert_eq!(status(second.as_ref(), &instance, &finished).await, TaskStatus::Succeed, "finished tasks stay");
     assert_eq!(status(second.as_ref(), &instance, &own).await, TaskStatus::Processing, "a live node's task runs on");
+    first.update_task(&instance, &orphan, TaskStatus::Succeed, Some("{}"), now()).await.unwrap();
+    let task = second.task(&instance, &orphan).await.unwrap();
+    assert_eq!(
+        (task.status, task.result.as_deref()),
+        (TaskStatus::Failed, Some(REASON)),
+        "a late result changes nothing"
+    );
     let again = second.heartbeat(now() + LEASE * 2, LEASE, REASON).await.unwrap();
     assert_eq!(again, Heartbeat { live_nodes: 1, failed_tasks: 0 }, "each task is failed once");
 }

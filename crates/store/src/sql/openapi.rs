@@ -263,8 +263,11 @@ where
         now: OffsetDateTime,
     ) -> Result<()> {
         let mut tx = self.write().await?;
+        // A task that has ended stays as it ended: when another node took this node for dead and
+        // failed the task, the client was told so, and a late result must not contradict it.
         let updated = sqlx::query(
-            "UPDATE async_tasks SET status = $1, result = $2, updated_at = $3 WHERE instance_id = $4 AND id = $5",
+            "UPDATE async_tasks SET status = $1, result = $2, updated_at = $3 \
+             WHERE instance_id = $4 AND id = $5 AND status IN ('waiting', 'processing')",
         )
         .bind(status.as_str())
         .bind(result)
@@ -274,7 +277,16 @@ where
         .execute(&mut *tx)
         .await?;
         if DB::rows_affected(&updated) == 0 {
-            return Err(StoreError::not_found(Kind::Task, id));
+            let ended = sqlx::query("SELECT status FROM async_tasks WHERE instance_id = $1 AND id = $2")
+                .bind(instance_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if ended.is_none() {
+                return Err(StoreError::not_found(Kind::Task, id));
+            }
+            tracing::warn!(task = id, status = status.as_str(), "a task that had already ended keeps its end");
+            return Ok(());
         }
         self.commit(tx).await
     }

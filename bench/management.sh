@@ -185,6 +185,7 @@ printf '\n=== management API: SQLite vs PostgreSQL (1 node, 3 nodes) ===\n'
 printf 'date %s  commit %s  nproc %s  load avg %s  wrk -c%s -d%s (split over the nodes)\n' \
     "$DATE" "$COMMIT" "$(nproc)" "$LOAD" "$CONNECTIONS" "$DURATION"
 printf '%-26s %12s %12s %12s\n' "req/s (ratio to SQLite)" sqlite pg-1-node pg-3-nodes
+printf '%-26s %12s %12s %12s\n' "APIs in the group" "${RESULT[sqlite,apis]}" "${RESULT[pg1,apis]}" "${RESULT[pg3,apis]}"
 for kind in write details list; do
     printf '%-26s %12s %12s %12s\n' "$kind" "${RESULT[sqlite,$kind]}" \
         "${RESULT[pg1,$kind]} ($(ratio "${RESULT[pg1,$kind]}" "${RESULT[sqlite,$kind]}"))" \

@@ -5,13 +5,15 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{Extensions, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_auth::{password, token};
 use portico_store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::lockout::{self, LockedOut, Principal};
 use crate::views::rfc3339;
 use crate::{ApiError, AppState};
 
@@ -64,7 +66,13 @@ fn unauthorized() -> Response {
     iam_error(StatusCode::UNAUTHORIZED, "The username or password is wrong.")
 }
 
-pub async fn create_token(State(state): State<AppState>, body: Bytes) -> Response {
+fn locked_out(locked: LockedOut) -> Response {
+    let mut response = iam_error(StatusCode::TOO_MANY_REQUESTS, "Too many failed logins; retry later.");
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(locked.retry_after_secs()));
+    response
+}
+
+pub async fn create_token(State(state): State<AppState>, extensions: Extensions, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<TokenRequest>(&body) else {
         return iam_error(StatusCode::BAD_REQUEST, "The request body is not a valid IAM token request.");
     };
@@ -74,19 +82,27 @@ pub async fn create_token(State(state): State<AppState>, body: Bytes) -> Respons
         return iam_error(StatusCode::BAD_REQUEST, "Only the password method is supported.");
     };
     let user = identity.user;
+    let (principal, ip) = (Principal::User(user.name.clone()), lockout::client_ip(&extensions));
+    if let Err(locked) = state.failures.check(principal.clone(), ip) {
+        return locked_out(locked);
+    }
+    let refused = || match state.failures.fail(principal.clone(), ip) {
+        Ok(()) => unauthorized(),
+        Err(locked) => locked_out(locked),
+    };
     let domain = &state.config.domain_name;
     if user.domain.as_ref().is_some_and(|d| d.name.as_ref().or(d.id.as_ref()).is_some_and(|n| n != domain)) {
-        return unauthorized();
+        return refused();
     }
     let stored = match state.store.user_by_name(&user.name).await {
         Ok(u) => u,
-        Err(StoreError::NotFound { .. }) => return unauthorized(),
+        Err(StoreError::NotFound { .. }) => return refused(),
         Err(e) => return ApiError::from(e).into_response(),
     };
     let hash = stored.password_hash.clone();
     let verified = tokio::task::spawn_blocking(move || password::verify(&user.password, &hash)).await;
     if !matches!(verified, Ok(true)) {
-        return unauthorized();
+        return refused();
     }
     let wanted = auth.scope.and_then(|s| s.project);
     let project = match &wanted {

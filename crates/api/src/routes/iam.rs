@@ -2,13 +2,15 @@
 //! and password get an `X-Auth-Token` to call the management API with. Errors use IAM's
 //! shape (`{"error":{"code","message","title"}}`), which the SDK also understands.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{Extensions, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use portico_auth::{password, token};
+use portico_auth::{generate, password, token};
 use portico_store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
@@ -57,6 +59,9 @@ struct TokenRequest {
     auth: Auth,
 }
 
+/// The hash an unknown user's password is checked against: no password matches a random one.
+static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| password::hash(&generate::password()));
+
 fn iam_error(status: StatusCode, message: &str) -> Response {
     let body = json!({ "error": { "code": status.as_u16(), "message": message, "title": status.canonical_reason() } });
     (status, Json(body)).into_response()
@@ -95,15 +100,17 @@ pub async fn create_token(State(state): State<AppState>, extensions: Extensions,
         return refused();
     }
     let stored = match state.store.user_by_name(&user.name).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound { .. }) => return refused(),
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound { .. }) => None,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let hash = stored.password_hash.clone();
+    // An unknown user costs one Argon2 verification too, so the answer's timing does not tell
+    // which user names exist.
+    let hash = stored.as_ref().map_or_else(|| UNKNOWN_USER_HASH.clone(), |u| u.password_hash.clone());
     let verified = tokio::task::spawn_blocking(move || password::verify(&user.password, &hash)).await;
-    if !matches!(verified, Ok(true)) {
+    let Some(stored) = stored.filter(|_| matches!(verified, Ok(true))) else {
         return refused();
-    }
+    };
     let wanted = auth.scope.and_then(|s| s.project);
     let project = match &wanted {
         Some(Named { id: Some(key), .. }) | Some(Named { name: Some(key), .. }) => state.store.project(key).await,

@@ -275,6 +275,7 @@ def test_sigkill_during_a_5000_api_import_is_all_or_nothing(crash, tmp_path, rou
     crash.restart_and_check(acknowledged)
     imported = count_apis(crash.apig, crash.instance_id, group.id)
     assert imported in (0, IMPORT_SIZE), f"half an import survived the crash: {imported} of {IMPORT_SIZE} APIs"
+    print(f"after the restart: {imported} of {IMPORT_SIZE} APIs imported, {len(acknowledged)} acknowledged writes kept")
 
     # The same import, uninterrupted, now succeeds whole.
     result = import_into(crash.apig, crash.instance_id, group.id, doc)
@@ -305,6 +306,7 @@ def test_sigkill_during_a_1000_api_batch_publish_is_all_or_nothing(crash, tmp_pa
     crash.restart_and_check(acknowledged)
     published = count_apis(crash.apig, crash.instance_id, group.id, env.id)
     assert published in (0, PUBLISH_SIZE), f"half a batch publish survived the crash: {published} of {PUBLISH_SIZE}"
+    print(f"after the restart: {published} of {PUBLISH_SIZE} APIs published, {len(acknowledged)} acknowledged writes kept")
 
     result = publish()
     assert len(result.success) == PUBLISH_SIZE and not result.failure, h.body_of(result)

@@ -11,6 +11,7 @@ use portico_auth::signature::{self, RequestParts};
 use portico_auth::token;
 use portico_store::StoreError;
 
+use crate::lockout::{self, LockedOut, Principal};
 use crate::{ApiError, ApiResult, AppState};
 
 /// Largest request body the management API reads (imports of large documents included).
@@ -80,9 +81,16 @@ async fn identify(state: &AppState, parts: &axum::http::request::Parts, body: &[
         .and_then(|h| h.to_str().ok())
         .ok_or_else(ApiError::unauthenticated)?;
     let authorization = signature::parse_authorization(header).map_err(|_| ApiError::unauthenticated())?;
+    let principal = Principal::AccessKey(authorization.access_key.clone());
+    let ip = lockout::client_ip(&parts.extensions);
+    state.failures.check(principal.clone(), ip).map_err(too_many_failures)?;
+    let refused = || match state.failures.fail(principal.clone(), ip) {
+        Ok(()) => ApiError::unauthenticated(),
+        Err(locked) => too_many_failures(locked),
+    };
     let (credential, user) = match state.store.credential(&authorization.access_key).await {
         Ok(found) => found,
-        Err(StoreError::NotFound { .. }) => return Err(ApiError::unauthenticated()),
+        Err(StoreError::NotFound { .. }) => return Err(refused()),
         Err(e) => return Err(e.into()),
     };
     let uri = original_uri(parts);
@@ -93,7 +101,10 @@ async fn identify(state: &AppState, parts: &axum::http::request::Parts, body: &[
         headers: &parts.headers,
         body,
     };
-    signature::verify(&request, &authorization, &credential.secret_key, now)
-        .map_err(|_| ApiError::unauthenticated())?;
+    signature::verify(&request, &authorization, &credential.secret_key, now).map_err(|_| refused())?;
     Ok(Caller { user_id: user.id, user_name: user.name, projects: user.projects, readonly: user.readonly })
+}
+
+fn too_many_failures(locked: LockedOut) -> ApiError {
+    ApiError::too_many_failures(locked.retry_after_secs())
 }

@@ -30,6 +30,15 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "APIG.1002", "Incorrect token or token resolution failed")
     }
 
+    /// 429 `APIG.1010`: too many failed signature checks for this access key from this address.
+    pub fn too_many_failures(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIG.1010",
+            format!("Too many failed authentication attempts; retry after {retry_after_secs} seconds"),
+        )
+    }
+
     /// 403: the caller may not do this.
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, "APIG.1005", "No permissions to request this method")

@@ -11,6 +11,7 @@ mod auth;
 mod download;
 mod error;
 mod extract;
+mod lockout;
 mod metrics;
 mod policy_views;
 mod routes;
@@ -31,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::Caller;
 pub use error::{ApiError, ApiResult};
+pub use governor::Quota;
 pub use startup::{DEFAULT_DOMAIN, FirstStart, StartupError};
 
 /// Settings of the management API that come from configuration.
@@ -58,6 +60,8 @@ pub struct AppState {
     pub token_key: Arc<TokenKey>,
     /// Settings.
     pub config: Arc<ApiConfig>,
+    /// Failed logins and signature checks, per principal and source IP.
+    pub failures: Arc<lockout::FailureLimiter>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -96,5 +100,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -8,6 +8,7 @@ use portico_auth::{generate, password};
 use portico_model::{Credential, Instance, Project, User, now};
 use portico_store::{Bootstrap, Store, StoreError};
 
+use crate::lockout::{self, FailureLimiter};
 use crate::{ApiConfig, AppState};
 
 /// The account (IAM domain) name of a fresh data directory.
@@ -87,6 +88,7 @@ impl AppState {
                 livedata_runtime: None,
                 livedata_places: Default::default(),
             }),
+            failures: Arc::new(FailureLimiter::new(lockout::default_quota())),
         })
     }
 
@@ -95,6 +97,12 @@ impl AppState {
     pub fn with_livedata_runtime(self, address: String) -> AppState {
         let config = ApiConfig { livedata_runtime: Some(address), ..(*self.config).clone() };
         AppState { config: Arc::new(config), ..self }
+    }
+
+    /// The same state, allowing `quota` failed logins or signature checks per principal and
+    /// source IP (default: [`lockout::default_quota`]).
+    pub fn with_auth_failure_quota(self, quota: governor::Quota) -> AppState {
+        AppState { failures: Arc::new(FailureLimiter::new(quota)), ..self }
     }
 
     /// The same state, with SQLite data sources naming files of `directory`.

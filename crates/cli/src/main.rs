@@ -363,6 +363,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         workers = settings.gateway.workers,
         "gateway listening"
     );
+    // The peer address keys the rate limit of failed logins and signature checks.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let management = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped.clone()));
     let data_plane = portico_gateway::serve_on_threads(
         gateway_listener,

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use portico_auth::signature::{self, RequestParts, SignatureError};
 use portico_model::AppCodeAuthType;
 use portico_store::LiveApp;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::error::GatewayError;
@@ -30,8 +31,10 @@ struct KeyedApp {
 #[derive(Default)]
 pub struct AppDirectory {
     by_key: HashMap<String, KeyedApp>,
-    /// AppCode → (instance id, app id).
-    by_code: HashMap<String, (String, String)>,
+    /// SHA-256 of the AppCode → (instance id, app id). Looked up by digest so that a lookup's
+    /// timing (hashing, bucket comparisons) depends on the digest, never on the code's bytes:
+    /// matching a guess byte by byte tells a guesser nothing about a real code.
+    by_code: HashMap<[u8; 32], (String, String)>,
 }
 
 impl std::fmt::Debug for AppDirectory {
@@ -50,7 +53,7 @@ impl AppDirectory {
         for live in apps {
             let app_id = live.app.app.id;
             for code in live.app_codes {
-                directory.by_code.insert(code, (live.instance_id.clone(), app_id.clone()));
+                directory.by_code.insert(Sha256::digest(code).into(), (live.instance_id.clone(), app_id.clone()));
             }
             directory.by_key.insert(
                 live.app.app.app_key,
@@ -75,8 +78,10 @@ impl AppDirectory {
         let (instance_id, app_id) = match (code, request.headers.get(http::header::AUTHORIZATION)) {
             (Some(code), _) if app_code_enabled => {
                 let code = code.to_str().map_err(|_| GatewayError::AppAuth("the AppCode is invalid".into()))?;
-                let (instance_id, app_id) =
-                    self.by_code.get(code).ok_or_else(|| GatewayError::AppAuth("the AppCode is invalid".into()))?;
+                let (instance_id, app_id) = self
+                    .by_code
+                    .get(&<[u8; 32]>::from(Sha256::digest(code)))
+                    .ok_or_else(|| GatewayError::AppAuth("the AppCode is invalid".into()))?;
                 (instance_id.as_str(), app_id.as_str())
             }
             (_, Some(authorization)) => {

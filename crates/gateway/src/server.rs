@@ -176,7 +176,10 @@ pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store:
     // Building 100 000 routes takes a CPU for a while: not on a runtime worker serving requests.
     let (table, problems) = match tokio::task::spawn_blocking(move || RouteTable::build(live)).await {
         Ok(built) => built,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: the runtime is shutting down (a stop during a reload), and drops this
+        // future with it; there is no table to return and no one to return it to.
+        Err(_) => return std::future::pending().await,
     };
     for problem in problems {
         tracing::warn!(problem, "gateway route skipped");

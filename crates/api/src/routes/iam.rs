@@ -2,16 +2,20 @@
 //! and password get an `X-Auth-Token` to call the management API with. Errors use IAM's
 //! shape (`{"error":{"code","message","title"}}`), which the SDK also understands.
 
+use std::sync::LazyLock;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{Extensions, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use portico_auth::{password, token};
+use portico_auth::{generate, password, token};
 use portico_store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::lockout::{self, LockedOut, Principal};
 use crate::views::rfc3339;
 use crate::{ApiError, AppState};
 
@@ -55,6 +59,9 @@ struct TokenRequest {
     auth: Auth,
 }
 
+/// The hash an unknown user's password is checked against: no password matches a random one.
+static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| password::hash(&generate::password()));
+
 fn iam_error(status: StatusCode, message: &str) -> Response {
     let body = json!({ "error": { "code": status.as_u16(), "message": message, "title": status.canonical_reason() } });
     (status, Json(body)).into_response()
@@ -64,7 +71,13 @@ fn unauthorized() -> Response {
     iam_error(StatusCode::UNAUTHORIZED, "The username or password is wrong.")
 }
 
-pub async fn create_token(State(state): State<AppState>, body: Bytes) -> Response {
+fn locked_out(locked: LockedOut) -> Response {
+    let mut response = iam_error(StatusCode::TOO_MANY_REQUESTS, "Too many failed logins; retry later.");
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(locked.retry_after_secs()));
+    response
+}
+
+pub async fn create_token(State(state): State<AppState>, extensions: Extensions, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<TokenRequest>(&body) else {
         return iam_error(StatusCode::BAD_REQUEST, "The request body is not a valid IAM token request.");
     };
@@ -74,20 +87,30 @@ pub async fn create_token(State(state): State<AppState>, body: Bytes) -> Respons
         return iam_error(StatusCode::BAD_REQUEST, "Only the password method is supported.");
     };
     let user = identity.user;
+    let (principal, ip) = (Principal::User(user.name.clone()), lockout::client_ip(&extensions));
+    if let Err(locked) = state.failures.check(principal.clone(), ip) {
+        return locked_out(locked);
+    }
+    let refused = || match state.failures.fail(principal.clone(), ip) {
+        Ok(()) => unauthorized(),
+        Err(locked) => locked_out(locked),
+    };
     let domain = &state.config.domain_name;
     if user.domain.as_ref().is_some_and(|d| d.name.as_ref().or(d.id.as_ref()).is_some_and(|n| n != domain)) {
-        return unauthorized();
+        return refused();
     }
     let stored = match state.store.user_by_name(&user.name).await {
-        Ok(u) => u,
-        Err(StoreError::NotFound { .. }) => return unauthorized(),
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound { .. }) => None,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let hash = stored.password_hash.clone();
+    // An unknown user costs one Argon2 verification too, so the answer's timing does not tell
+    // which user names exist.
+    let hash = stored.as_ref().map_or_else(|| UNKNOWN_USER_HASH.clone(), |u| u.password_hash.clone());
     let verified = tokio::task::spawn_blocking(move || password::verify(&user.password, &hash)).await;
-    if !matches!(verified, Ok(true)) {
-        return unauthorized();
-    }
+    let Some(stored) = stored.filter(|_| matches!(verified, Ok(true))) else {
+        return refused();
+    };
     let wanted = auth.scope.and_then(|s| s.project);
     let project = match &wanted {
         Some(Named { id: Some(key), .. }) | Some(Named { name: Some(key), .. }) => state.store.project(key).await,

@@ -490,3 +490,96 @@ async fn unknown_routes_and_methods_answer_in_the_apig_shape() {
     let wrong_method = app.signed(Method::DELETE, &app.inst("/apis"), None).await.pair();
     assert_error(&wrong_method, StatusCode::METHOD_NOT_ALLOWED, "APIG.2014");
 }
+
+/// Three failures per key, then one more a second: small enough to exhaust, short enough to
+/// wait out.
+fn small_failure_quota() -> portico_api::Quota {
+    portico_api::Quota::with_period(std::time::Duration::from_secs(1))
+        .unwrap()
+        .allow_burst(std::num::NonZeroU32::new(3).unwrap())
+}
+
+/// `POST /v3/auth/tokens` for the admin from the loopback address `source`.
+async fn login_from(app: &TestApp, source: &str, user: &str, password: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder().no_proxy().local_address(Some(source.parse().unwrap())).build().unwrap();
+    let body = token_request(user, password, json!({ "project": { "id": app.project_id } }));
+    client.post(format!("{}/v3/auth/tokens", app.address)).json(&body).send().await.expect("login")
+}
+
+/// Waits out a lockout (bounded in attempts), then returns the first answer that is not 429.
+async fn after_the_lockout<F, Fut>(attempt: F) -> StatusCode
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = StatusCode>,
+{
+    for _ in 0..50 {
+        let status = attempt().await;
+        if status != StatusCode::TOO_MANY_REQUESTS {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("still locked out after 50 attempts");
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited_per_user_and_address() {
+    let app = spawn_app_with(|state| state.with_auth_failure_quota(small_failure_quota())).await;
+    let (user, password) = (app.admin.user_name.clone(), app.admin.password.clone());
+    let mut refused = 0;
+    let locked = loop {
+        let response = login_from(&app, "127.0.0.1", &user, "wrong").await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            break response;
+        }
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        refused += 1;
+        assert!(refused < 30, "30 failed logins and no lockout");
+    };
+    assert!(refused >= 3, "locked out after {refused} failures; the quota allows 3");
+    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after >= 1);
+    let body: Value = locked.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 429, "{body}");
+    // Locked out means the right password is refused too: guessing learns nothing meanwhile.
+    assert_eq!(login_from(&app, "127.0.0.1", &user, &password).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Other users and other addresses are not locked out.
+    let other = app.add_user(&format!("user_{}", unique()), &[&app.project_id], false).await;
+    assert_eq!(login_from(&app, "127.0.0.1", &other.user_name, &other.password).await.status(), StatusCode::CREATED);
+    assert_eq!(login_from(&app, "127.0.0.2", &user, &password).await.status(), StatusCode::CREATED);
+    // The lockout ends by itself.
+    let status = after_the_lockout(|| async { login_from(&app, "127.0.0.1", &user, &password).await.status() }).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn failed_signatures_are_rate_limited_per_access_key() {
+    let app = spawn_app_with(|state| state.with_auth_failure_quota(small_failure_quota())).await;
+    let forged = Auth::Sign {
+        access_key: app.admin.access_key.clone(),
+        secret_key: "f".repeat(40),
+        project_id: app.project_id.clone(),
+        skew_secs: 0,
+    };
+    let path = app.inst("/api-groups");
+    let mut refused = 0;
+    let error = loop {
+        let response = app.call(&forged, Method::GET, &path, None).await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            break response.body;
+        }
+        assert_401(response);
+        refused += 1;
+        assert!(refused < 30, "30 forged signatures and no lockout");
+    };
+    assert!(refused >= 3, "locked out after {refused} failures; the quota allows 3");
+    assert_eq!(error["error_code"], "APIG.1010", "{error}");
+    assert!(error["error_msg"].as_str().unwrap().contains("retry after"), "{error}");
+    assert_error(&app.signed(Method::GET, &path, None).await.pair(), StatusCode::TOO_MANY_REQUESTS, "APIG.1010");
+    // Another access key is not locked out.
+    let other = app.add_user(&format!("user_{}", unique()), &[&app.project_id], false).await;
+    let other_auth = Auth::sign(&other, &app.project_id);
+    assert_eq!(app.call(&other_auth, Method::GET, &path, None).await.status, StatusCode::OK);
+    let status = after_the_lockout(|| async { app.signed(Method::GET, &path, None).await.status }).await;
+    assert_eq!(status, StatusCode::OK);
+}

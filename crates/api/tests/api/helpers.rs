@@ -101,6 +101,11 @@ pub struct TestApp {
 /// Starts Portico on `127.0.0.1:0` over a fresh store (a SQLite file, or a PostgreSQL database
 /// when `PORTICO_TEST_POSTGRES` is set), bootstrapped like `portico serve`.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|state| state).await
+}
+
+/// [`spawn_app`], with the state changed by `configure` before the server starts.
+pub async fn spawn_app_with(configure: impl FnOnce(AppState) -> AppState) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let store = portico_store::testing::fresh_store(data_dir.path()).await.expect("open the store");
 
@@ -121,7 +126,7 @@ pub async fn spawn_app() -> TestApp {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let port = listener.local_addr().expect("local address").port();
-    let state = state
+    let state = configure(state)
         .with_livedata_runtime(format!("127.0.0.1:{port}"))
         .with_livedata_sqlite_dir(data_dir.path().join("livedata"));
     tokio::spawn(portico_api::serve(listener, state, std::future::pending()));

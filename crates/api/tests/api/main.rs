@@ -9,6 +9,7 @@ mod auth;
 mod authorizers;
 mod dataservice;
 mod envs;
+mod every_route;
 mod gateway_responses;
 mod groups;
 mod helpers;

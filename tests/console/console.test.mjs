@@ -162,8 +162,11 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Publish selected' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByText('Publish 2 API(s)?').waitFor();
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
-    assert.ok((await groupApis(groupId)).every(a => !a.run_env_id), 'cancel publishes nothing');
+    assert.equal(await dialog.getByRole('button', { name: 'Publish' }).evaluate(b => b === document.activeElement), true,
+      'the dialog takes the focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.ok((await groupApis(groupId)).every(a => !a.run_env_id), 'Escape publishes nothing');
 
     await page.getByRole('button', { name: 'Publish selected' }).click();
     await dialog.getByRole('button', { name: 'Publish' }).click();

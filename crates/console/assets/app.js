@@ -28,7 +28,8 @@ function renderNav(instanceId) {
   }
   nav.replaceChildren(...links);
   for (const a of nav.querySelectorAll('a')) {
-    if (location.hash === a.getAttribute('href') || location.hash.startsWith(a.getAttribute('href') + '/')) {
+    const here = location.hash.replace(/\/apis\/[^/]+$/, '/groups');
+    if (here === a.getAttribute('href') || here.startsWith(a.getAttribute('href') + '/')) {
       a.setAttribute('aria-current', 'page');
     }
   }

@@ -71,7 +71,7 @@ export function confirmDialog(title, message, confirmLabel = 'Confirm') {
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', onclick: () => close(false) }, 'Cancel'), ok));
     const close = answer => { dialog.close(); dialog.remove(); resolve(answer); };
-    dialog.addEventListener('cancel', () => resolve(false));
+    dialog.addEventListener('cancel', event => { event.preventDefault(); close(false); });
     document.body.append(dialog);
     dialog.showModal();
     ok.focus();

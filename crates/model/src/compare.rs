@@ -55,8 +55,8 @@ pub struct ApiComparison {
 
 /// Compares two sides' APIs. An API of one side is matched to the other side's API with the
 /// same id, or failing that with the same method and path (an API deleted and created again,
-/// or brought in by an import under a new id). Times and status are not part of a definition
-/// and are not compared. The result is in path order, then method.
+/// or brought in by an import under a new id). Times (of the API and of each of its parts)
+/// and status are not part of a definition and are not compared. The result is in path order, then method.
 pub fn compare_apis(from: &[Api], to: &[Api]) -> Vec<ApiComparison> {
     let mut unmatched_from: Vec<&Api> = from.iter().collect();
     let mut result = Vec::with_capacity(to.len().max(from.len()));
@@ -110,7 +110,7 @@ fn definition_value(api: &Api) -> Value {
 fn diff_values(pointer: &mut String, old: &Value, new: &Value, changes: &mut Vec<FieldChange>) {
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
-            for (key, old_value) in a {
+            for (key, old_value) in a.iter().filter(|(key, _)| !is_time(key)) {
                 let len = push_token(pointer, key);
                 match b.get(key) {
                     Some(new_value) => diff_values(pointer, old_value, new_value, changes),
@@ -118,7 +118,7 @@ fn diff_values(pointer: &mut String, old: &Value, new: &Value, changes: &mut Vec
                 }
                 pointer.truncate(len);
             }
-            for (key, new_value) in b.iter().filter(|(key, _)| !a.contains_key(*key)) {
+            for (key, new_value) in b.iter().filter(|(key, _)| !a.contains_key(*key) && !is_time(key)) {
                 let len = push_token(pointer, key);
                 changes.push(change(pointer, None, Some(new_value)));
                 pointer.truncate(len);
@@ -137,6 +137,12 @@ fn diff_values(pointer: &mut String, old: &Value, new: &Value, changes: &mut Vec
         _ if old != new => changes.push(change(pointer, Some(old), Some(new))),
         _ => {}
     }
+}
+
+/// The server's record of when a part was made or saved (every backend, parameter and policy
+/// carries one): it changes with each save, and is not something its owner defined.
+fn is_time(key: &str) -> bool {
+    matches!(key, "register_time" | "update_time" | "create_time")
 }
 
 /// Appends `/token` with RFC 6901's escapes and returns the length to truncate back to.
@@ -235,6 +241,23 @@ mod tests {
         assert_eq!(changes[0].new, Some(json!("bye")));
         assert_eq!(changes[2].old, None);
         assert_eq!(changes[2].new.as_ref().and_then(|p| p.get("name")), Some(&json!("z")));
+    }
+
+    #[test]
+    fn the_times_of_parts_are_not_compared_either() {
+        let old = api(
+            "a",
+            "GET",
+            "/a",
+            json!({"mock_info": {"result_content": "hi", "update_time": "2026-01-01T00:00:00Z"}}),
+        );
+        let new = api(
+            "a",
+            "GET",
+            "/a",
+            json!({"mock_info": {"result_content": "hi", "update_time": "2026-02-01T00:00:00Z"}}),
+        );
+        assert_eq!(compare_apis(&[old], &[new])[0].status, ChangeKind::Same);
     }
 
     #[test]

@@ -200,7 +200,7 @@ describe('web console', () => {
     await page.getByText('No throttles in this instance.').waitFor();
     for (const tab of ['ACLs', 'Authorizers', 'VPC channels']) {
       await page.getByRole('tab', { name: tab }).click();
-      await page.getByText(`No ${tab.toLowerCase()} in this instance.`).waitFor();
+      await page.getByText(`No ${tab === 'Authorizers' ? 'authorizers' : tab} in this instance.`).waitFor();
     }
     await shot('06-policies');
   });

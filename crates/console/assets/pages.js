@@ -215,7 +215,8 @@ export async function policies(instanceId) {
     panel.setAttribute('aria-labelledby', `tab-${index}`);
     const [title, path, key, columns] = tabs[index];
     const items = await attempt(() => all(inst(instanceId, path), key));
-    panel.replaceChildren(table(columns, items || [], { empty: `No ${title.toLowerCase()} in this instance.` }));
+    const noun = /^[A-Z]{2}/.test(title) ? title : title.toLowerCase(); // ACLs, VPC channels keep their capitals
+    panel.replaceChildren(table(columns, items || [], { empty: `No ${noun} in this instance.` }));
   }
   show(h('h1', {}, 'Apps & policies'), h('section', { class: 'panel' },
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Kinds of object' }, buttons), panel));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test Portico has: formatting and lints, the Rust unit and integration tests
 # (real databases, real HTTP on loopback), then the official Huawei Cloud Python SDK suite
-# against the real `portico` binary — all of it on SQLite, then the integration suites again on
+# against the real `portico` binary and the web console in headless Chromium — all of it on SQLite, then the integration suites again on
 # PostgreSQL (a throwaway server from scripts/postgres.sh). Installs what it needs (the SDK venv,
 # PostgreSQL when missing and run as root) by itself. Without PostgreSQL a local run skips that
 # pass and says so loudly; under CI (CI=true) a missing PostgreSQL is a failure.
@@ -24,6 +24,9 @@ cargo build -p portico --locked
 venv="$(bash scripts/sdk-venv.sh)"
 sdk_suite() { PORTICO_BIN="$PWD/target/debug/portico" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider; }
 sdk_suite
+
+step "Web console in headless Chromium (SQLite)"
+bash scripts/console-test.sh
 
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh

@@ -349,7 +349,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let mut app = portico_api::app(state);
+    let mut app = portico_api::app(state).merge(portico_console::router());
     if let Some(handle) = metrics {
         app = app.route(
             "/metrics",

@@ -5,6 +5,7 @@ mod apis;
 mod apps;
 mod authorizers;
 mod bindings;
+mod compare;
 mod dataservice;
 mod gateway_responses;
 mod groups;
@@ -41,6 +42,7 @@ fn instance_routes(flavor: Flavor) -> Router<AppState> {
         .merge(signatures::routes())
         .merge(gateway_responses::routes())
         .merge(openapi::routes())
+        .merge(compare::routes())
         .layer(Extension(flavor))
 }
 

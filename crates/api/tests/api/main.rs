@@ -7,6 +7,7 @@ mod apis;
 mod apps;
 mod auth;
 mod authorizers;
+mod compare;
 mod dataservice;
 mod envs;
 mod every_route;

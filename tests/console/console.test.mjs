@@ -1,0 +1,287 @@
+// The web console end to end: the real `portico serve` on a fresh data directory and free
+// loopback ports, driven in Debian's headless Chromium through playwright-core. One browser
+// page walks the issue's flow in order: log in, create an environment, a group and APIs,
+// publish, export and read the download, import with a dry run then commit, compare.
+// Screenshots of the main pages go to target/console-screenshots/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const binary = process.env.PORTICO_BIN || join(root, 'target/debug/portico');
+const shots = join(root, 'target/console-screenshots');
+const RELEASE = 'DEFAULT_ENVIRONMENT_RELEASE_ID';
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitForHealth(base, server) {
+  for (let i = 0; i < 300; i++) {
+    if (server.exitCode !== null) throw new Error(`portico serve exited with ${server.exitCode}`);
+    try { if ((await fetch(`${base}/health`)).ok) return; } catch { /* not listening yet */ }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  throw new Error('portico serve did not answer /health within 30 s');
+}
+
+/** The `key = "value"` lines of credentials.toml. */
+function credentials(dataDir) {
+  const text = readFileSync(join(dataDir, 'credentials.toml'), 'utf8');
+  return Object.fromEntries([...text.matchAll(/^(\w+)\s*=\s*"([^"]*)"/gm)].map(m => [m[1], m[2]]));
+}
+
+describe('web console', () => {
+  let dataDir, server, browser, page, base, creds, token, apiRoot;
+  const serverLog = [];
+
+  const shot = name => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  const heading = () => page.getByRole('heading', { level: 1 });
+  const form = name => page.getByRole('form', { name });
+  /** The management API directly, to check what the console did. */
+  const manage = async (path) => {
+    const response = await fetch(`${base}${apiRoot}${path}`, { headers: { 'X-Auth-Token': token } });
+    assert.equal(response.status, 200, `${path}: ${await response.clone().text()}`);
+    return response.json();
+  };
+  const groupApis = async groupId => (await manage(`/apis?group_id=${groupId}&limit=500`)).apis;
+  const groupIdFromUrl = () => /groups\/([0-9a-f]+)$/.exec(page.url())[1];
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'portico-console-'));
+    const [port, gatewayPort] = [await freePort(), await freePort()];
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
+      '--gateway-listen', `127.0.0.1:${gatewayPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout.on('data', d => serverLog.push(d));
+    server.stderr.on('data', d => serverLog.push(d));
+    await waitForHealth(base, server);
+    creds = credentials(dataDir);
+    apiRoot = `/v2/${creds.project_id}/apigw/instances/${creds.instance_id}`;
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    }); // playwright gives every launch a fresh, temporary profile (--user-data-dir)
+    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', e => { throw e; });
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+    if (server && server.exitCode === null) await new Promise(r => server.once('exit', r));
+    if (process.exitCode) process.stderr.write(Buffer.concat(serverLog));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('every asset comes from the binary, under a strict content security policy', async () => {
+    const response = await fetch(`${base}/console/`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-security-policy'), /script-src 'self'/);
+    const external = [];
+    page.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:')) external.push(r.url()); });
+    await page.goto(`${base}/console`);
+    await heading().waitFor();
+    assert.equal(page.url(), `${base}/console/#/login`.replace('#/login', ''), 'the bare prefix redirects');
+    assert.deepEqual(external, []);
+  });
+
+  test('a wrong password is refused, the right one logs in (keyboard only)', async () => {
+    await shot('01-login');
+    // The user name field has focus on arrival; Tab and Enter do the rest.
+    await page.keyboard.type(creds.admin_user);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('not the password');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'wrong' }).waitFor();
+    await page.getByLabel('Password').fill(creds.admin_password);
+    await page.getByLabel('Password').press('Enter');
+    await heading().filter({ hasText: 'Instances' }).waitFor();
+    token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('portico.session')).token);
+    assert.ok(token);
+    await shot('02-instances');
+    await page.locator('main').getByRole('link').first().click();
+    await heading().filter({ hasText: 'API groups' }).waitFor();
+  });
+
+  test('an environment, a group and two APIs are created', async () => {
+    await page.getByRole('link', { name: 'Environments' }).click();
+    await form('Create an environment').getByLabel('Name').fill('staging');
+    await form('Create an environment').getByRole('button', { name: 'Create environment' }).click();
+    await page.getByRole('cell', { name: 'staging', exact: true }).waitFor();
+    await shot('03-environments');
+
+    await page.getByRole('link', { name: 'Groups & APIs' }).click();
+    await form('Create a group').getByLabel('Name').fill('console_pets');
+    await form('Create a group').getByRole('button').click();
+    await heading().filter({ hasText: 'Group console_pets' }).waitFor();
+    for (const [name, method, path] of [['list_pets', 'GET', '/pets'], ['add_pet', 'POST', '/pets']]) {
+      const create = form('Create an API');
+      await create.getByLabel('Name').fill(name);
+      await create.getByLabel('Method').selectOption(method);
+      await create.getByLabel('Path').fill(path);
+      await create.getByRole('button', { name: 'Create API' }).click();
+      await page.getByRole('link', { name, exact: true }).waitFor();
+    }
+    const apis = await groupApis(groupIdFromUrl());
+    assert.deepEqual(apis.map(a => `${a.req_method} ${a.req_uri} ${a.backend_type}`).sort(), ['GET /pets MOCK', 'POST /pets MOCK']);
+  });
+
+  test('search filters the group’s APIs', async () => {
+    const search = page.getByRole('search', { name: 'Search APIs' });
+    await search.getByLabel('Method').selectOption('POST');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'list_pets' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('link', { name: 'add_pet' }).count(), 1);
+    await search.getByLabel('Method').selectOption('');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'list_pets' }).waitFor();
+  });
+
+  test('batch publishing asks first, then publishes the selection', async () => {
+    const groupId = groupIdFromUrl();
+    await page.getByLabel('Select list_pets').check();
+    await page.getByLabel('Select add_pet').check();
+    await page.getByRole('group', { name: 'Batch actions' }).getByLabel('Environment').selectOption({ label: 'RELEASE' });
+    await page.getByRole('button', { name: 'Publish selected' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Publish 2 API(s)?').waitFor();
+    assert.equal(await dialog.getByRole('button', { name: 'Publish' }).evaluate(b => b === document.activeElement), true,
+      'the dialog takes the focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.ok((await groupApis(groupId)).every(a => !a.run_env_id), 'Escape publishes nothing');
+
+    await page.getByRole('button', { name: 'Publish selected' }).click();
+    await dialog.getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('status').filter({ hasText: '2 done, 0 failed' }).waitFor();
+    await page.locator('main tbody').getByText('RELEASE', { exact: true }).first().waitFor();
+    assert.ok((await groupApis(groupId)).every(a => a.run_env_id === RELEASE));
+    await shot('04-group-apis');
+  });
+
+  test('an API’s details show where it is published, and it is published singly in staging', async () => {
+    await page.getByRole('link', { name: 'list_pets' }).click();
+    await heading().filter({ hasText: 'API list_pets' }).waitFor();
+    await page.getByRole('heading', { name: 'Frontend' }).waitFor();
+    await page.getByRole('heading', { name: 'Backend (MOCK)' }).waitFor();
+    await page.getByRole('cell', { name: 'RELEASE' }).waitFor();
+    await page.getByLabel('Environment').selectOption({ label: 'staging' });
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Publish' }).click();
+    await page.getByRole('cell', { name: 'staging' }).waitFor();
+    await shot('05-api-details');
+    const apiId = /apis\/([0-9a-f]+)$/.exec(page.url())[1];
+    const details = await manage(`/apis/${apiId}`);
+    assert.deepEqual(details.run_env_name.split('|').sort(), ['RELEASE', 'staging']);
+  });
+
+  test('apps and policies have their tabs', async () => {
+    await page.getByRole('link', { name: 'Apps & policies' }).click();
+    await page.getByRole('tab', { name: 'Apps' }).waitFor();
+    await page.getByRole('tab', { name: 'Apps' }).press('ArrowRight');
+    await page.getByRole('tab', { name: 'Throttles', selected: true }).waitFor();
+    await page.getByText('No throttles in this instance.').waitFor();
+    for (const tab of ['ACLs', 'Authorizers', 'VPC channels']) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByText(`No ${tab === 'Authorizers' ? 'authorizers' : tab} in this instance.`).waitFor();
+    }
+    await shot('06-policies');
+  });
+
+  let exported;
+  test('export previews the document and downloads the same file', async () => {
+    await page.getByRole('link', { name: 'Export' }).click();
+    const exporting = form('Export definitions');
+    await exporting.getByLabel('Group').selectOption({ label: 'console_pets' });
+    await exporting.getByLabel('Environment').selectOption({ label: 'RELEASE' });
+    await exporting.getByLabel('Definition level').selectOption('all');
+    await exporting.getByLabel('OpenAPI version').selectOption('2.0');
+    await exporting.getByRole('button', { name: 'Export' }).click();
+    const preview = page.getByLabel('Exported document');
+    await preview.filter({ hasText: '"swagger"' }).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export-download').click()]);
+    assert.match(download.suggestedFilename(), /^console_pets-RELEASE-all-.*\.json$/);
+    const file = readFileSync(await download.path(), 'utf8');
+    assert.equal(file, await preview.textContent(), 'the download is what the preview shows');
+    exported = JSON.parse(file);
+    assert.equal(exported.swagger, '2.0');
+    assert.deepEqual(Object.keys(exported.paths['/pets']).sort(), ['get', 'post']);
+    assert.ok(exported.paths['/pets'].get['x-apigateway-backend'], 'the backend is exported at level all');
+    await shot('07-export');
+  });
+
+  test('import reports a dry run per API, writes nothing, then commits', async () => {
+    const groupId = (await manage('/api-groups?name=console_pets')).groups[0].id;
+    const document = structuredClone(exported);
+    document.paths['/pets'].get.description = 'changed by the import';
+    document.paths['/owners'] = { get: structuredClone(exported.paths['/pets'].get) };
+    document.paths['/owners'].get.operationId = 'list_owners';
+    document.paths['/broken'] = { get: { ...structuredClone(exported.paths['/pets'].get), operationId: 'broken',
+      'x-apigateway-backend': { type: 'NO_SUCH_BACKEND' } } };
+    const file = join(dataDir, 'import.json');
+    writeFileSync(file, JSON.stringify(document));
+
+    await page.getByRole('link', { name: 'Import' }).click();
+    const importing = form('Import definitions');
+    await importing.getByLabel('Swagger / OpenAPI file').setInputFiles(file);
+    await importing.getByLabel('Into').selectOption({ label: 'group console_pets' });
+    await importing.getByLabel('Existing APIs').selectOption('override');
+    assert.ok(await page.getByRole('button', { name: 'Import', exact: true }).isDisabled(), 'no commit before a dry run');
+    await importing.getByRole('button', { name: 'Check (dry run)' }).click();
+    const report = page.locator('#import-report');
+    await report.getByText('Dry run: nothing was written').waitFor();
+    const outcome = async path => (await report.getByRole('row').filter({ hasText: path }).first().textContent());
+    assert.match(await outcome('/owners'), /^create/);
+    assert.match(await outcome('/broken'), /^fail.*APIG\.\d{4}/);
+    assert.match(await report.getByRole('row').filter({ hasText: 'GET' }).filter({ hasText: /\/pets$/ }).textContent(), /^update/);
+    await shot('08-import-dry-run');
+    assert.equal((await groupApis(groupId)).length, 2, 'a dry run writes nothing');
+
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await report.getByText('Imported').first().waitFor();
+    const apis = await groupApis(groupId);
+    assert.deepEqual(apis.map(a => `${a.req_method} ${a.req_uri}`).sort(), ['GET /owners', 'GET /pets', 'POST /pets']);
+    assert.equal(apis.find(a => a.req_uri === '/pets' && a.req_method === 'GET').remark, 'changed by the import');
+    await shot('09-import-committed');
+  });
+
+  test('compare shows two environments, and drafts against RELEASE, side by side', async () => {
+    await page.getByRole('link', { name: 'Compare' }).click();
+    const comparing = form('Compare definitions');
+    await comparing.getByLabel('Group').selectOption({ label: 'console_pets' });
+    await comparing.getByLabel('From').selectOption({ label: 'RELEASE' });
+    await comparing.getByLabel('To').selectOption({ label: 'staging' });
+    await comparing.getByRole('button', { name: 'Compare' }).click();
+    const result = page.locator('#compare-result');
+    await result.getByRole('columnheader', { name: 'staging' }).waitFor();
+    const row = path => result.getByRole('row').filter({ hasText: path });
+    assert.match(await row('GET /pets').textContent(), /^same/);
+    assert.match(await row('POST /pets').textContent(), /^removed/);
+
+    await comparing.getByLabel('To').selectOption('draft');
+    await comparing.getByRole('button', { name: 'Compare' }).click();
+    await result.getByRole('columnheader', { name: 'draft' }).waitFor();
+    assert.match(await row('GET /owners').textContent(), /^added/);
+    assert.match(await row('GET /pets').textContent(), /^changed/);
+    const remark = result.getByRole('row').filter({ hasText: '/remark' });
+    assert.match(await remark.textContent(), /\(absent\).*"changed by the import"/);
+    await shot('10-compare');
+  });
+});

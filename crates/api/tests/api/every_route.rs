@@ -26,6 +26,7 @@ const MOUNTS: &[(&str, &str, Option<&[&str]>)] = &[
     ("apis", "routes", Some(&[APIG, ROMA])),
     ("apps", "routes", Some(&[APIG, ROMA])),
     ("authorizers", "routes", Some(&[APIG, ROMA])),
+    ("compare", "routes", Some(&[APIG, ROMA])),
     ("gateway_responses", "routes", Some(&[APIG, ROMA])),
     ("groups", "routes", Some(&[APIG, ROMA])),
     ("openapi", "routes", Some(&[APIG, ROMA])),

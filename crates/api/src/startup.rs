@@ -87,6 +87,7 @@ impl AppState {
                 livedata_runtime: None,
                 livedata_places: Default::default(),
             }),
+            metrics: None,
         })
     }
 
@@ -101,5 +102,10 @@ impl AppState {
     pub fn with_livedata_sqlite_dir(self, directory: std::path::PathBuf) -> AppState {
         let places = portico_livedata::Places { sqlite_dir: Some(directory) };
         AppState { config: Arc::new(ApiConfig { livedata_places: places, ..(*self.config).clone() }), ..self }
+    }
+
+    /// The same state, answering `GET /metrics` with what `render` gives.
+    pub fn with_metrics(self, render: crate::MetricsRenderer) -> AppState {
+        AppState { metrics: Some(render), ..self }
     }
 }

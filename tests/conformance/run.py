@@ -24,6 +24,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 BIN = Path(os.environ.get("PORTICO_BIN") or REPO / "target" / "debug" / "portico")
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+# The ROMA prefix mounts the APIG instance router again (same handlers, same document entries
+# under another prefix): only the operations whose handlers ask for the flavor, and the
+# ROMA-only ones, are fuzzed there, which keeps the run inside its CI budget.
+ROMA_REPEATS = r"^/v2/\{project_id\}/apic/instances/\{instance_id\}/(?!openapi/|livedata-apis|data-sources)"
 
 
 def free_port():
@@ -59,8 +63,8 @@ def token(base, creds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--max-examples", type=int, default=10)
-    parser.add_argument("--deadline", type=float, default=180.0, help="seconds for the whole schemathesis run")
+    parser.add_argument("--max-examples", type=int, default=2)
+    parser.add_argument("--deadline", type=float, default=240.0, help="seconds for the whole schemathesis run")
     args, extra = parser.parse_known_args()
     with tempfile.TemporaryDirectory(prefix="portico-conformance-") as tmp:
         data = Path(tmp) / "data"
@@ -78,7 +82,7 @@ def main():
             command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file",
                        str(HERE / "schemathesis.toml"), "run", base + "/openapi.json", "--checks", CHECKS,
                        "--max-examples", str(args.max_examples), "--workers", "2", "--seed", "1",
-                       "--phases", "examples,coverage,fuzzing", *extra]
+                       "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", ROMA_REPEATS, *extra]
             print("+", " ".join(command), flush=True)
             try:
                 result = subprocess.run(command, env=env, timeout=args.deadline)

@@ -201,6 +201,9 @@ fn complete_operation(path: &str, method: &str, operation: &mut Value) {
     if has_body {
         add("413", "The body exceeds the limit");
     }
+    if path.starts_with("/v1/") {
+        add("400", "The workspace header is missing or not a workspace id, or a parameter is invalid");
+    }
 }
 
 fn error_json(description: &str) -> Value {

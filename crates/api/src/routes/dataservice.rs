@@ -6,7 +6,7 @@
 //! Every request names its workspace in the `workspace` header ([`Ws`]); every store call takes
 //! it. Errors are [`DsError`]s (`DLM.xxxx`).
 
-use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, PageOf, Resource, UploadForm};
+use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, Resource, UploadForm};
 use std::collections::HashMap;
 use std::io::Write;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -596,7 +597,7 @@ fn stamp() -> String {
 
 /// The export zip (seed 003): one workbook per 200 matching APIs, in creation order, each
 /// read, written and sent before the next is read, so memory holds one workbook at a time.
-#[utoipa::path(post, path = "/export/zip", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The file", body = FileBody, content_type = "application/octet-stream"), BadRequest, InConflict))]
+#[utoipa::path(post, path = "/export/zip", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "A zip of workbooks", body = FileBody, content_type = "application/zip"), BadRequest, InConflict))]
 async fn export_zip(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<Response> {
     let filter = if body.is_empty() { ExportFilter::default() } else { parse_body(&body, &[])? };
     let filter = filter.into_filter()?;
@@ -630,7 +631,7 @@ fn workbook_response(file_name: &str, bytes: Vec<u8>) -> Response {
 }
 
 /// Export by ids: one workbook.
-#[utoipa::path(post, path = "/export/excel", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "One page", body = PageOf), BadRequest, InConflict))]
+#[utoipa::path(post, path = "/export/excel", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The workbook", body = FileBody, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), BadRequest, InConflict))]
 async fn export_excel(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<Response> {
     let ids = id_list(&body, "body")?;
     if ids.len() > APIS_PER_WORKBOOK as usize {
@@ -645,14 +646,15 @@ async fn export_excel(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsR
     Ok(workbook_response(&format!("dataservice_apis_{}.xlsx", stamp()), bytes))
 }
 
-#[utoipa::path(get, path = "/export/excel-template", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
+#[utoipa::path(get, path = "/export/excel-template", tag = "dataservice", responses((status = 200, description = "The empty workbook", body = FileBody, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_template(_ws: Ws) -> DsResult<Response> {
     let bytes = workbook::write(&[], &|_| String::new()).map_err(|e| DsError::internal(&e))?;
     Ok(workbook_response("dataservice_template.xlsx", bytes))
 }
 
 /// Reads the multipart form's `file`.
-async fn upload(mut multipart: Multipart) -> DsResult<Bytes> {
+async fn upload(multipart: Result<Multipart, MultipartRejection>) -> DsResult<Bytes> {
+    let mut multipart = multipart.map_err(|e| DsError::invalid_because("body", &e.body_text()))?;
     let malformed = |e: axum::extract::multipart::MultipartError| DsError::invalid_because("body", &e.body_text());
     while let Some(field) = multipart.next_field().await.map_err(malformed)? {
         if field.name() == Some("file") {
@@ -669,7 +671,11 @@ async fn upload(mut multipart: Multipart) -> DsResult<Bytes> {
 /// Imports a workbook into the workspace, all or nothing, and records the job: a file that is
 /// not a workbook is refused at once; a workbook whose rows fail makes a `FAILED` job saying why.
 #[utoipa::path(post, path = "/import/excel", tag = "dataservice", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
-async fn import_excel(State(state): State<AppState>, ws: Ws, multipart: Multipart) -> DsResult<Json<Value>> {
+async fn import_excel(
+    State(state): State<AppState>,
+    ws: Ws,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> DsResult<Json<Value>> {
     let file = upload(multipart).await?;
     let parsed = tokio::task::spawn_blocking(move || workbook::read(&file)).await.map_err(|e| DsError::internal(&e))?;
     let outcome = match parsed {

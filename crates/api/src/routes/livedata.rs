@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -497,7 +498,7 @@ struct ExportBody {
 }
 
 /// `ExportLiveDataApiDefinitionsV2`: the selected custom backends as a Swagger 2.0 file.
-#[utoipa::path(post, path = "/openapi/livedata-apis/export", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The file", body = FileBody, content_type = "application/octet-stream"), BadRequest, InConflict))]
+#[utoipa::path(post, path = "/openapi/livedata-apis/export", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The document", content((Resource = "application/json"), (FileBody = "application/x-yaml"))), BadRequest, InConflict))]
 async fn export(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Response> {
     let body: ExportBody = if body.iter().all(u8::is_ascii_whitespace) {
         ExportBody { app_id: None, format: None, apis: None, status: None }
@@ -537,7 +538,12 @@ async fn export(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
 
 /// `ImportLiveDataApiDefinitionsV2`: multipart `extend_mode`, `api_mode`, `file_name`.
 #[utoipa::path(post, path = "/openapi/livedata-apis/import", tag = "livedata", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
-async fn import(State(state): State<AppState>, scope: Scope, mut multipart: Multipart) -> ApiResult<Json<Value>> {
+async fn import(
+    State(state): State<AppState>,
+    scope: Scope,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<Value>> {
+    let mut multipart = multipart.map_err(|e| ApiError::invalid_because("body", &e.body_text()))?;
     let malformed = |e: axum::extract::multipart::MultipartError| ApiError::invalid_because("body", &e.body_text());
     let mut file = None;
     let mut mode = LdImportMode::Merge;

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -272,7 +273,7 @@ fn gateway_response_object(r: &portico_model::GatewayResponse) -> Value {
     Value::Object(types)
 }
 
-#[utoipa::path(post, path = "/openapi/export", tag = "openapi", params(ExportQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The file", body = FileBody, content_type = "application/octet-stream"), BadRequest, InConflict))]
+#[utoipa::path(post, path = "/openapi/export", tag = "openapi", params(ExportQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The document", content((Resource = "application/json"), (FileBody = "application/x-yaml"))), BadRequest, InConflict))]
 async fn export(
     State(state): State<AppState>,
     scope: Scope,
@@ -398,7 +399,10 @@ pub(super) fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
     }
 }
 
-async fn read_form(mut multipart: Multipart) -> ApiResult<ImportForm> {
+/// A request that is not `multipart/form-data` (or has no boundary) is answered like a malformed
+/// form, not with axum's plain-text rejection.
+async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> ApiResult<ImportForm> {
+    let mut multipart = multipart.map_err(|e| ApiError::invalid_because("body", &e.body_text()))?;
     let mut form = ImportForm {
         create_group: true,
         extend_mode: ExtendMode::Merge,
@@ -666,14 +670,18 @@ async fn import(
     State(state): State<AppState>,
     scope: Scope,
     AppQuery(query): AppQuery<ImportQuery>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<Value>> {
     let form = read_form(multipart).await?;
     Ok(Json(run_import(&state, &scope.instance_id, form, query.dry_run).await?))
 }
 
 #[utoipa::path(post, path = "/openapi/async-import", tag = "openapi", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 202, description = "Accepted", body = Resource), BadRequest, InConflict))]
-async fn async_import(State(state): State<AppState>, scope: Scope, multipart: Multipart) -> ApiResult<Response> {
+async fn async_import(
+    State(state): State<AppState>,
+    scope: Scope,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
     let form = read_form(multipart).await?;
     let task = start_task(&state, &scope, TaskType::Import).await?;
     let (instance_id, task_id) = (scope.instance_id.clone(), task.id.clone());

@@ -8,6 +8,7 @@ mod apps;
 mod auth;
 mod authorizers;
 mod dataservice;
+mod document;
 mod envs;
 mod gateway_responses;
 mod groups;

@@ -85,7 +85,7 @@ def main():
                        "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", ROMA_REPEATS, *extra]
             print("+", " ".join(command), flush=True)
             try:
-                result = subprocess.run(command, env=env, timeout=args.deadline)
+                result = subprocess.run(command, env=env, cwd=tmp, timeout=args.deadline)  # its cache stays out of the tree
             except subprocess.TimeoutExpired:
                 sys.exit(f"schemathesis did not finish within {args.deadline:.0f}s")
             if result.returncode != 0:

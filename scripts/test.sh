@@ -25,6 +25,10 @@ venv="$(bash scripts/sdk-venv.sh)"
 sdk_suite() { PORTICO_BIN="$PWD/target/debug/portico" "$venv/bin/python" -m pytest tests/sdk -q -p no:cacheprovider; }
 sdk_suite
 
+step "Management API conformance (schemathesis against the live binary's /openapi.json)"
+conformance_venv="$(bash scripts/conformance-venv.sh)"
+"$conformance_venv/bin/python" tests/conformance/run.py
+
 step "Web console in headless Chromium (SQLite)"
 bash scripts/console-test.sh
 

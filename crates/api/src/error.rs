@@ -211,8 +211,8 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error_code": self.code, "error_msg": self.message });
-        (self.status, axum::Json(body)).into_response()
+        (self.status, axum::Json(crate::doc::ErrorBody { error_code: self.code, error_msg: self.message }))
+            .into_response()
     }
 }
 

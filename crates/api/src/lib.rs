@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod doc;
 mod download;
 mod error;
 mod extract;
@@ -62,6 +63,22 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Failed logins and signature checks, per principal and source IP.
     pub failures: Arc<lockout::FailureLimiter>,
+    /// Renders `GET /metrics` (Prometheus text); `None` answers 404.
+    pub metrics: Option<MetricsRenderer>,
+}
+
+/// What renders `GET /metrics`: the binary installs the Prometheus recorder and passes its
+/// rendering here, so this crate needs no exporter.
+pub type MetricsRenderer = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// `/openapi.json`, serialised once when the router is built.
+#[derive(Clone)]
+struct Document(axum::body::Bytes);
+
+impl IntoResponse for Document {
+    fn into_response(self) -> axum::response::Response {
+        ([(axum::http::header::CONTENT_TYPE, "application/json")], self.0).into_response()
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -81,9 +98,13 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 
 /// The whole management router: `/health`, `/v3/auth/tokens`, the `/v2/…` APIG and ROMA routes
 /// and the `/v1/{project_id}/service/…` DataArts DataService routes.
+/// Every route is in the OpenAPI document served at `/openapi.json`, without authentication.
 pub fn app(state: AppState) -> Router {
+    let (routes, api) = routes::router(state.clone()).split_for_parts();
+    let document = Document(serde_json::to_vec(&doc::complete(api)).expect("a JSON value serialises").into());
     Router::new()
-        .merge(routes::router(state.clone()))
+        .merge(routes)
+        .layer(axum::Extension(document))
         .fallback(|| async { ApiError::no_route() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

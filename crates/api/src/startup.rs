@@ -89,6 +89,7 @@ impl AppState {
                 livedata_places: Default::default(),
             }),
             failures: Arc::new(FailureLimiter::new(lockout::default_quota())),
+            metrics: None,
         })
     }
 
@@ -109,5 +110,10 @@ impl AppState {
     pub fn with_livedata_sqlite_dir(self, directory: std::path::PathBuf) -> AppState {
         let places = portico_livedata::Places { sqlite_dir: Some(directory) };
         AppState { config: Arc::new(ApiConfig { livedata_places: places, ..(*self.config).clone() }), ..self }
+    }
+
+    /// The same state, answering `GET /metrics` with what `render` gives.
+    pub fn with_metrics(self, render: crate::MetricsRenderer) -> AppState {
+        AppState { metrics: Some(render), ..self }
     }
 }

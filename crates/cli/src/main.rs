@@ -349,13 +349,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let mut app = portico_api::app(state).merge(portico_console::router());
-    if let Some(handle) = metrics {
-        app = app.route(
-            "/metrics",
-            axum::routing::get(move || std::future::ready(portico_gateway::metrics::render(&handle))),
-        );
-    }
+    let state = match metrics {
+        Some(handle) => state.with_metrics(Arc::new(move || portico_gateway::metrics::render(&handle))),
+        None => state,
+    };
+    let app = portico_api::app(state).merge(portico_console::router());
     tracing::info!(address = %listener.local_addr()?, "management API listening");
     tracing::info!(
         address = %gateway_listener.local_addr()?,

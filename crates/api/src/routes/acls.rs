@@ -1,14 +1,17 @@
 //! ACL policies (`/acls`) and their bindings to publish records (`/acl-bindings`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use portico_model::{AclInput, Page, new_id, now};
 use portico_store::{AclFilter, BoundPolicyFilter, PolicyKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::apps::non_empty;
 use super::bindings::{ActionQuery, BindingQuery, batch_unbind, bind_body, ids_body, unbind_one};
@@ -17,15 +20,15 @@ use crate::extract::{AppQuery, Scope};
 use crate::views::list as paged;
 use crate::{ApiError, ApiResult, AppState, policy_views as views};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/acls", get(list).post(create).put(batch_delete))
-        .route("/acls/{acl_id}", get(show).put(update).delete(remove))
-        .route("/acl-bindings", axum::routing::post(bind).put(batch_unbind_route))
-        .route("/acl-bindings/{acl_bindings_id}", delete(unbind))
-        .route("/acl-bindings/binded-apis", get(bound_apis))
-        .route("/acl-bindings/unbinded-apis", get(unbound_apis))
-        .route("/acl-bindings/binded-acls", get(bound_acls))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create, batch_delete))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(bind, batch_unbind_route))
+        .routes(routes!(unbind))
+        .routes(routes!(bound_apis))
+        .routes(routes!(unbound_apis))
+        .routes(routes!(bound_acls))
 }
 
 #[derive(Deserialize)]
@@ -33,12 +36,14 @@ struct AclId {
     acl_id: String,
 }
 
+#[utoipa::path(post, path = "/acls", tag = "acls", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let acl = AclInput::from_json(&body)?.into_acl(new_id(), now());
     state.store.create_acl(&scope.instance_id, &acl).await?;
     Ok((StatusCode::CREATED, Json(views::acl_plain(&acl))))
 }
 
+#[utoipa::path(put, path = "/acls/{acl_id}", tag = "acls", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -50,10 +55,12 @@ async fn update(
     Ok(Json(views::acl_plain(&updated.acl)))
 }
 
+#[utoipa::path(get, path = "/acls/{acl_id}", tag = "acls", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<AclId>) -> ApiResult<Json<Value>> {
     Ok(Json(views::acl_plain(&state.store.acl(&scope.instance_id, &p.acl_id).await?.acl)))
 }
 
+#[utoipa::path(delete, path = "/acls/{acl_id}", tag = "acls", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<AclId>) -> ApiResult<StatusCode> {
     let outcome = state.store.delete_acls(&scope.instance_id, std::slice::from_ref(&p.acl_id)).await?;
     match outcome.into_iter().next() {
@@ -64,6 +71,7 @@ async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<AclId
 }
 
 /// `BatchDeleteAclV2`: `{success_count, failure: [{acl_id, acl_name, error_code, error_msg}]}`.
+#[utoipa::path(put, path = "/acls", tag = "acls", params(ActionQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn batch_delete(
     State(state): State<AppState>,
     scope: Scope,
@@ -87,7 +95,8 @@ async fn batch_delete(
     Ok(Json(json!({ "success_count": success_count, "failure": failure })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -98,6 +107,7 @@ struct ListQuery {
     precise_search: Option<String>,
 }
 
+#[utoipa::path(get, path = "/acls", tag = "acls", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let filter = AclFilter {
@@ -110,6 +120,7 @@ async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery
     Ok(Json(paged("acls", found, views::acl)))
 }
 
+#[utoipa::path(post, path = "/acl-bindings", tag = "acls", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn bind(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let (acl_id, publish_ids) = bind_body(&body, "acl_id")?;
     let bindings = state.store.bind_policy(&scope.instance_id, PolicyKind::Acl, &acl_id, &publish_ids, now()).await?;
@@ -117,6 +128,7 @@ async fn bind(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiRe
     Ok((StatusCode::CREATED, Json(json!({ "acl_bindings": items }))))
 }
 
+#[utoipa::path(put, path = "/acl-bindings", tag = "acls", params(ActionQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn batch_unbind_route(
     State(state): State<AppState>,
     scope: Scope,
@@ -133,11 +145,13 @@ struct BindingId {
     acl_bindings_id: String,
 }
 
+#[utoipa::path(delete, path = "/acl-bindings/{acl_bindings_id}", tag = "acls", responses((status = 204, description = "Done"), InConflict))]
 async fn unbind(State(state): State<AppState>, scope: Scope, Path(p): Path<BindingId>) -> ApiResult<StatusCode> {
     unbind_one(&state, &scope, PolicyKind::Acl, &p.acl_bindings_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/acl-bindings/binded-apis", tag = "acls", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -148,6 +162,7 @@ async fn bound_apis(
     Ok(Json(paged("apis", found, views::bound_api_for_acl)))
 }
 
+#[utoipa::path(get, path = "/acl-bindings/unbinded-apis", tag = "acls", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn unbound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -159,6 +174,7 @@ async fn unbound_apis(
     Ok(Json(paged("apis", found, views::unbound_api_for_acl)))
 }
 
+#[utoipa::path(get, path = "/acl-bindings/binded-acls", tag = "acls", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_acls(
     State(state): State<AppState>,
     scope: Scope,

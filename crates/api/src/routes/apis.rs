@@ -1,13 +1,16 @@
 //! APIs: create, update, delete, list, check, and `ShowDetailsOfApiV2` (seed 004).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
 use std::collections::HashMap;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use portico_model::{Api, ApiDefinition, ApiGroup, MatchMode, Page, new_id, now, parse_body};
 use portico_store::{ApiContext, ApiFilter, Store};
 use serde::Deserialize;
@@ -18,11 +21,8 @@ use crate::extract::{AppQuery, Scope};
 use crate::views::{self, ApiDetails, ListDetail};
 use crate::{ApiError, ApiResult, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apis", get(list).post(create))
-        .route("/apis/check", post(check))
-        .route("/apis/{api_id}", get(show).put(update).delete(delete))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(check)).routes(routes!(show, update, delete))
 }
 
 #[derive(Deserialize)]
@@ -37,6 +37,7 @@ async fn details(store: &dyn Store, instance_id: &str, api_id: &str) -> ApiResul
     Ok(Json(ApiDetails::new(api, Some(group), publications)).into_response())
 }
 
+#[utoipa::path(post, path = "/apis", tag = "apis", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Response> {
     let mut definition = ApiDefinition::from_json(&body)?;
     let group = state.store.group(&scope.instance_id, &definition.group_id).await?;
@@ -47,6 +48,7 @@ async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
     Ok((StatusCode::CREATED, Json(ApiDetails::new(&api, Some(&group), &[]))).into_response())
 }
 
+#[utoipa::path(put, path = "/apis/{api_id}", tag = "apis", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>, body: Bytes) -> ApiResult<Response> {
     let mut definition = ApiDefinition::from_json(&body)?;
     let existing = state.store.api(&scope.instance_id, &p.api_id).await?;
@@ -57,16 +59,19 @@ async fn update(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId
     details(state.store.as_ref(), &scope.instance_id, &api.id).await
 }
 
+#[utoipa::path(get, path = "/apis/{api_id}", tag = "apis", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>) -> ApiResult<Response> {
     details(state.store.as_ref(), &scope.instance_id, &p.api_id).await
 }
 
+#[utoipa::path(delete, path = "/apis/{api_id}", tag = "apis", responses((status = 204, description = "Done"), InConflict))]
 async fn delete(State(state): State<AppState>, scope: Scope, Path(p): Path<ApiId>) -> ApiResult<StatusCode> {
     state.store.delete_api(&scope.instance_id, &p.api_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -106,6 +111,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
+#[utoipa::path(get, path = "/apis", tag = "apis", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let detail = list_detail(q.return_data_mode.as_deref())?;
@@ -151,6 +157,7 @@ struct CheckBody {
     check_type: Option<String>,
 }
 
+#[utoipa::path(post, path = "/apis/check", tag = "apis", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn check(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<StatusCode> {
     let body: CheckBody = parse_body(&body, &["group_id"])?;
     let (check_name, check_route) = match body.check_type.as_deref() {

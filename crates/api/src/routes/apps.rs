@@ -1,33 +1,36 @@
 //! Apps (`/apps`), their secrets and AppCodes, and their authorizations to published APIs
 //! (`/app-auths`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use portico_model::{App, AppAuthInput, AppCode, AppInput, AppSecret, Page, app_code_from_json, new_id, now};
 use portico_store::{AppAuthFilter, AppFilter, PublishedApiFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
 use crate::{ApiError, ApiResult, AppState, policy_views as views};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps", get(list).post(create))
-        .route("/apps/validation/{app_id}", get(check))
-        .route("/apps/secret/{app_id}", put(reset_secret))
-        .route("/apps/{app_id}", get(show).put(update).delete(remove))
-        .route("/apps/{app_id}/app-codes", get(list_codes).post(create_code).put(generate_code))
-        .route("/apps/{app_id}/app-codes/{app_code_id}", get(show_code).delete(delete_code))
-        .route("/app-auths", post(authorize))
-        .route("/app-auths/{app_auth_id}", delete(revoke))
-        .route("/app-auths/binded-apis", get(bound_apis))
-        .route("/app-auths/binded-apps", get(bound_apps))
-        .route("/app-auths/unbinded-apis", get(unbound_apis))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(check))
+        .routes(routes!(reset_secret))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(list_codes, create_code, generate_code))
+        .routes(routes!(show_code, delete_code))
+        .routes(routes!(authorize))
+        .routes(routes!(revoke))
+        .routes(routes!(bound_apis))
+        .routes(routes!(bound_apps))
+        .routes(routes!(unbound_apis))
 }
 
 type Created = (StatusCode, Json<Value>);
@@ -47,6 +50,7 @@ struct AppId {
     app_id: String,
 }
 
+#[utoipa::path(post, path = "/apps", tag = "apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Created> {
     let input = AppInput::from_json(&body)?;
     let now = now();
@@ -69,6 +73,7 @@ async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
     Ok((StatusCode::CREATED, Json(views::app(&created, None))))
 }
 
+#[utoipa::path(put, path = "/apps/{app_id}", tag = "apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -91,6 +96,7 @@ async fn update(
     Ok(Json(views::app(&updated, None)))
 }
 
+#[utoipa::path(put, path = "/apps/secret/{app_id}", tag = "apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn reset_secret(
     State(state): State<AppState>,
     scope: Scope,
@@ -103,21 +109,25 @@ async fn reset_secret(
     Ok(Json(views::app(&updated, None)))
 }
 
+#[utoipa::path(get, path = "/apps/{app_id}", tag = "apps", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<Json<Value>> {
     Ok(Json(views::app(&state.store.app(&scope.instance_id, &p.app_id).await?, None)))
 }
 
+#[utoipa::path(get, path = "/apps/validation/{app_id}", tag = "apps", responses((status = 200, description = "Found", body = Resource)))]
 async fn check(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<Json<Value>> {
     let app = state.store.app(&scope.instance_id, &p.app_id).await?.app;
     Ok(Json(json!({ "id": app.id, "name": app.name, "remark": app.remark })))
 }
 
+#[utoipa::path(delete, path = "/apps/{app_id}", tag = "apps", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<StatusCode> {
     state.store.delete_app(&scope.instance_id, &p.app_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -131,6 +141,7 @@ struct ListQuery {
     related_project_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/apps", tag = "apps", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let filter = AppFilter {
@@ -152,7 +163,8 @@ struct CodeId {
     app_code_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -164,6 +176,7 @@ async fn store_code(state: &AppState, scope: &Scope, app_id: String, app_code: S
     Ok((StatusCode::CREATED, Json(views::app_code(&code))))
 }
 
+#[utoipa::path(post, path = "/apps/{app_id}/app-codes", tag = "apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_code(
     State(state): State<AppState>,
     scope: Scope,
@@ -175,10 +188,12 @@ async fn create_code(
 }
 
 /// `CreateAppCodeAutoV2`: 64 hex digits from the OS generator.
+#[utoipa::path(put, path = "/apps/{app_id}/app-codes", tag = "apps", responses((status = 201, description = "Created", body = Resource), InConflict))]
 async fn generate_code(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<Created> {
     store_code(&state, &scope, p.app_id, format!("{}{}", new_id(), new_id())).await
 }
 
+#[utoipa::path(get, path = "/apps/{app_id}/app-codes", tag = "apps", params(PageQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_codes(
     State(state): State<AppState>,
     scope: Scope,
@@ -190,15 +205,18 @@ async fn list_codes(
     Ok(Json(crate::views::list("app_codes", found, views::app_code)))
 }
 
+#[utoipa::path(get, path = "/apps/{app_id}/app-codes/{app_code_id}", tag = "apps", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_code(State(state): State<AppState>, scope: Scope, Path(p): Path<CodeId>) -> ApiResult<Json<Value>> {
     Ok(Json(views::app_code(&state.store.app_code(&scope.instance_id, &p.app_id, &p.app_code_id).await?)))
 }
 
+#[utoipa::path(delete, path = "/apps/{app_id}/app-codes/{app_code_id}", tag = "apps", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_code(State(state): State<AppState>, scope: Scope, Path(p): Path<CodeId>) -> ApiResult<StatusCode> {
     state.store.delete_app_code(&scope.instance_id, &p.app_id, &p.app_code_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/app-auths", tag = "apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn authorize(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Created> {
     let input = AppAuthInput::from_json(&body)?;
     let outcome =
@@ -213,12 +231,14 @@ struct AuthId {
     app_auth_id: String,
 }
 
+#[utoipa::path(delete, path = "/app-auths/{app_auth_id}", tag = "apps", responses((status = 204, description = "Done"), InConflict))]
 async fn revoke(State(state): State<AppState>, scope: Scope, Path(p): Path<AuthId>) -> ApiResult<StatusCode> {
     state.store.delete_app_auth(&scope.instance_id, &p.app_auth_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuthQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -257,6 +277,7 @@ async fn auth_list(state: &AppState, scope: &Scope, q: AuthQuery) -> ApiResult<J
 }
 
 /// `ListApisBindedToAppV2`.
+#[utoipa::path(get, path = "/app-auths/binded-apis", tag = "apps", params(AuthQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -266,6 +287,7 @@ async fn bound_apis(
 }
 
 /// `ListAppsBindedToApiV2`.
+#[utoipa::path(get, path = "/app-auths/binded-apps", tag = "apps", params(AuthQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_apps(
     State(state): State<AppState>,
     scope: Scope,
@@ -275,6 +297,7 @@ async fn bound_apps(
 }
 
 /// `ListApisUnbindedToAppV2`: published APIs the app is not authorized for.
+#[utoipa::path(get, path = "/app-auths/unbinded-apis", tag = "apps", params(AuthQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn unbound_apis(
     State(state): State<AppState>,
     scope: Scope,

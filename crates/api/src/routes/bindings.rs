@@ -5,6 +5,7 @@ use portico_model::{FieldError, Page, parse_body};
 use portico_store::{PolicyKind, PublishedApiFilter, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::apps::non_empty;
 use crate::extract::Scope;
@@ -14,7 +15,8 @@ use crate::{ApiError, ApiResult, AppState};
 const MAX_BATCH: usize = 1000;
 
 /// `?action=` of the batch operations; only `delete` exists.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActionQuery {
     action: Option<String>,
 }
@@ -52,7 +54,8 @@ pub fn bind_body(body: &[u8], policy_field: &str) -> ApiResult<(String, Vec<Stri
 }
 
 /// Query of the bound / unbound API lists and the bound policy lists.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BindingQuery {
     pub offset: Option<i64>,
     pub limit: Option<i64>,

@@ -3,20 +3,23 @@
 //! (the definitions as last saved). The diff is `portico_model::compare_apis`; this reads the
 //! two sides the way an export does and renders the result.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use portico_model::{Api, ApiComparison, ChangeKind, compare_apis};
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::doc::{BadRequest, Resource};
 use crate::extract::{AppQuery, Scope};
 use crate::{ApiError, ApiResult, AppState};
 
 /// The side that names the drafts rather than an environment.
 const DRAFT: &str = "draft";
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api-groups/{group_id}/compare", get(compare))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(compare))
 }
 
 #[derive(Deserialize)]
@@ -24,9 +27,12 @@ struct GroupId {
     group_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CompareQuery {
+    /// The side compared from: an environment id, or `draft`.
     from: Option<String>,
+    /// The side compared to: an environment id, or `draft`.
     to: Option<String>,
 }
 
@@ -67,6 +73,9 @@ pub struct CompareResponse {
     pub apis: Vec<ApiComparison>,
 }
 
+#[utoipa::path(get, path = "/api-groups/{group_id}/compare", tag = "compare", params(CompareQuery), responses(
+    (status = 200, description = "Every API of either side, `added`, `removed`, `changed` or `same`, with field-level changes", body = Resource),
+    BadRequest))]
 async fn compare(
     State(state): State<AppState>,
     scope: Scope,

@@ -6,16 +6,19 @@
 //! Every request names its workspace in the `workspace` header ([`Ws`]); every store call takes
 //! it. Errors are [`DsError`]s (`DLM.xxxx`).
 
+use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, Resource, UploadForm};
 use std::collections::HashMap;
 use std::io::Write;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use portico_model::{
     AuthorizationStatus, DlmType, DsApi, DsApiDefinition, DsApiType, DsCatalog, DsPublication, FieldError, Page,
     PublishStatus, RELEASE_ENV_ID, ROOT_CATALOG_ID, new_id, now, parse_body,
@@ -35,25 +38,25 @@ pub const APIS_PER_WORKBOOK: u32 = 200;
 const MAX_IMPORT: usize = 4 * 1024 * 1024;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apis", get(list_apis).post(create_api))
-        .route("/apis/batch-delete", post(delete_apis))
-        .route("/apis/{api_id}", get(show_api).put(update_api))
-        .route("/apis/{api_id}/publish-info", get(publish_info))
-        .route("/apis/{api_id}/instances/{instance_id}/publish", post(publish))
-        .route("/apis/{api_id}/instances/{instance_id}/action", post(action))
-        .route("/apis/{api_id}/instances/{instance_id}/authorize", post(authorize))
-        .route("/servicecatalogs", post(create_catalog))
-        .route("/servicecatalogs/batch-delete", post(delete_catalogs))
-        .route("/servicecatalogs/{catalog_id}", get(show_catalog).put(update_catalog))
-        .route("/servicecatalogs/{catalog_id}/catalogs", get(child_catalogs))
-        .route("/servicecatalogs/{catalog_id}/apis", get(catalog_apis))
-        .route("/export/zip", post(export_zip))
-        .route("/export/excel", post(export_excel))
-        .route("/export/excel-template", get(export_template))
-        .route("/import/excel", post(import_excel).layer(DefaultBodyLimit::max(crate::auth::MAX_BODY)))
-        .route("/jobs/{job_id}", get(show_job))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_apis, create_api))
+        .routes(routes!(delete_apis))
+        .routes(routes!(show_api, update_api))
+        .routes(routes!(publish_info))
+        .routes(routes!(publish))
+        .routes(routes!(action))
+        .routes(routes!(authorize))
+        .routes(routes!(create_catalog))
+        .routes(routes!(delete_catalogs))
+        .routes(routes!(show_catalog, update_catalog))
+        .routes(routes!(child_catalogs))
+        .routes(routes!(catalog_apis))
+        .routes(routes!(export_zip))
+        .routes(routes!(export_excel))
+        .routes(routes!(export_template))
+        .routes(routes!(import_excel).layer(DefaultBodyLimit::max(crate::auth::MAX_BODY)))
+        .routes(routes!(show_job))
 }
 
 /// The workspace a request acts in and who calls. The edition (`Dlm-Type`) is checked, and
@@ -181,6 +184,7 @@ fn catalog_view(c: &DsCatalog) -> Value {
 
 // ------------------------------------------------------------------------------------- APIs
 
+#[utoipa::path(post, path = "/apis", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn create_api(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<Json<Value>> {
     let definition = DsApiDefinition::from_json(&body)?;
     let now = epoch_ms(now());
@@ -203,6 +207,7 @@ struct ApiPath {
     api_id: String,
 }
 
+#[utoipa::path(put, path = "/apis/{api_id}", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn update_api(
     State(state): State<AppState>,
     ws: Ws,
@@ -220,6 +225,7 @@ async fn update_api(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/apis/{api_id}", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_api(State(state): State<AppState>, ws: Ws, Path(p): Path<ApiPath>) -> DsResult<Json<Value>> {
     Ok(Json(details(&state.store.ds_api(&ws.workspace, &p.api_id).await?)))
 }
@@ -257,6 +263,7 @@ fn list_filter(query: Option<&str>) -> DsResult<(DsApiFilter, Page)> {
     Ok((filter, page))
 }
 
+#[utoipa::path(get, path = "/apis", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn list_apis(State(state): State<AppState>, ws: Ws, uri: axum::http::Uri) -> DsResult<Json<Value>> {
     let (filter, page) = list_filter(uri.query())?;
     let apis = state.store.ds_list_apis(&ws.workspace, &filter, page).await?;
@@ -273,12 +280,14 @@ fn id_list(body: &[u8], field: &str) -> DsResult<Vec<String>> {
     Ok(ids)
 }
 
+#[utoipa::path(post, path = "/apis/batch-delete", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn delete_apis(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<StatusCode> {
     let ids = id_list(&body, "ids")?;
     state.store.ds_delete_apis(&ws.workspace, &ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/apis/{api_id}/publish-info", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn publish_info(State(state): State<AppState>, ws: Ws, Path(p): Path<ApiPath>) -> DsResult<Json<Value>> {
     let api = state.store.ds_api(&ws.workspace, &p.api_id).await?;
     let messages: Vec<Value> = api.publications.iter().map(|p| publish_message(&api, p)).collect();
@@ -305,6 +314,7 @@ async fn gateway_instance(state: &AppState, ws: &Ws, instance_id: &str) -> DsRes
     Ok(())
 }
 
+#[utoipa::path(post, path = "/apis/{api_id}/instances/{instance_id}/publish", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn publish(
     State(state): State<AppState>,
     ws: Ws,
@@ -332,6 +342,7 @@ struct ActionBody {
     action: String,
 }
 
+#[utoipa::path(post, path = "/apis/{api_id}/instances/{instance_id}/action", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn action(
     State(state): State<AppState>,
     ws: Ws,
@@ -353,6 +364,7 @@ struct AuthorizeBody {
     app_ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/apis/{api_id}/instances/{instance_id}/authorize", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn authorize(
     State(state): State<AppState>,
     ws: Ws,
@@ -401,6 +413,7 @@ struct CatalogPath {
     catalog_id: String,
 }
 
+#[utoipa::path(post, path = "/servicecatalogs", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn create_catalog(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<Json<Value>> {
     let body: CatalogBody = parse_body(&body, &["name"])?;
     DsCatalog::validate(&body.name, body.description.as_deref())?;
@@ -439,6 +452,7 @@ fn catalog_path(index: &HashMap<String, DsCatalog>, id: &str) -> String {
     format!("/{}", names.join("/"))
 }
 
+#[utoipa::path(get, path = "/servicecatalogs/{catalog_id}", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_catalog(State(state): State<AppState>, ws: Ws, Path(p): Path<CatalogPath>) -> DsResult<Json<Value>> {
     let index = catalog_index(&state, &ws.workspace).await?;
     let (catalogs, apis) = state.store.ds_catalog_counts(&ws.workspace, &p.catalog_id).await?;
@@ -457,6 +471,7 @@ async fn show_catalog(State(state): State<AppState>, ws: Ws, Path(p): Path<Catal
     Ok(Json(view))
 }
 
+#[utoipa::path(put, path = "/servicecatalogs/{catalog_id}", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update_catalog(
     State(state): State<AppState>,
     ws: Ws,
@@ -489,6 +504,7 @@ struct CatalogIds {
     ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/servicecatalogs/batch-delete", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn delete_catalogs(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<StatusCode> {
     let body: CatalogIds = parse_body(&body, &["ids"])?;
     if body.ids.is_empty() {
@@ -503,6 +519,7 @@ fn page_of(uri: &axum::http::Uri) -> DsResult<Page> {
     Ok(page)
 }
 
+#[utoipa::path(get, path = "/servicecatalogs/{catalog_id}/catalogs", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn child_catalogs(
     State(state): State<AppState>,
     ws: Ws,
@@ -516,6 +533,7 @@ async fn child_catalogs(
     ))
 }
 
+#[utoipa::path(get, path = "/servicecatalogs/{catalog_id}/apis", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn catalog_apis(
     State(state): State<AppState>,
     ws: Ws,
@@ -579,6 +597,7 @@ fn stamp() -> String {
 
 /// The export zip (seed 003): one workbook per 200 matching APIs, in creation order, each
 /// read, written and sent before the next is read, so memory holds one workbook at a time.
+#[utoipa::path(post, path = "/export/zip", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "A zip of workbooks", body = FileBody, content_type = "application/zip"), BadRequest, InConflict))]
 async fn export_zip(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<Response> {
     let filter = if body.is_empty() { ExportFilter::default() } else { parse_body(&body, &[])? };
     let filter = filter.into_filter()?;
@@ -612,6 +631,7 @@ fn workbook_response(file_name: &str, bytes: Vec<u8>) -> Response {
 }
 
 /// Export by ids: one workbook.
+#[utoipa::path(post, path = "/export/excel", tag = "dataservice", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The workbook", body = FileBody, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), BadRequest, InConflict))]
 async fn export_excel(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsResult<Response> {
     let ids = id_list(&body, "body")?;
     if ids.len() > APIS_PER_WORKBOOK as usize {
@@ -626,13 +646,15 @@ async fn export_excel(State(state): State<AppState>, ws: Ws, body: Bytes) -> DsR
     Ok(workbook_response(&format!("dataservice_apis_{}.xlsx", stamp()), bytes))
 }
 
+#[utoipa::path(get, path = "/export/excel-template", tag = "dataservice", responses((status = 200, description = "The empty workbook", body = FileBody, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_template(_ws: Ws) -> DsResult<Response> {
     let bytes = workbook::write(&[], &|_| String::new()).map_err(|e| DsError::internal(&e))?;
     Ok(workbook_response("dataservice_template.xlsx", bytes))
 }
 
 /// Reads the multipart form's `file`.
-async fn upload(mut multipart: Multipart) -> DsResult<Bytes> {
+async fn upload(multipart: Result<Multipart, MultipartRejection>) -> DsResult<Bytes> {
+    let mut multipart = multipart.map_err(|e| DsError::invalid_because("body", &e.body_text()))?;
     let malformed = |e: axum::extract::multipart::MultipartError| DsError::invalid_because("body", &e.body_text());
     while let Some(field) = multipart.next_field().await.map_err(malformed)? {
         if field.name() == Some("file") {
@@ -648,7 +670,12 @@ async fn upload(mut multipart: Multipart) -> DsResult<Bytes> {
 
 /// Imports a workbook into the workspace, all or nothing, and records the job: a file that is
 /// not a workbook is refused at once; a workbook whose rows fail makes a `FAILED` job saying why.
-async fn import_excel(State(state): State<AppState>, ws: Ws, multipart: Multipart) -> DsResult<Json<Value>> {
+#[utoipa::path(post, path = "/import/excel", tag = "dataservice", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
+async fn import_excel(
+    State(state): State<AppState>,
+    ws: Ws,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> DsResult<Json<Value>> {
     let file = upload(multipart).await?;
     let parsed = tokio::task::spawn_blocking(move || workbook::read(&file)).await.map_err(|e| DsError::internal(&e))?;
     let outcome = match parsed {
@@ -676,6 +703,7 @@ struct JobPath {
     job_id: String,
 }
 
+#[utoipa::path(get, path = "/jobs/{job_id}", tag = "dataservice", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_job(State(state): State<AppState>, ws: Ws, Path(p): Path<JobPath>) -> DsResult<Json<Value>> {
     let job = state.store.ds_job(&ws.workspace, &p.job_id).await?;
     let result: Value = serde_json::from_str(&job.result).map_err(|e| DsError::internal(&e))?;

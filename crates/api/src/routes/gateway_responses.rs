@@ -1,26 +1,29 @@
 //! Gateway responses of a group (`/api-groups/{group_id}/gateway-responses`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use portico_model::{
     GatewayResponse, Page, ResponseInfo, is_response_type, new_id, now, response_info_from_json, responses_from_json,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::{AppQuery, Scope};
 use crate::views::{list as paged, rfc3339};
 use crate::{ApiError, ApiResult, AppState};
 
-pub fn routes() -> Router<AppState> {
-    let base = "/api-groups/{group_id}/gateway-responses";
-    Router::new()
-        .route(base, get(list).post(create))
-        .route(&format!("{base}/{{response_id}}"), get(show).put(update).delete(remove))
-        .route(&format!("{base}/{{response_id}}/{{response_type}}"), get(show_type).put(update_type).delete(reset_type))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, update, remove)).routes(routes!(
+        show_type,
+        update_type,
+        reset_type
+    ))
 }
 
 fn info(info: &ResponseInfo, default: bool) -> Value {
@@ -75,12 +78,14 @@ impl TypeId {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     offset: Option<i64>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(post, path = "/api-groups/{group_id}/gateway-responses", tag = "gateway_responses", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(
     State(state): State<AppState>,
     scope: Scope,
@@ -95,6 +100,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(&response))))
 }
 
+#[utoipa::path(get, path = "/api-groups/{group_id}/gateway-responses", tag = "gateway_responses", params(PageQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(
     State(state): State<AppState>,
     scope: Scope,
@@ -106,10 +112,12 @@ async fn list(
     Ok(Json(paged("responses", found, view)))
 }
 
+#[utoipa::path(get, path = "/api-groups/{group_id}/gateway-responses/{response_id}", tag = "gateway_responses", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ResponseId>) -> ApiResult<Json<Value>> {
     Ok(Json(view(&state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?)))
 }
 
+#[utoipa::path(put, path = "/api-groups/{group_id}/gateway-responses/{response_id}", tag = "gateway_responses", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -128,17 +136,20 @@ async fn update(
     Ok(Json(view(&response)))
 }
 
+#[utoipa::path(delete, path = "/api-groups/{group_id}/gateway-responses/{response_id}", tag = "gateway_responses", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<ResponseId>) -> ApiResult<StatusCode> {
     state.store.delete_gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api-groups/{group_id}/gateway-responses/{response_id}/{response_type}", tag = "gateway_responses", responses((status = 200, description = "Found", body = Resource), BadRequest))]
 async fn show_type(State(state): State<AppState>, scope: Scope, Path(p): Path<TypeId>) -> ApiResult<Json<Value>> {
     let kind = p.kind()?;
     let response = state.store.gateway_response(&scope.instance_id, &p.group_id, &p.response_id).await?;
     Ok(Json(type_view(&response, kind)))
 }
 
+#[utoipa::path(put, path = "/api-groups/{group_id}/gateway-responses/{response_id}/{response_type}", tag = "gateway_responses", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update_type(
     State(state): State<AppState>,
     scope: Scope,
@@ -158,6 +169,7 @@ async fn update_type(
 }
 
 /// `DeleteGatewayResponseTypeV2`: the type answers its default again.
+#[utoipa::path(delete, path = "/api-groups/{group_id}/gateway-responses/{response_id}/{response_type}", tag = "gateway_responses", responses((status = 204, description = "Done"), InConflict, BadRequest))]
 async fn reset_type(State(state): State<AppState>, scope: Scope, Path(p): Path<TypeId>) -> ApiResult<StatusCode> {
     let kind = p.kind()?;
     let now = now();

@@ -1,29 +1,32 @@
 //! API groups, environments and environment variables.
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use portico_model::{
     ApiGroup, EnvInput, EnvVariable, EnvVariableInput, Environment, GroupCheck, GroupInput, Page, new_id, now,
 };
 use portico_store::{Conflict, GroupFilter, TextMatch, VariableFilter};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::{AppQuery, Scope};
 use crate::{ApiResult, AppState, views};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api-groups", get(list_groups).post(create_group))
-        .route("/api-groups/check", post(check_group))
-        .route("/api-groups/{group_id}", get(show_group).put(update_group).delete(delete_group))
-        .route("/envs", get(list_envs).post(create_env))
-        .route("/envs/{env_id}", axum::routing::put(update_env).delete(delete_env))
-        .route("/env-variables", get(list_variables).post(create_variable))
-        .route("/env-variables/{variable_id}", get(show_variable).put(update_variable).delete(delete_variable))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(check_group))
+        .routes(routes!(show_group, update_group, delete_group))
+        .routes(routes!(list_envs, create_env))
+        .routes(routes!(update_env, delete_env))
+        .routes(routes!(list_variables, create_variable))
+        .routes(routes!(show_variable, update_variable, delete_variable))
 }
 
 type Created = (StatusCode, Json<Value>);
@@ -39,7 +42,8 @@ struct GroupId {
     group_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct GroupQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -48,6 +52,7 @@ struct GroupQuery {
     precise_search: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api-groups", tag = "groups", params(GroupQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_groups(
     State(state): State<AppState>,
     scope: Scope,
@@ -59,6 +64,7 @@ async fn list_groups(
     Ok(Json(views::list("groups", found, views::group)))
 }
 
+#[utoipa::path(post, path = "/api-groups", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_group(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Created> {
     let input = GroupInput::from_json(&body)?;
     let group = ApiGroup::new(input.name, input.remark, &state.config.group_domain_suffix, now());
@@ -66,6 +72,7 @@ async fn create_group(State(state): State<AppState>, scope: Scope, body: Bytes) 
     Ok((StatusCode::CREATED, Json(views::group(&group))))
 }
 
+#[utoipa::path(post, path = "/api-groups/check", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn check_group(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<StatusCode> {
     let check = GroupCheck::from_json(&body)?;
     if state.store.group_name_taken(&scope.instance_id, &check.group_name).await? {
@@ -74,10 +81,12 @@ async fn check_group(State(state): State<AppState>, scope: Scope, body: Bytes) -
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api-groups/{group_id}", tag = "groups", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_group(State(state): State<AppState>, scope: Scope, Path(p): Path<GroupId>) -> ApiResult<Json<Value>> {
     Ok(Json(views::group(&state.store.group(&scope.instance_id, &p.group_id).await?)))
 }
 
+#[utoipa::path(put, path = "/api-groups/{group_id}", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update_group(
     State(state): State<AppState>,
     scope: Scope,
@@ -93,6 +102,7 @@ async fn update_group(
     Ok(Json(views::group(&group)))
 }
 
+#[utoipa::path(delete, path = "/api-groups/{group_id}", tag = "groups", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_group(State(state): State<AppState>, scope: Scope, Path(p): Path<GroupId>) -> ApiResult<StatusCode> {
     state.store.delete_group(&scope.instance_id, &p.group_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -103,7 +113,8 @@ struct EnvId {
     env_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EnvQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -114,6 +125,7 @@ fn env_view(env: &Environment) -> Value {
     serde_json::to_value(env).unwrap_or_default()
 }
 
+#[utoipa::path(get, path = "/envs", tag = "groups", params(EnvQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_envs(
     State(state): State<AppState>,
     scope: Scope,
@@ -124,6 +136,7 @@ async fn list_envs(
     Ok(Json(views::list("envs", found, env_view)))
 }
 
+#[utoipa::path(post, path = "/envs", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_env(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Created> {
     let input = EnvInput::from_json(&body)?;
     let env = Environment { id: new_id(), name: input.name, remark: input.remark, create_time: now() };
@@ -131,6 +144,7 @@ async fn create_env(State(state): State<AppState>, scope: Scope, body: Bytes) ->
     Ok((StatusCode::CREATED, Json(env_view(&env))))
 }
 
+#[utoipa::path(put, path = "/envs/{env_id}", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update_env(
     State(state): State<AppState>,
     scope: Scope,
@@ -145,6 +159,7 @@ async fn update_env(
     Ok(Json(env_view(&env)))
 }
 
+#[utoipa::path(delete, path = "/envs/{env_id}", tag = "groups", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_env(State(state): State<AppState>, scope: Scope, Path(p): Path<EnvId>) -> ApiResult<StatusCode> {
     state.store.delete_env(&scope.instance_id, &p.env_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -155,7 +170,8 @@ struct VariableId {
     variable_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VariableQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -169,6 +185,7 @@ fn variable_view(v: &EnvVariable) -> Value {
     serde_json::to_value(v).unwrap_or_default()
 }
 
+#[utoipa::path(get, path = "/env-variables", tag = "groups", params(VariableQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_variables(
     State(state): State<AppState>,
     scope: Scope,
@@ -184,6 +201,7 @@ async fn list_variables(
     Ok(Json(views::list("variables", found, variable_view)))
 }
 
+#[utoipa::path(post, path = "/env-variables", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_variable(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Created> {
     let input = EnvVariableInput::from_json(&body)?;
     let variable = EnvVariable {
@@ -197,6 +215,7 @@ async fn create_variable(State(state): State<AppState>, scope: Scope, body: Byte
     Ok((StatusCode::CREATED, Json(variable_view(&variable))))
 }
 
+#[utoipa::path(get, path = "/env-variables/{variable_id}", tag = "groups", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_variable(
     State(state): State<AppState>,
     scope: Scope,
@@ -205,6 +224,7 @@ async fn show_variable(
     Ok(Json(variable_view(&state.store.variable(&scope.instance_id, &p.variable_id).await?)))
 }
 
+#[utoipa::path(put, path = "/env-variables/{variable_id}", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update_variable(
     State(state): State<AppState>,
     scope: Scope,
@@ -216,6 +236,7 @@ async fn update_variable(
     Ok(Json(variable_view(&variable)))
 }
 
+#[utoipa::path(delete, path = "/env-variables/{variable_id}", tag = "groups", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_variable(
     State(state): State<AppState>,
     scope: Scope,

@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use portico_auth::{generate, password, token};
 use portico_store::StoreError;
 use serde::Deserialize;
+
+use crate::doc::{ErrorBody, IamError, JsonBody, Resource};
 use serde_json::json;
 
 use crate::lockout::{self, LockedOut, Principal};
@@ -77,6 +79,17 @@ fn locked_out(locked: LockedOut) -> Response {
     response
 }
 
+/// KeystoneCreateUserTokenByPassword.
+#[utoipa::path(post, path = "/v3/auth/tokens", tag = "iam",
+    request_body(content = JsonBody, content_type = "application/json",
+        description = "`{\"auth\": {\"identity\": {\"methods\": [\"password\"], \"password\": {\"user\": …}}, \"scope\": …}}`"),
+    responses(
+        (status = 201, description = "The token, in the `X-Subject-Token` header", body = Resource,
+            headers(("X-Subject-Token" = String, description = "The token to send as `X-Auth-Token`"))),
+        (status = 400, description = "Not a password token request", body = IamError),
+        (status = 401, description = "Wrong user name or password", body = IamError),
+        (status = 403, description = "The user may not act in the requested project", body = IamError),
+        (status = 500, description = "System error", body = ErrorBody)))]
 pub async fn create_token(State(state): State<AppState>, extensions: Extensions, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<TokenRequest>(&body) else {
         return iam_error(StatusCode::BAD_REQUEST, "The request body is not a valid IAM token request.");

@@ -1,30 +1,33 @@
 //! Instances: `/v2/{project_id}/apigw/instances[/{instance_id}]`.
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use portico_model::{Instance, InstanceInput, Page, new_id, now};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::AppQuery;
 use crate::{ApiResult, AppState, views};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v2/{project_id}/apigw/instances", get(list).post(create))
-        .route("/v2/{project_id}/apigw/instances/{instance_id}", get(show).delete(delete))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, delete))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
     instance_name: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v2/{project_id}/apigw/instances", tag = "instances", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -35,6 +38,7 @@ async fn list(
     Ok(Json(views::list("instances", found, views::instance)))
 }
 
+#[utoipa::path(post, path = "/v2/{project_id}/apigw/instances", tag = "instances", request_body(content = JsonBody, content_type = "application/json"), responses((status = 202, description = "Accepted", body = Resource), BadRequest, InConflict))]
 async fn create(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -53,10 +57,12 @@ async fn create(
     Ok((StatusCode::ACCEPTED, Json(body)))
 }
 
+#[utoipa::path(get, path = "/v2/{project_id}/apigw/instances/{instance_id}", tag = "instances", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, Path((project_id, id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
     Ok(Json(views::instance(&state.store.instance(&project_id, &id).await?)))
 }
 
+#[utoipa::path(delete, path = "/v2/{project_id}/apigw/instances/{instance_id}", tag = "instances", responses((status = 204, description = "Done"), InConflict))]
 async fn delete(
     State(state): State<AppState>,
     Path((project_id, id)): Path<(String, String)>,

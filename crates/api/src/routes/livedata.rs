@@ -2,14 +2,19 @@
 //! create, update, list, show, delete, check, scripts, deploy and undeploy with their history,
 //! test runs with theirs, and the custom backend export and import (seed 002).
 
+use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, PageOf, Resource, UploadForm};
 use std::time::Instant;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
-use axum::{Extension, Json, Router};
+use axum::routing::any;
+use axum::{Extension, Json};
 use hmac::{Hmac, Mac};
 use portico_model::{
     Api, ApiDefinition, FieldError, LdApi, LdApiInput, LdDeployInput, LdParameter, LdScriptsInput, LdTestRun, Page,
@@ -24,7 +29,7 @@ use sha2::Sha256;
 use super::apps::non_empty;
 use super::groups::text_match;
 use super::openapi::{failure_entry, form_mode};
-use super::roma_apps::{app_names, list_livedata_sources};
+use super::roma_apps::app_names;
 use crate::download;
 use crate::extract::{AppQuery, Scope};
 use crate::views::{list as paged, object};
@@ -39,8 +44,8 @@ const RUNTIME_KEY_HEADER: &str = "x-portico-livedata-key";
 
 /// The custom backend runtime: what the frontend APIs of deployments forward to. Outside the
 /// `/v2` authentication: a call must carry the deployment's key instead.
-pub fn runtime_routes() -> Router<AppState> {
-    Router::new().route("/livedata-runtime/{instance_id}/{ld_api_id}", any(runtime))
+pub fn runtime_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/livedata-runtime/{instance_id}/{ld_api_id}", any(runtime))
 }
 
 /// The MAC behind a custom backend's runtime key: HMAC-SHA256 of its instance and id under
@@ -62,20 +67,18 @@ fn runtime_key_matches(state: &AppState, instance_id: &str, ld_api_id: &str, giv
 }
 
 /// Mounted on the `apic` prefix only.
-pub fn routes() -> Router<AppState> {
-    let uploads = Router::new()
-        .route("/openapi/livedata-apis/import", post(import))
-        .layer(DefaultBodyLimit::max(crate::auth::MAX_BODY));
-    Router::new()
-        .route("/livedata-apis", get(list).post(create))
-        .route("/livedata-apis/check", post(check))
-        .route("/livedata-apis/{ld_api_id}", get(show).put(update).delete(remove))
-        .route("/livedata-apis/{ld_api_id}/scripts", post(set_scripts))
-        .route("/livedata-apis/{ld_api_id}/deploy", get(deployments).post(deploy))
-        .route("/livedata-apis/{ld_api_id}/undeploy", post(undeploy))
-        .route("/livedata-apis/{ld_api_id}/test", get(tests).post(test))
-        .route("/data-sources", get(list_livedata_sources))
-        .route("/openapi/livedata-apis/export", post(export))
+pub fn routes() -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new().routes(routes!(import)).layer(DefaultBodyLimit::max(crate::auth::MAX_BODY));
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(check))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(set_scripts))
+        .routes(routes!(deployments, deploy))
+        .routes(routes!(undeploy))
+        .routes(routes!(tests, test))
+        .routes(routes!(super::roma_apps::list_livedata_sources))
+        .routes(routes!(export))
         .merge(uploads)
 }
 
@@ -97,12 +100,14 @@ struct LdApiId {
     ld_api_id: String,
 }
 
+#[utoipa::path(post, path = "/livedata-apis", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let api = LdApiInput::from_json(&body)?.create(new_id(), now());
     state.store.create_ld_api(&scope.instance_id, &api).await?;
     Ok((StatusCode::CREATED, Json(render(&state, &scope.instance_id, &api).await?)))
 }
 
+#[utoipa::path(put, path = "/livedata-apis/{ld_api_id}", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -116,17 +121,20 @@ async fn update(
     Ok(Json(render(&state, &scope.instance_id, &api).await?))
 }
 
+#[utoipa::path(get, path = "/livedata-apis/{ld_api_id}", tag = "livedata", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<LdApiId>) -> ApiResult<Json<Value>> {
     let api = state.store.ld_api(&scope.instance_id, &p.ld_api_id).await?;
     Ok(Json(render(&state, &scope.instance_id, &api).await?))
 }
 
+#[utoipa::path(delete, path = "/livedata-apis/{ld_api_id}", tag = "livedata", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<LdApiId>) -> ApiResult<StatusCode> {
     state.store.delete_ld_api(&scope.instance_id, &p.ld_api_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -148,6 +156,7 @@ fn parse_status(value: Option<&str>, field: &str) -> ApiResult<Option<i32>> {
     }
 }
 
+#[utoipa::path(get, path = "/livedata-apis", tag = "livedata", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let precise = q.precise_search.as_deref();
@@ -178,6 +187,7 @@ struct CheckBody {
     roma_app_id: String,
 }
 
+#[utoipa::path(post, path = "/livedata-apis/check", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 204, description = "Done"), BadRequest, InConflict))]
 async fn check(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<StatusCode> {
     let body: CheckBody = parse_body(&body, &["type", "roma_app_id"])?;
     fn required<'a>(value: &'a Option<String>, field: &str) -> ApiResult<&'a str> {
@@ -197,6 +207,7 @@ async fn check(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiR
     }
 }
 
+#[utoipa::path(post, path = "/livedata-apis/{ld_api_id}/scripts", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn set_scripts(
     State(state): State<AppState>,
     scope: Scope,
@@ -252,6 +263,7 @@ fn deployment_view(d: &portico_model::LdDeployment, instance_id: &str, app_name:
     Value::Object(map)
 }
 
+#[utoipa::path(post, path = "/livedata-apis/{ld_api_id}/deploy", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn deploy(
     State(state): State<AppState>,
     scope: Scope,
@@ -267,17 +279,20 @@ async fn deploy(
     Ok((StatusCode::CREATED, Json(deployment_view(&deployment, &scope.instance_id, &app.name))))
 }
 
+#[utoipa::path(post, path = "/livedata-apis/{ld_api_id}/undeploy", tag = "livedata", responses((status = 204, description = "Done"), InConflict))]
 async fn undeploy(State(state): State<AppState>, scope: Scope, Path(p): Path<LdApiId>) -> ApiResult<StatusCode> {
     state.store.undeploy_ld_api(&scope.instance_id, &p.ld_api_id, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     offset: Option<i64>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/livedata-apis/{ld_api_id}/deploy", tag = "livedata", params(PageQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn deployments(
     State(state): State<AppState>,
     scope: Scope,
@@ -298,6 +313,7 @@ fn test_history_view(run: &LdTestRun) -> Value {
     Value::Object(map)
 }
 
+#[utoipa::path(get, path = "/livedata-apis/{ld_api_id}/test", tag = "livedata", params(PageQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn tests(
     State(state): State<AppState>,
     scope: Scope,
@@ -390,6 +406,7 @@ async fn execute(
 /// `DebugLiveDataApiV2`: runs the backend's scripts against their data sources and records the
 /// run. A script that fails is a failed run (`test_status_code` 400 or 500 with the reason),
 /// not an error of this request; a data source Portico cannot execute is (`APIG.2030`).
+#[utoipa::path(post, path = "/livedata-apis/{ld_api_id}/test", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn test(
     State(state): State<AppState>,
     scope: Scope,
@@ -481,6 +498,7 @@ struct ExportBody {
 }
 
 /// `ExportLiveDataApiDefinitionsV2`: the selected custom backends as a Swagger 2.0 file.
+#[utoipa::path(post, path = "/openapi/livedata-apis/export", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The document", content((Resource = "application/json"), (FileBody = "application/x-yaml"))), BadRequest, InConflict))]
 async fn export(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<Response> {
     let body: ExportBody = if body.iter().all(u8::is_ascii_whitespace) {
         ExportBody { app_id: None, format: None, apis: None, status: None }
@@ -519,7 +537,13 @@ async fn export(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
 }
 
 /// `ImportLiveDataApiDefinitionsV2`: multipart `extend_mode`, `api_mode`, `file_name`.
-async fn import(State(state): State<AppState>, scope: Scope, mut multipart: Multipart) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/openapi/livedata-apis/import", tag = "livedata", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
+async fn import(
+    State(state): State<AppState>,
+    scope: Scope,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<Value>> {
+    let mut multipart = multipart.map_err(|e| ApiError::invalid_because("body", &e.body_text()))?;
     let malformed = |e: axum::extract::multipart::MultipartError| ApiError::invalid_because("body", &e.body_text());
     let mut file = None;
     let mut mode = LdImportMode::Merge;

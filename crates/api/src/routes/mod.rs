@@ -1,4 +1,6 @@
 //! The routes, one module per family of operations. Paths follow the SDK's `resource_path`s.
+//! Every route is mounted with `utoipa_axum::routes!` from handlers that carry their
+//! `#[utoipa::path]`, so the router and `/openapi.json` cannot drift apart (see `crate::doc`).
 
 mod acls;
 mod apis;
@@ -19,18 +21,22 @@ mod signatures;
 mod throttles;
 mod vpc_channels;
 
+use axum::Extension;
+use axum::extract::State;
 use axum::middleware;
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::doc::{ErrorBody, PlainText};
 use crate::extract::Flavor;
-use crate::{AppState, auth};
+use crate::{ApiError, ApiResult, AppState, Document, auth};
 
 /// Everything under `/v2/{project_id}/apigw/instances/{instance_id}`, and the same again under
 /// ROMA Connect's `/v2/{project_id}/apic/instances/{instance_id}`: handlers that differ between
 /// the two ask for the [`Flavor`].
-fn instance_routes(flavor: Flavor) -> Router<AppState> {
-    Router::new()
+fn instance_routes(flavor: Flavor) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(groups::routes())
         .merge(apis::routes())
         .merge(publish::routes())
@@ -46,15 +52,40 @@ fn instance_routes(flavor: Flavor) -> Router<AppState> {
         .layer(Extension(flavor))
 }
 
+#[utoipa::path(get, path = "/health", tag = "service", responses(
+    (status = 200, description = "The process accepts requests", body = PlainText, content_type = "text/plain")))]
+async fn health() -> &'static str {
+    "OK"
+}
+
 /// Ready when the store answers: a load balancer takes a node whose database is unreachable
 /// out of rotation (`/health` only says the process is up).
-async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> crate::ApiResult<&'static str> {
+#[utoipa::path(get, path = "/ready", tag = "service", responses(
+    (status = 200, description = "The database answers", body = PlainText, content_type = "text/plain"),
+    (status = 500, description = "The database does not answer", body = ErrorBody)))]
+async fn ready(State(state): State<AppState>) -> ApiResult<&'static str> {
     state.store.ready().await?;
     Ok("READY")
 }
 
-pub fn router(state: AppState) -> Router<AppState> {
-    let management = Router::new()
+/// Prometheus text: the data plane's series and the management API's, when the server was
+/// given a renderer (`AppState::with_metrics`; `portico serve` does).
+#[utoipa::path(get, path = "/metrics", tag = "service", responses(
+    (status = 200, description = "Prometheus text exposition", body = PlainText, content_type = "text/plain"),
+    (status = 404, description = "This server renders no metrics", body = ErrorBody)))]
+async fn metrics(State(state): State<AppState>) -> ApiResult<String> {
+    state.metrics.as_ref().map(|render| render()).ok_or_else(ApiError::no_route)
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "service", responses(
+    (status = 200, description = "The OpenAPI document of this server", body = crate::doc::Resource)))]
+async fn openapi_json(Extension(document): Extension<Document>) -> axum::response::Response {
+    document.into_response()
+}
+
+pub fn router(state: AppState) -> OpenApiRouter<AppState> {
+    let management = OpenApiRouter::new()
         .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes(Flavor::Apig))
         .nest("/v2/{project_id}/apic/instances/{instance_id}", instance_routes(Flavor::Roma).merge(livedata::routes()))
         .nest("/v2/{project_id}/instances/{instance_id}", roma_apps::app_routes())
@@ -62,10 +93,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(instances::routes())
         .nest("/v1/{project_id}/service", dataservice::routes())
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
-    Router::new()
-        .route("/health", get(|| async { "OK" }))
-        .route("/ready", get(ready))
-        .route("/v3/auth/tokens", post(iam::create_token))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(iam::create_token))
         .merge(livedata::runtime_routes())
         .merge(management)
 }

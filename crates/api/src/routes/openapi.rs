@@ -2,16 +2,19 @@
 //! asynchronous variants and the task they leave (`…/async-tasks/{task_id}`). The same handlers
 //! serve APIG (`apigw`) and ROMA Connect (`apic`); [`Flavor`] carries the few differences.
 
+use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, Resource, UploadForm};
 use std::collections::HashMap;
 use std::io::Write;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use portico_model::{Api, ApiGroup, FieldError, Page, Paged, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
 use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion, References};
 use portico_store::{
@@ -25,21 +28,18 @@ use tokio::sync::mpsc;
 use crate::extract::{AppQuery, Flavor, Scope};
 use crate::{ApiError, ApiResult, AppState, download};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> OpenApiRouter<AppState> {
     // Documents are large: the authentication layer already caps every body at `MAX_BODY`,
     // so axum's own 2 MiB default must not cut an import shorter.
-    let uploads = Router::new()
-        .route("/openapi/import", post(import))
-        .route("/openapi/async-import", post(async_import))
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(async_import))
         .layer(DefaultBodyLimit::max(crate::auth::MAX_BODY));
-    Router::new()
-        .route("/openapi/export", post(export))
-        .route("/openapi/async-export", post(async_export))
-        .route("/async-tasks/{task_id}", get(show_task))
-        .merge(uploads)
+    OpenApiRouter::new().routes(routes!(export)).routes(routes!(async_export)).routes(routes!(show_task)).merge(uploads)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     oas_version: Option<String>,
 }
@@ -273,6 +273,7 @@ fn gateway_response_object(r: &portico_model::GatewayResponse) -> Value {
     Value::Object(types)
 }
 
+#[utoipa::path(post, path = "/openapi/export", tag = "openapi", params(ExportQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The document", content((Resource = "application/json"), (FileBody = "application/x-yaml"))), BadRequest, InConflict))]
 async fn export(
     State(state): State<AppState>,
     scope: Scope,
@@ -285,6 +286,7 @@ async fn export(
     Ok(download::attachment(&file_name, content_type, move |writer| prepared.write(writer)))
 }
 
+#[utoipa::path(post, path = "/openapi/async-export", tag = "openapi", params(ExportQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 202, description = "Accepted", body = Resource), BadRequest, InConflict))]
 async fn async_export(
     State(state): State<AppState>,
     scope: Scope,
@@ -347,6 +349,7 @@ async fn finish_task(
     }
 }
 
+#[utoipa::path(get, path = "/async-tasks/{task_id}", tag = "openapi", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_task(
     State(state): State<AppState>,
     scope: Scope,
@@ -373,7 +376,8 @@ struct ImportForm {
     file: Bytes,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
     #[serde(default)]
     dry_run: bool,
@@ -395,7 +399,10 @@ pub(super) fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
     }
 }
 
-async fn read_form(mut multipart: Multipart) -> ApiResult<ImportForm> {
+/// A request that is not `multipart/form-data` (or has no boundary) is answered like a malformed
+/// form, not with axum's plain-text rejection.
+async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> ApiResult<ImportForm> {
+    let mut multipart = multipart.map_err(|e| ApiError::invalid_because("body", &e.body_text()))?;
     let mut form = ImportForm {
         create_group: true,
         extend_mode: ExtendMode::Merge,
@@ -658,17 +665,23 @@ pub(super) fn failure_entry(path: &str, method: &str, error: ApiError) -> Value 
     json!({"path": path, "method": method, "error_code": error.code, "error_msg": error.message})
 }
 
+#[utoipa::path(post, path = "/openapi/import", tag = "openapi", params(ImportQuery), request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn import(
     State(state): State<AppState>,
     scope: Scope,
     AppQuery(query): AppQuery<ImportQuery>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<Value>> {
     let form = read_form(multipart).await?;
     Ok(Json(run_import(&state, &scope.instance_id, form, query.dry_run).await?))
 }
 
-async fn async_import(State(state): State<AppState>, scope: Scope, multipart: Multipart) -> ApiResult<Response> {
+#[utoipa::path(post, path = "/openapi/async-import", tag = "openapi", request_body(content = UploadForm, content_type = "multipart/form-data"), responses((status = 202, description = "Accepted", body = Resource), BadRequest, InConflict))]
+async fn async_import(
+    State(state): State<AppState>,
+    scope: Scope,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
     let form = read_form(multipart).await?;
     let task = start_task(&state, &scope, TaskType::Import).await?;
     let (instance_id, task_id) = (scope.instance_id.clone(), task.id.clone());

@@ -2,27 +2,30 @@
 //! switching (`/apis/publish/{api_id}`), the live definition (`/apis/runtime/{api_id}`) and one
 //! version (`/apis/versions/{version_id}`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use portico_model::{Page, RELEASE_ENV_ID, now, parse_body};
 use portico_store::{ApiVersion, BatchOutcome, Publication, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::apis::ApiId;
 use crate::extract::{AppQuery, Scope};
 use crate::{ApiError, ApiResult, AppState, views};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apis/action", post(action))
-        .route("/apis/publish", post(batch))
-        .route("/apis/publish/{api_id}", get(list_versions).put(switch_version))
-        .route("/apis/runtime/{api_id}", get(runtime))
-        .route("/apis/versions/{version_id}", get(version))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(action))
+        .routes(routes!(batch))
+        .routes(routes!(list_versions, switch_version))
+        .routes(routes!(runtime))
+        .routes(routes!(version))
 }
 
 /// Most APIs one batch may name.
@@ -75,6 +78,7 @@ struct ActionBody {
     remark: Option<String>,
 }
 
+#[utoipa::path(post, path = "/apis/action", tag = "publish", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn action(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let body: ActionBody = parse_body(&body, &["action", "env_id", "api_id"])?;
     let action = Action::parse(Some(&body.action))?;
@@ -86,7 +90,8 @@ async fn action(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
     Ok((status, Json(views::publication(&result?))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ActionQuery {
     action: Option<String>,
 }
@@ -105,6 +110,7 @@ fn failure(api_id: &str, error: StoreError) -> Value {
     json!({ "api_id": api_id, "api_name": "", "error_code": error.code, "error_msg": error.message })
 }
 
+#[utoipa::path(post, path = "/apis/publish", tag = "publish", params(ActionQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn batch(
     State(state): State<AppState>,
     scope: Scope,
@@ -136,7 +142,8 @@ async fn batch(
     Ok(Json(json!({ "success": success, "failure": failures })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionsQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -144,6 +151,7 @@ struct VersionsQuery {
     env_name: Option<String>,
 }
 
+#[utoipa::path(get, path = "/apis/publish/{api_id}", tag = "publish", params(VersionsQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_versions(
     State(state): State<AppState>,
     scope: Scope,
@@ -171,6 +179,7 @@ struct SwitchBody {
     version_id: String,
 }
 
+#[utoipa::path(put, path = "/apis/publish/{api_id}", tag = "publish", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn switch_version(
     State(state): State<AppState>,
     scope: Scope,
@@ -196,11 +205,13 @@ async fn render_version(state: &AppState, scope: &Scope, version: &ApiVersion) -
     Ok(views::version_details(version, group.as_ref(), publish_id))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RuntimeQuery {
     env_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/apis/runtime/{api_id}", tag = "publish", params(RuntimeQuery), responses((status = 200, description = "Found", body = Resource), BadRequest))]
 async fn runtime(
     State(state): State<AppState>,
     scope: Scope,
@@ -218,6 +229,7 @@ struct VersionId {
     version_id: String,
 }
 
+#[utoipa::path(get, path = "/apis/versions/{version_id}", tag = "publish", responses((status = 200, description = "Found", body = Resource)))]
 async fn version(State(state): State<AppState>, scope: Scope, Path(p): Path<VersionId>) -> ApiResult<Json<Value>> {
     let version = state.store.version(&scope.instance_id, &p.version_id).await?;
     Ok(Json(render_version(&state, &scope, &version).await?))

@@ -3,13 +3,16 @@
 //! (`/v2/{project_id}/fdi/instances/{instance_id}/datasources`, `CreateDatasourceInfo` family).
 //! Both own custom backends (`routes::livedata`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
 use std::collections::HashMap;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use portico_model::{DataSource, Page, RomaApp, RomaAppInput, new_id, now};
 use portico_store::{DataSourceFilter, Store};
 use serde::Deserialize;
@@ -22,17 +25,13 @@ use crate::views::{list as paged, object, rfc3339};
 use crate::{ApiResult, AppState, Caller};
 
 /// Under `/v2/{project_id}/instances/{instance_id}`.
-pub fn app_routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps", get(list_apps).post(create_app))
-        .route("/apps/{app_id}", get(show_app).delete(delete_app))
+pub fn app_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_apps, create_app)).routes(routes!(show_app, delete_app))
 }
 
 /// Under `/v2/{project_id}/fdi/instances/{instance_id}`.
-pub fn data_source_routes() -> Router<AppState> {
-    Router::new()
-        .route("/datasources", get(list_sources).post(create_source))
-        .route("/datasources/{datasource_id}", get(show_source).delete(delete_source))
+pub fn data_source_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_sources, create_source)).routes(routes!(show_source, delete_source))
 }
 
 /// `ServerAppInfo`. Portico has no per-app roles: the caller's project membership decides.
@@ -51,6 +50,7 @@ struct AppId {
     app_id: String,
 }
 
+#[utoipa::path(post, path = "/apps", tag = "roma_apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_app(
     State(state): State<AppState>,
     scope: Scope,
@@ -72,6 +72,7 @@ async fn create_app(
     Ok((StatusCode::CREATED, Json(app_view(&app, &caller))))
 }
 
+#[utoipa::path(get, path = "/apps/{app_id}", tag = "roma_apps", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_app(
     State(state): State<AppState>,
     scope: Scope,
@@ -81,18 +82,21 @@ async fn show_app(
     Ok(Json(app_view(&state.store.roma_app(&scope.instance_id, &p.app_id).await?, &caller)))
 }
 
+#[utoipa::path(delete, path = "/apps/{app_id}", tag = "roma_apps", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_app(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<StatusCode> {
     state.store.delete_roma_app(&scope.instance_id, &p.app_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AppQueryParams {
     offset: Option<i64>,
     limit: Option<i64>,
     name: Option<String>,
 }
 
+#[utoipa::path(get, path = "/apps", tag = "roma_apps", params(AppQueryParams), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_apps(
     State(state): State<AppState>,
     scope: Scope,
@@ -139,6 +143,7 @@ struct SourceId {
     datasource_id: String,
 }
 
+#[utoipa::path(post, path = "/datasources", tag = "roma_apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_source(
     State(state): State<AppState>,
     scope: Scope,
@@ -150,18 +155,21 @@ async fn create_source(
     Ok((StatusCode::CREATED, Json(source_view(&source, &app.name, &scope.instance_id))))
 }
 
+#[utoipa::path(get, path = "/datasources/{datasource_id}", tag = "roma_apps", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_source(State(state): State<AppState>, scope: Scope, Path(p): Path<SourceId>) -> ApiResult<Json<Value>> {
     let (source, _) = state.store.data_source(&scope.instance_id, &p.datasource_id).await?;
     let app = state.store.roma_app(&scope.instance_id, &source.app_id).await?;
     Ok(Json(source_view(&source, &app.name, &scope.instance_id)))
 }
 
+#[utoipa::path(delete, path = "/datasources/{datasource_id}", tag = "roma_apps", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_source(State(state): State<AppState>, scope: Scope, Path(p): Path<SourceId>) -> ApiResult<StatusCode> {
     state.store.delete_data_source(&scope.instance_id, &p.datasource_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SourceQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -170,6 +178,7 @@ struct SourceQuery {
     datasource_type: Option<String>,
 }
 
+#[utoipa::path(get, path = "/datasources", tag = "roma_apps", params(SourceQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_sources(
     State(state): State<AppState>,
     scope: Scope,
@@ -208,7 +217,8 @@ fn livedata_source_view(source: &DataSource) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct LivedataSourceQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -217,6 +227,7 @@ pub(super) struct LivedataSourceQuery {
 }
 
 /// `GET …/apic/instances/{instance_id}/data-sources`.
+#[utoipa::path(get, path = "/data-sources", tag = "livedata", params(LivedataSourceQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 pub(super) async fn list_livedata_sources(
     State(state): State<AppState>,
     scope: Scope,

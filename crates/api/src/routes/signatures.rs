@@ -1,10 +1,10 @@
 //! Signature keys (`/signs`) and their bindings to publish records (`/sign-bindings`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, put};
-use axum::{Json, Router};
 use portico_model::{Page, Signature, new_id, now, signature_from_json};
 use portico_store::{
     ApiContext, BoundApi, BoundPolicy, BoundPolicyFilter, PolicyKind, PublishedApi, PublishedApiFilter,
@@ -12,6 +12,9 @@ use portico_store::{
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::apps::non_empty;
 use super::bindings::{BindingQuery, bind_body, unbind_one};
@@ -20,15 +23,15 @@ use crate::extract::{AppQuery, Scope};
 use crate::views::{list as paged, object, rfc3339};
 use crate::{ApiResult, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/signs", get(list).post(create))
-        .route("/signs/{sign_id}", put(update).delete(remove))
-        .route("/sign-bindings", axum::routing::post(bind))
-        .route("/sign-bindings/{sign_bindings_id}", delete(unbind))
-        .route("/sign-bindings/binded-apis", get(bound_apis))
-        .route("/sign-bindings/unbinded-apis", get(unbound_apis))
-        .route("/sign-bindings/binded-signs", get(bound_signs))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, remove))
+        .routes(routes!(bind))
+        .routes(routes!(unbind))
+        .routes(routes!(bound_apis))
+        .routes(routes!(unbound_apis))
+        .routes(routes!(bound_signs))
 }
 
 /// `SignatureWithBindNum`.
@@ -93,6 +96,7 @@ struct SignId {
     sign_id: String,
 }
 
+#[utoipa::path(post, path = "/signs", tag = "signatures", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let now = now();
     let signature = signature_from_json(&body, new_id(), now, now)?;
@@ -100,6 +104,7 @@ async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
     Ok((StatusCode::CREATED, Json(Value::Object(object(&signature)))))
 }
 
+#[utoipa::path(put, path = "/signs/{sign_id}", tag = "signatures", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -112,12 +117,14 @@ async fn update(
     Ok(Json(Value::Object(object(&updated.signature))))
 }
 
+#[utoipa::path(delete, path = "/signs/{sign_id}", tag = "signatures", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<SignId>) -> ApiResult<StatusCode> {
     state.store.delete_signature(&scope.instance_id, &p.sign_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -126,6 +133,7 @@ struct ListQuery {
     precise_search: Option<String>,
 }
 
+#[utoipa::path(get, path = "/signs", tag = "signatures", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let name = text_match(q.name, "name", q.precise_search.as_deref());
@@ -134,6 +142,7 @@ async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery
     Ok(Json(paged("signs", found, view)))
 }
 
+#[utoipa::path(post, path = "/sign-bindings", tag = "signatures", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn bind(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let (sign_id, publish_ids) = bind_body(&body, "sign_id")?;
     let bindings = state.store.bind_policy(&scope.instance_id, PolicyKind::Sign, &sign_id, &publish_ids, now()).await?;
@@ -157,11 +166,13 @@ struct BindingId {
     sign_bindings_id: String,
 }
 
+#[utoipa::path(delete, path = "/sign-bindings/{sign_bindings_id}", tag = "signatures", responses((status = 204, description = "Done"), InConflict))]
 async fn unbind(State(state): State<AppState>, scope: Scope, Path(p): Path<BindingId>) -> ApiResult<StatusCode> {
     unbind_one(&state, &scope, PolicyKind::Sign, &p.sign_bindings_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/sign-bindings/binded-apis", tag = "signatures", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -173,6 +184,7 @@ async fn bound_apis(
     Ok(Json(paged("bindings", found, |b| binding_view(b, None))))
 }
 
+#[utoipa::path(get, path = "/sign-bindings/unbinded-apis", tag = "signatures", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn unbound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -185,6 +197,7 @@ async fn unbound_apis(
 }
 
 /// `ListSignatureKeysBindedToApiV2`: `SignApiBindingInfo` of each key bound to the API.
+#[utoipa::path(get, path = "/sign-bindings/binded-signs", tag = "signatures", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_signs(
     State(state): State<AppState>,
     scope: Scope,

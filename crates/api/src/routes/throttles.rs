@@ -1,15 +1,18 @@
 //! Request throttling policies (`/throttles`), their special throttles, and their bindings to
 //! publish records (`/throttle-bindings`).
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, put};
-use axum::{Json, Router};
 use portico_model::{Page, ThrottleInput, ThrottleSpecial, new_id, now, special_from_json, special_limits_from_json};
 use portico_store::{BoundPolicyFilter, PolicyKind, SpecialFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::apps::non_empty;
 use super::bindings::{ActionQuery, BindingQuery, batch_unbind, bind_body, ids_body, unbind_one};
@@ -18,17 +21,17 @@ use crate::extract::{AppQuery, Scope};
 use crate::views::list as paged;
 use crate::{ApiResult, AppState, policy_views as views};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/throttles", get(list).post(create))
-        .route("/throttles/{throttle_id}", get(show).put(update).delete(remove))
-        .route("/throttles/{throttle_id}/throttle-specials", get(list_specials).post(create_special))
-        .route("/throttles/{throttle_id}/throttle-specials/{strategy_id}", put(update_special).delete(delete_special))
-        .route("/throttle-bindings", axum::routing::post(bind).put(batch_delete))
-        .route("/throttle-bindings/{throttle_binding_id}", delete(unbind))
-        .route("/throttle-bindings/binded-apis", get(bound_apis))
-        .route("/throttle-bindings/unbinded-apis", get(unbound_apis))
-        .route("/throttle-bindings/binded-throttles", get(bound_throttles))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(list_specials, create_special))
+        .routes(routes!(update_special, delete_special))
+        .routes(routes!(bind, batch_delete))
+        .routes(routes!(unbind))
+        .routes(routes!(bound_apis))
+        .routes(routes!(unbound_apis))
+        .routes(routes!(bound_throttles))
 }
 
 #[derive(Deserialize)]
@@ -36,6 +39,7 @@ struct ThrottleId {
     throttle_id: String,
 }
 
+#[utoipa::path(post, path = "/throttles", tag = "throttles", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let throttle = ThrottleInput::from_json(&body)?.into_throttle(new_id(), now());
     state.store.create_throttle(&scope.instance_id, &throttle).await?;
@@ -43,6 +47,7 @@ async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> Api
     Ok((StatusCode::CREATED, Json(views::throttle(&summary))))
 }
 
+#[utoipa::path(put, path = "/throttles/{throttle_id}", tag = "throttles", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -55,16 +60,19 @@ async fn update(
     Ok(Json(views::throttle(&state.store.update_throttle(&scope.instance_id, &throttle).await?)))
 }
 
+#[utoipa::path(get, path = "/throttles/{throttle_id}", tag = "throttles", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ThrottleId>) -> ApiResult<Json<Value>> {
     Ok(Json(views::throttle(&state.store.throttle(&scope.instance_id, &p.throttle_id).await?)))
 }
 
+#[utoipa::path(delete, path = "/throttles/{throttle_id}", tag = "throttles", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<ThrottleId>) -> ApiResult<StatusCode> {
     state.store.delete_throttle(&scope.instance_id, &p.throttle_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -73,6 +81,7 @@ struct ListQuery {
     precise_search: Option<String>,
 }
 
+#[utoipa::path(get, path = "/throttles", tag = "throttles", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let name = text_match(q.name, "name", q.precise_search.as_deref());
@@ -87,6 +96,7 @@ struct SpecialId {
     strategy_id: String,
 }
 
+#[utoipa::path(post, path = "/throttles/{throttle_id}/throttle-specials", tag = "throttles", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create_special(
     State(state): State<AppState>,
     scope: Scope,
@@ -107,6 +117,7 @@ async fn create_special(
     Ok((StatusCode::CREATED, Json(views::special(&special))))
 }
 
+#[utoipa::path(put, path = "/throttles/{throttle_id}/throttle-specials/{strategy_id}", tag = "throttles", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update_special(
     State(state): State<AppState>,
     scope: Scope,
@@ -118,6 +129,7 @@ async fn update_special(
     Ok(Json(views::special(&special)))
 }
 
+#[utoipa::path(delete, path = "/throttles/{throttle_id}/throttle-specials/{strategy_id}", tag = "throttles", responses((status = 204, description = "Done"), InConflict))]
 async fn delete_special(
     State(state): State<AppState>,
     scope: Scope,
@@ -127,7 +139,8 @@ async fn delete_special(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SpecialQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -136,6 +149,7 @@ struct SpecialQuery {
     user: Option<String>,
 }
 
+#[utoipa::path(get, path = "/throttles/{throttle_id}/throttle-specials", tag = "throttles", params(SpecialQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_specials(
     State(state): State<AppState>,
     scope: Scope,
@@ -152,6 +166,7 @@ async fn list_specials(
     Ok(Json(paged("throttle_specials", found, views::special)))
 }
 
+#[utoipa::path(post, path = "/throttle-bindings", tag = "throttles", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn bind(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let (policy_id, publish_ids) = bind_body(&body, "strategy_id")?;
     let bindings =
@@ -160,6 +175,7 @@ async fn bind(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiRe
     Ok((StatusCode::CREATED, Json(json!({ "throttle_applys": applys }))))
 }
 
+#[utoipa::path(put, path = "/throttle-bindings", tag = "throttles", params(ActionQuery), request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn batch_delete(
     State(state): State<AppState>,
     scope: Scope,
@@ -176,11 +192,13 @@ struct BindingId {
     throttle_binding_id: String,
 }
 
+#[utoipa::path(delete, path = "/throttle-bindings/{throttle_binding_id}", tag = "throttles", responses((status = 204, description = "Done"), InConflict))]
 async fn unbind(State(state): State<AppState>, scope: Scope, Path(p): Path<BindingId>) -> ApiResult<StatusCode> {
     unbind_one(&state, &scope, PolicyKind::Throttle, &p.throttle_binding_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/throttle-bindings/binded-apis", tag = "throttles", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -194,6 +212,7 @@ async fn bound_apis(
     Ok(Json(paged("apis", found, views::bound_api_for_throttle)))
 }
 
+#[utoipa::path(get, path = "/throttle-bindings/unbinded-apis", tag = "throttles", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn unbound_apis(
     State(state): State<AppState>,
     scope: Scope,
@@ -207,6 +226,7 @@ async fn unbound_apis(
     Ok(Json(paged("apis", found, |p| views::api_for_throttle(p, None))))
 }
 
+#[utoipa::path(get, path = "/throttle-bindings/binded-throttles", tag = "throttles", params(BindingQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn bound_throttles(
     State(state): State<AppState>,
     scope: Scope,

@@ -1,14 +1,17 @@
 //! VPC channels (`/vpc-channels`) and their members.
 
+use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use portico_model::{MemberChange, Page, Paged, VpcChannel, VpcMember, members_from_json, now};
 use portico_store::VpcChannelFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::apps::non_empty;
 use super::groups::text_match;
@@ -16,12 +19,12 @@ use crate::extract::{AppQuery, Scope};
 use crate::views::{list as paged, object};
 use crate::{ApiResult, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/vpc-channels", get(list).post(create))
-        .route("/vpc-channels/{vpc_channel_id}", get(show).put(update).delete(remove))
-        .route("/vpc-channels/{vpc_channel_id}/members", get(list_members).post(add_members).put(replace_members))
-        .route("/vpc-channels/{vpc_channel_id}/members/{member_id}", delete(remove_member))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(list_members, add_members, replace_members))
+        .routes(routes!(remove_member))
 }
 
 /// `VpcChannelInfo`: the channel without its members and health check.
@@ -53,12 +56,14 @@ struct ChannelId {
     vpc_channel_id: String,
 }
 
+#[utoipa::path(post, path = "/vpc-channels", tag = "vpc_channels", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn create(State(state): State<AppState>, scope: Scope, body: Bytes) -> ApiResult<(StatusCode, Json<Value>)> {
     let channel = VpcChannel::from_json(&body, None, now())?;
     state.store.create_vpc_channel(&scope.instance_id, &channel).await?;
     Ok((StatusCode::CREATED, Json(brief(&channel))))
 }
 
+#[utoipa::path(put, path = "/vpc-channels/{vpc_channel_id}", tag = "vpc_channels", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn update(
     State(state): State<AppState>,
     scope: Scope,
@@ -74,16 +79,19 @@ async fn update(
     Ok(Json(brief(&channel)))
 }
 
+#[utoipa::path(get, path = "/vpc-channels/{vpc_channel_id}", tag = "vpc_channels", responses((status = 200, description = "Found", body = Resource)))]
 async fn show(State(state): State<AppState>, scope: Scope, Path(p): Path<ChannelId>) -> ApiResult<Json<Value>> {
     Ok(Json(details(&state.store.vpc_channel(&scope.instance_id, &p.vpc_channel_id).await?)))
 }
 
+#[utoipa::path(delete, path = "/vpc-channels/{vpc_channel_id}", tag = "vpc_channels", responses((status = 204, description = "Done"), InConflict))]
 async fn remove(State(state): State<AppState>, scope: Scope, Path(p): Path<ChannelId>) -> ApiResult<StatusCode> {
     state.store.delete_vpc_channel(&scope.instance_id, &p.vpc_channel_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -97,6 +105,7 @@ struct ListQuery {
     vpc_channel_type: Option<String>,
 }
 
+#[utoipa::path(get, path = "/vpc-channels", tag = "vpc_channels", params(ListQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<ListQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     // Only built-in (server) channels exist.
@@ -115,6 +124,7 @@ async fn list(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery
     Ok(Json(paged("vpc_channels", found, brief)))
 }
 
+#[utoipa::path(post, path = "/vpc-channels/{vpc_channel_id}/members", tag = "vpc_channels", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn add_members(
     State(state): State<AppState>,
     scope: Scope,
@@ -127,6 +137,7 @@ async fn add_members(
     Ok((StatusCode::CREATED, Json(members(&channel))))
 }
 
+#[utoipa::path(put, path = "/vpc-channels/{vpc_channel_id}/members", tag = "vpc_channels", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]
 async fn replace_members(
     State(state): State<AppState>,
     scope: Scope,
@@ -145,13 +156,15 @@ struct MemberId {
     member_id: String,
 }
 
+#[utoipa::path(delete, path = "/vpc-channels/{vpc_channel_id}/members/{member_id}", tag = "vpc_channels", responses((status = 204, description = "Done"), InConflict))]
 async fn remove_member(State(state): State<AppState>, scope: Scope, Path(p): Path<MemberId>) -> ApiResult<StatusCode> {
     let change = MemberChange::Remove(p.member_id);
     state.store.change_vpc_members(&scope.instance_id, &p.vpc_channel_id, change, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MemberQuery {
     offset: Option<i64>,
     limit: Option<i64>,
@@ -175,6 +188,7 @@ fn member_matches(m: &VpcMember, q: &MemberQuery) -> bool {
     name_ok && group_ok && group_id_ok
 }
 
+#[utoipa::path(get, path = "/vpc-channels/{vpc_channel_id}/members", tag = "vpc_channels", params(MemberQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_members(
     State(state): State<AppState>,
     scope: Scope,

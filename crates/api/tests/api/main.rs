@@ -9,6 +9,7 @@ mod auth;
 mod authorizers;
 mod compare;
 mod dataservice;
+mod document;
 mod envs;
 mod every_route;
 mod gateway_responses;

@@ -317,7 +317,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let metrics = portico_gateway::metrics::install();
     let seen = store.generation();
-    let table = portico_gateway::load_routes(store.as_ref()).await?;
+    let table = portico_gateway::load_routes(store.as_ref(), None).await?;
     let backend_roots = match &settings.gateway.backend_ca_file {
         Some(path) => portico_gateway::tls::read_certificates(path)?,
         None => Vec::new(),

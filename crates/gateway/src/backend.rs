@@ -677,21 +677,21 @@ mod tests {
         let (policies, problems) = compile_policies(&def);
         assert!(problems.is_empty(), "{problems:?}");
         RouteApi {
-            api: Api {
+            api: Arc::new(Api {
                 id: "a".into(),
                 status: 1,
                 register_time: OffsetDateTime::UNIX_EPOCH,
                 update_time: OffsetDateTime::UNIX_EPOCH,
                 definition: def,
-            },
+            }),
             instance_id: "i".into(),
             project_id: "p".into(),
             env_id: "e".into(),
             env_name: "RELEASE".into(),
             publish_id: "pub".into(),
             bound: Default::default(),
-            path_params: vec!["id".into()],
-            policies,
+            path_params: ["id".to_string()].into(),
+            policies: policies.into(),
             variables: Arc::new(HashMap::new()),
         }
     }

@@ -28,7 +28,7 @@ use crate::throttle::ThrottlePolicy;
 #[derive(Debug)]
 pub struct RouteApi {
     /// The published snapshot.
-    pub api: Api,
+    pub api: Arc<Api>,
     /// Its instance.
     pub instance_id: String,
     /// The instance's project.
@@ -40,13 +40,39 @@ pub struct RouteApi {
     /// Publish record id.
     pub publish_id: String,
     /// Names of the path parameters, in template order.
-    pub path_params: Vec<String>,
+    pub path_params: Arc<[String]>,
     /// Backend policies, compiled.
-    pub policies: Vec<CompiledPolicy>,
+    pub policies: Arc<[CompiledPolicy]>,
     /// The group's variables in this environment (`#name#` → value).
     pub variables: Arc<HashMap<String, String>>,
     /// What is bound to the publish record, and the gateway response in force.
     pub bound: ApiPolicies,
+}
+
+/// One published version, decoded and compiled once. Versions never change, so a reload
+/// reuses what the table before it prepared, and reads and decodes only the versions it lacks.
+#[derive(Debug, Clone)]
+struct PreparedVersion {
+    api: Arc<Api>,
+    /// The frontend template in matchit's syntax.
+    template: Arc<str>,
+    path_params: Arc<[String]>,
+    policies: Arc<[CompiledPolicy]>,
+}
+
+impl PreparedVersion {
+    /// Also reports the backend policies that cannot be compiled (once, when first prepared).
+    fn new(api: Api, problems: &mut Vec<String>) -> PreparedVersion {
+        let (template, path_params) = to_matchit(&api.definition.req_uri);
+        let (policies, policy_problems) = compile_policies(&api.definition);
+        problems.extend(policy_problems.into_iter().map(|p| format!("API {}: {p}", api.id)));
+        PreparedVersion {
+            api: Arc::new(api),
+            template: template.into(),
+            path_params: path_params.into(),
+            policies: policies.into(),
+        }
+    }
 }
 
 /// The policies of one publish record, shared with the other records bound to the same ones.
@@ -178,6 +204,8 @@ struct EnvRoutes {
 pub struct RouteTable {
     hosts: HashMap<String, Arc<HashMap<String, EnvRoutes>>>,
     apis: usize,
+    /// Every version served, by version id: what the next table reuses.
+    versions: HashMap<String, PreparedVersion>,
     apps: AppDirectory,
     channels: HashMap<String, Arc<Channel>>,
 }
@@ -287,52 +315,69 @@ fn found(api: &Arc<RouteApi>, params: &matchit::Params<'_, '_>, rest: &str) -> R
 
 impl RouteTable {
     /// Builds the table; APIs that cannot be routed are left out and reported, one message each.
-    pub fn build(live: LiveSet) -> (RouteTable, Vec<String>) {
+    /// The versions `previous` served are reused; `live` brings the snapshots of the others
+    /// (see [`RouteTable::holds_version`]).
+    pub fn build(live: LiveSet, previous: &RouteTable) -> (RouteTable, Vec<String>) {
         let mut problems = Vec::new();
-        let mut variables: HashMap<(String, String), HashMap<String, String>> = HashMap::new();
+        // Group → environment → variables: looked up by borrowed ids, once per route.
+        let mut variables: HashMap<String, HashMap<String, HashMap<String, String>>> = HashMap::new();
         for v in live.variables {
-            variables.entry((v.group_id, v.env_id)).or_default().insert(v.variable_name, v.variable_value);
+            variables
+                .entry(v.group_id)
+                .or_default()
+                .entry(v.env_id)
+                .or_default()
+                .insert(v.variable_name, v.variable_value);
         }
-        let variables: HashMap<(String, String), Arc<HashMap<String, String>>> =
-            variables.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        let variables: HashMap<String, HashMap<String, Arc<HashMap<String, String>>>> = variables
+            .into_iter()
+            .map(|(group, envs)| (group, envs.into_iter().map(|(env, vars)| (env, Arc::new(vars))).collect()))
+            .collect();
         let no_variables = Arc::new(HashMap::new());
         let channels =
             live.policies.vpc_channels.iter().map(|(_, c)| (c.id.clone(), Arc::new(Channel::new(c)))).collect();
         let (mut index, apps) = PolicyIndex::new(live.policies);
 
         let mut groups: HashMap<String, HashMap<String, EnvRoutes>> = HashMap::new();
+        let mut versions = HashMap::with_capacity(live.apis.len());
         let mut apis = 0;
         for live_api in live.apis {
-            let def = &live_api.snapshot.definition;
+            let prepared = match (live_api.snapshot, previous.versions.get(&live_api.version_id)) {
+                (Some(snapshot), _) => PreparedVersion::new(snapshot, &mut problems),
+                (None, Some(prepared)) => prepared.clone(),
+                (None, None) => {
+                    problems.push(format!("publication {}: its version was not read", live_api.publish_id));
+                    continue;
+                }
+            };
+            let def = &prepared.api.definition;
             let vars = variables
-                .get(&(def.group_id.clone(), live_api.env_id.clone()))
-                .cloned()
-                .unwrap_or_else(|| no_variables.clone());
-            let (template, path_params) = to_matchit(&def.req_uri);
-            let (backend_policies, policy_problems) = compile_policies(def);
-            problems.extend(policy_problems.into_iter().map(|p| format!("API {}: {p}", live_api.snapshot.id)));
-            let bound = index.for_api(&live_api.publish_id, &live_api.snapshot);
+                .get(&def.group_id)
+                .and_then(|envs| envs.get(&live_api.env_id))
+                .unwrap_or(&no_variables)
+                .clone();
+            let bound = index.for_api(&live_api.publish_id, &prepared.api);
             let route = Arc::new(RouteApi {
                 instance_id: live_api.instance_id,
                 project_id: live_api.project_id,
                 env_id: live_api.env_id,
                 env_name: live_api.env_name.clone(),
                 publish_id: live_api.publish_id,
-                path_params,
-                policies: backend_policies,
+                path_params: prepared.path_params.clone(),
+                policies: prepared.policies.clone(),
                 variables: vars,
                 bound,
-                api: live_api.snapshot,
+                api: prepared.api.clone(),
             });
-            let env =
-                groups.entry(route.api.definition.group_id.clone()).or_default().entry(live_api.env_name).or_default();
-            match env.insert(route.clone(), &template) {
+            let env = groups.entry(def.group_id.clone()).or_default().entry(live_api.env_name).or_default();
+            match env.insert(route.clone(), &prepared.template) {
                 Ok(()) => apis += 1,
                 Err(e) => problems.push(format!(
                     "API {} ({} {}) cannot be routed: {e}",
                     route.api.id, route.api.definition.req_method, route.api.definition.req_uri
                 )),
             }
+            versions.insert(live_api.version_id, prepared);
         }
 
         let mut hosts = HashMap::new();
@@ -344,7 +389,13 @@ impl RouteTable {
                 hosts.insert(domain, envs.clone());
             }
         }
-        (RouteTable { hosts, apis, apps, channels }, problems)
+        (RouteTable { hosts, apis, versions, apps, channels }, problems)
+    }
+
+    /// Whether this table serves the published version `version_id`: the next build reuses it,
+    /// so [`portico_store::Store::live_routes`] need not read it.
+    pub fn holds_version(&self, version_id: &str) -> bool {
+        self.versions.contains_key(version_id)
     }
 
     /// Every app, for APP authentication.
@@ -434,13 +485,14 @@ mod tests {
             env_id: format!("{env}_id"),
             env_name: env.into(),
             publish_id: format!("pub_{id}"),
-            snapshot: Api {
+            version_id: format!("v_{id}"),
+            snapshot: Some(Api {
                 id: id.into(),
                 status: 1,
                 register_time: OffsetDateTime::UNIX_EPOCH,
                 update_time: OffsetDateTime::UNIX_EPOCH,
                 definition: def,
-            },
+            }),
         }
     }
 
@@ -452,12 +504,10 @@ mod tests {
             variable_name: "host".into(),
             variable_value: "example.org".into(),
         }];
-        let (table, problems) = RouteTable::build(LiveSet {
-            apis,
-            groups: vec![group("g1"), group("g2")],
-            variables,
-            policies: Default::default(),
-        });
+        let (table, problems) = RouteTable::build(
+            LiveSet { apis, groups: vec![group("g1"), group("g2")], variables, policies: Default::default() },
+            &RouteTable::default(),
+        );
         assert_eq!(problems, Vec::<String>::new());
         table
     }
@@ -529,17 +579,47 @@ mod tests {
     }
 
     #[test]
+    fn a_rebuild_reuses_the_versions_the_previous_table_holds() {
+        let first = table(vec![
+            live("a", "g1", "RELEASE", "GET", "/users/{id}", "NORMAL"),
+            live("b", "g1", "RELEASE", "GET", "/orders", "NORMAL"),
+        ]);
+        assert!(first.holds_version("v_a") && first.holds_version("v_b"));
+        let mut apis = vec![
+            live("a", "g1", "RELEASE", "GET", "/users/{id}", "NORMAL"),
+            live("b", "g1", "RELEASE", "GET", "/orders", "NORMAL"),
+            live("c", "g1", "RELEASE", "GET", "/lost", "NORMAL"),
+        ];
+        // What live_routes gives when the caller holds a and b: no snapshots for them; c's
+        // snapshot is missing although the table does not hold it.
+        for api in &mut apis {
+            api.snapshot = None;
+        }
+        let (second, problems) = RouteTable::build(
+            LiveSet { apis, groups: vec![group("g1")], variables: vec![], policies: Default::default() },
+            &first,
+        );
+        assert_eq!(hit(&second, "g1.apig.test", "RELEASE", "GET", "/users/7"), Ok("a".into()));
+        assert_eq!(hit(&second, "g1.apig.test", "RELEASE", "GET", "/orders"), Ok("b".into()));
+        let reused = second.lookup("g1.apig.test", "RELEASE", "GET", "/users/7").unwrap().api;
+        let before = first.lookup("g1.apig.test", "RELEASE", "GET", "/users/7").unwrap().api;
+        assert!(Arc::ptr_eq(&reused.api, &before.api), "the decoded snapshot is shared, not read again");
+        assert_eq!(second.len(), 2);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("pub_c"), "{problems:?}");
+        assert!(!second.holds_version("v_c"));
+    }
+
+    #[test]
     fn unroutable_apis_are_reported_not_fatal() {
         let apis = vec![
             live("ok", "g1", "RELEASE", "GET", "/ok", "NORMAL"),
             live("bad", "g1", "RELEASE", "GET", "/x/{a}{b}", "NORMAL"),
         ];
-        let (t, problems) = RouteTable::build(LiveSet {
-            apis,
-            groups: vec![group("g1")],
-            variables: vec![],
-            policies: Default::default(),
-        });
+        let (t, problems) = RouteTable::build(
+            LiveSet { apis, groups: vec![group("g1")], variables: vec![], policies: Default::default() },
+            &RouteTable::default(),
+        );
         assert_eq!(t.len(), 1);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("bad"), "{problems:?}");

@@ -186,8 +186,12 @@ pub struct LiveApi {
     pub env_name: String,
     /// Publish record id.
     pub publish_id: String,
-    /// The API as it was published.
-    pub snapshot: Api,
+    /// The published version. Versions are never changed, so its id names the same snapshot
+    /// for good: a reader that kept it need not read it again.
+    pub version_id: String,
+    /// The API as it was published; `None` when the caller of [`Store::live_routes`] said it
+    /// holds this version.
+    pub snapshot: Option<Api>,
 }
 
 /// Everything the data plane serves, across instances (see [`Store::live_routes`]).
@@ -395,8 +399,10 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
 
     /// Everything that is live, across all instances: each publication with its snapshot,
     /// the groups they belong to, those groups' environment variables, and the policies the
-    /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data.
-    async fn live_routes(&self) -> Result<LiveSet>;
+    /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data. With
+    /// `held`, the snapshots of the versions it says the caller holds are not read (a reload
+    /// after one publish reads one snapshot, not every live one).
+    async fn live_routes(&self, held: Option<&(dyn for<'v> Fn(&'v str) -> bool + Sync)>) -> Result<LiveSet>;
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
     fn generation(&self) -> u64;

@@ -559,6 +559,15 @@ fn api_tags(api: &Api) -> Result<String> {
 /// and 12 × 500 bound values stay far below SQLite's limit.
 const INSERT_BATCH: usize = 500;
 
+/// Snapshots a reload of `live_routes` reads per statement (bound ids; both engines allow far
+/// more).
+const SNAPSHOT_CHUNK: usize = 1000;
+
+/// What `live_routes` reads of each publication, and from where.
+const LIVE_COLUMNS: &str = "p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, p.version_id";
+const LIVE_FROM: &str = "publications p JOIN instances i ON i.id = p.instance_id \
+     JOIN envs e ON e.instance_id = p.instance_id AND e.id = p.env_id";
+
 fn publication_columns<DB: Engine>() -> String {
     format!(
         "p.publish_id, p.api_id, p.env_id, p.version_id, p.remark, p.publish_time, e.name AS env_name, {} AS api_name",
@@ -1284,35 +1293,70 @@ where
 
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
-    async fn live_routes(&self) -> Result<LiveSet> {
+    async fn live_routes(&self, held: Option<&(dyn for<'v> Fn(&'v str) -> bool + Sync)>) -> Result<LiveSet> {
         // One read transaction: the reads see the same snapshot of the database.
         let mut tx = DB::begin_snapshot(&self.pool).await?;
-        // Pages of publications (keyset on seq), decoded page by page, so the raw rows of a large
-        // table are never all in memory beside the decoded snapshots.
+        let live_api = |row: &DB::Row, snapshot: Option<Api>| -> Result<LiveApi> {
+            Ok(LiveApi {
+                instance_id: row.try_get("instance_id")?,
+                project_id: row.try_get("project_id")?,
+                env_id: row.try_get("env_id")?,
+                env_name: row.try_get("env_name")?,
+                publish_id: row.try_get("publish_id")?,
+                version_id: row.try_get("version_id")?,
+                snapshot,
+            })
+        };
         let mut apis = Vec::new();
-        let mut after = 0_i64;
-        loop {
-            let rows = sqlx::query(
-                "SELECT p.seq, p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, v.snapshot \
-                 FROM publications p JOIN api_versions v ON v.id = p.version_id \
-                 JOIN instances i ON i.id = p.instance_id \
-                 JOIN envs e ON e.instance_id = p.instance_id AND e.id = p.env_id \
-                 WHERE p.seq > $1 ORDER BY p.seq LIMIT 2000",
-            )
-            .bind(after)
-            .fetch_all(&mut *tx)
-            .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get("seq")?;
-            for row in &rows {
-                apis.push(LiveApi {
-                    instance_id: row.try_get("instance_id")?,
-                    project_id: row.try_get("project_id")?,
-                    env_id: row.try_get("env_id")?,
-                    env_name: row.try_get("env_name")?,
-                    publish_id: row.try_get("publish_id")?,
-                    snapshot: Self::from_doc(row, "snapshot")?,
-                });
+        match held {
+            // Nothing held (a start): every snapshot, in pages (keyset on seq) decoded page by
+            // page, so the raw rows of a large table are never all in memory beside the
+            // decoded snapshots.
+            None => {
+                let mut after = 0_i64;
+                loop {
+                    let rows = sqlx::query(AssertSqlSafe(format!(
+                        "SELECT p.seq, {LIVE_COLUMNS}, v.snapshot FROM {LIVE_FROM} \
+                         JOIN api_versions v ON v.id = p.version_id WHERE p.seq > $1 ORDER BY p.seq LIMIT 2000"
+                    )))
+                    .bind(after)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let Some(last) = rows.last() else { break };
+                    after = last.try_get("seq")?;
+                    for row in &rows {
+                        apis.push(live_api(row, Some(Self::from_doc(row, "snapshot")?))?);
+                    }
+                }
+            }
+            // A reload: every publication's row, and only the snapshots of versions not held,
+            // by id in chunks (one statement per chunk).
+            Some(held) => {
+                apis = sqlx::query(AssertSqlSafe(format!("SELECT {LIVE_COLUMNS} FROM {LIVE_FROM} ORDER BY p.seq")))
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|row| live_api(row, None))
+                    .collect::<Result<Vec<_>>>()?;
+                let wanted: Vec<usize> = (0..apis.len()).filter(|&n| !held(&apis[n].version_id)).collect();
+                for chunk in wanted.chunks(SNAPSHOT_CHUNK) {
+                    let mut q = QueryBuilder::<DB>::new("SELECT id, snapshot FROM api_versions WHERE id IN (");
+                    let mut ids = q.separated(", ");
+                    for &n in chunk {
+                        ids.push_bind(apis[n].version_id.clone());
+                    }
+                    q.push(")");
+                    let mut snapshots: std::collections::HashMap<String, Api> = q
+                        .build()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|row| Ok((row.try_get("id")?, Self::from_doc(row, "snapshot")?)))
+                        .collect::<Result<_>>()?;
+                    for &n in chunk {
+                        apis[n].snapshot = snapshots.remove(&apis[n].version_id);
+                    }
+                }
             }
         }
         let live_groups = "SELECT a.group_id FROM publications p JOIN apis a ON a.id = p.api_id";

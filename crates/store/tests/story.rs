@@ -369,7 +369,7 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     let one = api(&g.id, "api_one", "/one", &[]);
     s.create_api(i, &one).await.unwrap();
     s.create_api(i, &api(&quiet.id, "api_quiet", "/quiet", &[])).await.unwrap();
-    assert_eq!(s.live_routes().await.unwrap(), Default::default(), "nothing is live before publishing");
+    assert_eq!(s.live_routes(None).await.unwrap(), Default::default(), "nothing is live before publishing");
 
     let before = s.generation();
     s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
@@ -378,29 +378,42 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     draft.definition.remark = Some("draft only".into());
     s.update_api(i, &draft).await.unwrap();
 
-    let live = s.live_routes().await.unwrap();
+    let live = s.live_routes(None).await.unwrap();
     assert_eq!(live.apis.len(), 1);
     let a = &live.apis[0];
     assert_eq!((a.instance_id.as_str(), a.env_id.as_str(), a.env_name.as_str()), (i, RELEASE_ENV_ID, "RELEASE"));
-    assert_eq!(a.snapshot.id, one.id);
-    assert_eq!(a.snapshot.definition.remark, None, "the published snapshot, not the draft");
+    let snapshot = a.snapshot.as_ref().expect("an unknown version is read");
+    assert_eq!(snapshot.id, one.id);
+    assert_eq!(snapshot.definition.remark, None, "the published snapshot, not the draft");
     assert_eq!(live.groups, vec![g.clone()], "only groups with something live");
     assert_eq!(live.variables, vec![variable]);
 
     let unchanged = s.generation();
-    s.live_routes().await.unwrap();
+    let known = a.version_id.clone();
+    let again = s.live_routes(Some(&|version| version == known)).await.unwrap();
+    assert_eq!(again.apis[0].version_id, known);
+    assert_eq!(again.apis[0].snapshot, None, "a version the caller holds is not read again");
     assert_eq!(s.generation(), unchanged, "reads do not move the generation");
+    s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
+    let republished = s.live_routes(Some(&|version| version == known)).await.unwrap();
+    assert_ne!(republished.apis[0].version_id, known, "publishing again makes a new version");
+    assert_eq!(
+        republished.apis[0].snapshot.as_ref().and_then(|s| s.definition.remark.as_deref()),
+        Some("draft only"),
+        "whose snapshot is read"
+    );
     s.offline(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id)).await.unwrap();
-    assert!(s.live_routes().await.unwrap().apis.is_empty());
+    assert!(s.live_routes(None).await.unwrap().apis.is_empty());
 }
 
 #[tokio::test]
-async fn live_routes_read_every_page() {
+async fn live_routes_read_every_page_and_chunk() {
     let f = fixture().await;
     let (s, i) = (&f.store, f.instance.as_str());
     let g = group("many");
     s.create_group(i, &g).await.unwrap();
-    // More than one page (2000 rows) of publications.
+    // More than one page (2000 rows) of publications at start, and more than two chunks (1000
+    // snapshots) on a reload that holds none of them.
     let mut ids = Vec::new();
     for n in 0..2003 {
         let a = api(&g.id, &format!("api_{n}"), &format!("/many/{n}"), &[]);
@@ -409,12 +422,14 @@ async fn live_routes_read_every_page() {
     }
     let outcome = s.publish(i, RELEASE_ENV_ID, &ids, None, now()).await.unwrap();
     assert!(outcome.iter().all(|(_, r)| r.is_ok()));
-    let live = s.live_routes().await.unwrap();
-    let mut seen: Vec<String> = live.apis.iter().map(|a| a.snapshot.id.clone()).collect();
-    assert_eq!(seen.len(), 2003);
-    seen.sort();
     ids.sort();
-    assert_eq!(seen, ids, "every publication once, none twice");
+    for live in [s.live_routes(None).await.unwrap(), s.live_routes(Some(&|_| false)).await.unwrap()] {
+        let mut seen: Vec<String> =
+            live.apis.iter().filter_map(|a| a.snapshot.as_ref()).map(|s| s.id.clone()).collect();
+        assert_eq!(seen.len(), 2003);
+        seen.sort();
+        assert_eq!(seen, ids, "every publication once, none twice");
+    }
 }
 
 // ---- Many nodes (PostgreSQL) -----------------------------------------------------------------

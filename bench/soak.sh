@@ -196,7 +196,7 @@ while kill -0 "$WRK_M" 2>/dev/null || kill -0 "$WRK_G" 2>/dev/null; do
 done
 wait "$WRK_M" || die "wrk (management) failed: $(cat "$TMP/wrk-management.txt")"
 wait "$WRK_G" || die "wrk (gateway) failed: $(cat "$TMP/wrk-gateway.txt")"
-echo "$(($(date +%s) - START)) $(rss VmRSS) $(rss RssAnon)" >>"$TMP/rss.txt"
+# No sample after the load: the allocator hands memory back once it stops, which would hide growth.
 
 # --- report ------------------------------------------------------------------------------------------
 requests() { awk '/requests in/ { print $1 }' "$1"; }

@@ -19,6 +19,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (SQLite)"
 cargo test --workspace --locked
 
+step "fuzz targets, 20 s each on their seeds (scripts/fuzz.sh)"
+bash scripts/fuzz.sh
+
 step "SDK suite on SQLite (official SDKs against target/debug/portico)"
 cargo build -p portico --locked
 venv="$(bash scripts/sdk-venv.sh)"

@@ -253,9 +253,18 @@ pub(crate) fn to_matchit(template: &str) -> (String, Vec<String>) {
 
 impl EnvRoutes {
     fn insert(&mut self, api: Arc<RouteApi>, template: &str) -> Result<(), String> {
-        let (router, slots) = match api.api.definition.match_mode {
-            MatchMode::Normal => (&mut self.exact, &mut self.exact_slots),
-            MatchMode::Swa => (&mut self.prefix, &mut self.prefix_slots),
+        let (router, slots, template) = match api.api.definition.match_mode {
+            MatchMode::Normal => (&mut self.exact, &mut self.exact_slots, template),
+            // `lookup` tries the path's prefixes without a trailing `/`: a prefix template ending
+            // in one would never match below itself (found by fuzz/fuzz_targets/routes.rs).
+            MatchMode::Swa => (
+                &mut self.prefix,
+                &mut self.prefix_slots,
+                match template.trim_end_matches('/') {
+                    "" => "/",
+                    trimmed => trimmed,
+                },
+            ),
         };
         if let Some(&slot) = slots.get(template) {
             self.slots[slot].push(api);
@@ -569,6 +578,15 @@ mod tests {
         assert_eq!(rest("/shop"), "");
         assert_eq!(rest("/shop/special"), "");
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "POST", "/shop/1"), Ok("post".into()));
+    }
+
+    #[test]
+    fn a_prefix_with_a_trailing_slash_matches_below_it() {
+        let t = table(vec![live("slash", "g1", "RELEASE", "GET", "/shop/{id}/items/", "SWA")]);
+        let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/shop/7/items/below").unwrap();
+        assert_eq!((m.api.api.id.as_str(), m.rest.as_str()), ("slash", "/below"));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items/"), Ok("slash".into()));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items"), Ok("slash".into()));
     }
 
     #[test]

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod export;
+mod form;
 mod import;
 pub mod keys;
 mod livedata;
@@ -40,6 +41,7 @@ mod yaml;
 use std::collections::{BTreeMap, HashMap};
 
 pub use export::{Export, WriteError, path_order, sort_by_path, write};
+pub use form::{FormMode, ImportForm, ImportFormReader};
 pub use import::{DocumentError, ImportContext, ParsedApi, ParsedDocument, References, parse};
 pub use livedata::{ParsedLdApi, parse_livedata, write_livedata};
 

@@ -20,7 +20,7 @@ use portico_model::{
     Api, ApiDefinition, FieldError, LdApi, LdApiInput, LdDeployInput, LdParameter, LdScriptsInput, LdTestRun, Page,
     new_id, now, parse_body, test_parameters_from_json,
 };
-use portico_openapi::Format;
+use portico_openapi::{FormMode, Format};
 use portico_store::{FrontendApi, LdApiFilter, LdImportAction, LdImportMode, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -28,7 +28,7 @@ use sha2::Sha256;
 
 use super::apps::non_empty;
 use super::groups::text_match;
-use super::openapi::{failure_entry, form_mode};
+use super::openapi::failure_entry;
 use super::roma_apps::app_names;
 use crate::download;
 use crate::extract::{AppQuery, Scope};
@@ -553,9 +553,12 @@ async fn import(
             "file_name" => file = Some(field.bytes().await.map_err(malformed)?),
             "api_mode" => {
                 let value = field.text().await.map_err(malformed)?;
-                mode = if form_mode(&name, &value)? { LdImportMode::Override } else { LdImportMode::Merge };
+                mode = match FormMode::parse(&name, &value)? {
+                    FormMode::Merge => LdImportMode::Merge,
+                    FormMode::Override => LdImportMode::Override,
+                };
             }
-            "extend_mode" => drop(form_mode(&name, &field.text().await.map_err(malformed)?)?),
+            "extend_mode" => drop(FormMode::parse(&name, &field.text().await.map_err(malformed)?)?),
             _ => {}
         }
     }

@@ -16,7 +16,9 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portico_model::{Api, ApiGroup, FieldError, Page, Paged, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
-use portico_openapi::{Define, Export, ExtensionObjects, Format, ImportContext, OasVersion, References};
+use portico_openapi::{
+    Define, Export, ExtensionObjects, FormMode, Format, ImportContext, ImportFormReader, OasVersion, References,
+};
 use portico_store::{
     AsyncTask, ExtendMode, ImportAction, ImportRequest, ImportTarget, PolicyImport, Result as StoreResult, TaskStatus,
     TaskType,
@@ -365,17 +367,6 @@ async fn show_task(
     })))
 }
 
-/// The import form, checked.
-struct ImportForm {
-    create_group: bool,
-    extend_mode: ExtendMode,
-    group_id: Option<String>,
-    overwrite: bool,
-    mock_mode: bool,
-    app_id: Option<String>,
-    file: Bytes,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ImportQuery {
@@ -383,62 +374,20 @@ struct ImportQuery {
     dry_run: bool,
 }
 
-fn form_bool(field: &str, value: &str) -> ApiResult<bool> {
-    match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ApiError::invalid(field)),
-    }
-}
-
-pub(super) fn form_mode(field: &str, value: &str) -> ApiResult<bool> {
-    match value {
-        "merge" => Ok(false),
-        "override" => Ok(true),
-        _ => Err(ApiError::invalid(field)),
-    }
-}
+/// The import form as it arrives; [`ImportFormReader`] says what its fields mean.
+type ImportForm = portico_openapi::ImportForm<Bytes>;
 
 /// A request that is not `multipart/form-data` (or has no boundary) is answered like a malformed
 /// form, not with axum's plain-text rejection.
 async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> ApiResult<ImportForm> {
     let mut multipart = multipart.map_err(|e| ApiError::invalid_because("body", &e.body_text()))?;
-    let mut form = ImportForm {
-        create_group: true,
-        extend_mode: ExtendMode::Merge,
-        group_id: None,
-        overwrite: false,
-        mock_mode: false,
-        app_id: None,
-        file: Bytes::new(),
-    };
-    let mut file = None;
+    let mut form = ImportFormReader::default();
     let malformed = |e: axum::extract::multipart::MultipartError| ApiError::invalid_because("body", &e.body_text());
     while let Some(field) = multipart.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or_default().to_owned();
-        if name == "file_name" {
-            file = Some(field.bytes().await.map_err(malformed)?);
-            continue;
-        }
-        let value = field.text().await.map_err(malformed)?;
-        match name.as_str() {
-            "is_create_group" => form.create_group = form_bool(&name, &value)?,
-            "group_id" => form.group_id = Some(value).filter(|v| !v.is_empty()),
-            "extend_mode" => {
-                form.extend_mode = if form_mode(&name, &value)? { ExtendMode::Override } else { ExtendMode::Merge }
-            }
-            "api_mode" => form.overwrite = form_mode(&name, &value)?,
-            "simple_mode" => drop(form_bool(&name, &value)?),
-            "mock_mode" => form.mock_mode = form_bool(&name, &value)?,
-            "app_id" => form.app_id = Some(value).filter(|v| !v.is_empty()),
-            _ => {}
-        }
+        form.field(&name, field.bytes().await.map_err(malformed)?)?;
     }
-    form.file = file.ok_or_else(|| ApiError::missing("file_name"))?;
-    if !form.create_group && form.group_id.is_none() {
-        return Err(ApiError::missing("group_id"));
-    }
-    Ok(form)
+    Ok(form.finish()?)
 }
 
 /// Runs an import and renders its result: `{group_id, success, failure, ignore}`.
@@ -499,8 +448,11 @@ async fn run_import(state: &AppState, instance_id: &str, form: ImportForm, dry_r
         target,
         apis: definitions,
         policies,
-        extend_mode: form.extend_mode,
-        overwrite: form.overwrite,
+        extend_mode: match form.extend_mode {
+            FormMode::Merge => ExtendMode::Merge,
+            FormMode::Override => ExtendMode::Override,
+        },
+        overwrite: form.api_mode == FormMode::Override,
         dry_run,
         now: now(),
     };

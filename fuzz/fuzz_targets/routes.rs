@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let (definitions, lookups) = text.split_once("\n\n").unwrap_or((text, ""));
     let apis: Vec<LiveApi> = definitions.lines().take(64).enumerate().filter_map(|(i, line)| live(i, line)).collect();
 
-    let (table, _) = RouteTable::build(live_set(apis.clone()));
+    let (table, _) = RouteTable::build(live_set(apis.clone()), &RouteTable::default());
     for line in lookups.lines().take(64) {
         let Some((method, path)) = line.split_once(' ') else { continue };
         if let Ok(found) = table.lookup(HOST, STAGE, method, path) {
@@ -31,11 +31,12 @@ fuzz_target!(|data: &[u8]| {
     }
 
     for api in apis.into_iter().take(8) {
-        let def = &api.snapshot.definition;
-        let (id, uri, swa) = (api.snapshot.id.clone(), def.req_uri.clone(), def.match_mode == MatchMode::Swa);
+        let snapshot = api.snapshot.as_ref().expect("live() gives every API its snapshot");
+        let def = &snapshot.definition;
+        let (id, uri, swa) = (snapshot.id.clone(), def.req_uri.clone(), def.match_mode == MatchMode::Swa);
         let method =
             if def.req_method == Method::Any { "GET".to_string() } else { def.req_method.as_str().to_string() };
-        let (alone, problems) = RouteTable::build(live_set(vec![api]));
+        let (alone, problems) = RouteTable::build(live_set(vec![api]), &RouteTable::default());
         if !problems.is_empty() {
             continue;
         }
@@ -86,7 +87,8 @@ fn live(i: usize, line: &str) -> Option<LiveApi> {
         env_id: "RELEASE_id".into(),
         env_name: STAGE.into(),
         publish_id: format!("pub_{i}"),
-        snapshot: Api { id: format!("api{i}"), status: 1, register_time: now, update_time: now, definition },
+        version_id: format!("ver_{i}"),
+        snapshot: Some(Api { id: format!("api{i}"), status: 1, register_time: now, update_time: now, definition }),
     })
 }
 

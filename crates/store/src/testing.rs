@@ -9,7 +9,9 @@ use std::sync::Arc;
 use sqlx::Connection;
 
 use crate::secrets::KEY_FILE;
-use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+use portico_model::{Credential, Instance, Project, User, new_id, now};
+
+use crate::{Bootstrap, PgStore, Result, SqliteStore, Store, StoreError};
 
 /// The variable naming the PostgreSQL server (an admin URL) the suites use.
 pub const POSTGRES_VAR: &str = "PORTICO_TEST_POSTGRES";
@@ -44,4 +46,33 @@ pub async fn reopen_store(dir: &Path) -> Result<Arc<dyn Store>> {
         Ok(url) => Ok(Arc::new(PgStore::connect_url(&url, &dir.join(KEY_FILE)).await?)),
         Err(_) => Ok(Arc::new(SqliteStore::open(&dir.join("portico.db")).await?)),
     }
+}
+
+/// What a first start writes: a `default` project with its `admin` (access key `AK`, secret
+/// `secret_key`) and its `default` instance, in the `portico` account.
+pub fn sample_bootstrap(secret_key: &str) -> Bootstrap {
+    let now = now();
+    let project = Project { id: new_id(), name: "default".into(), created_at: now };
+    let admin = User {
+        id: new_id(),
+        name: "admin".into(),
+        password_hash: "x".into(),
+        readonly: false,
+        projects: vec![project.id.clone()],
+        created_at: now,
+    };
+    let credential = Credential {
+        access_key: "AK".into(),
+        secret_key: secret_key.into(),
+        user_id: admin.id.clone(),
+        created_at: now,
+    };
+    let instance = Instance {
+        id: new_id(),
+        project_id: project.id.clone(),
+        instance_name: "default".into(),
+        description: None,
+        create_time: now,
+    };
+    Bootstrap { project, admin, credential, instance, domain: "portico".into() }
 }

@@ -5,38 +5,17 @@
 
 use std::sync::Arc;
 
-use portico_model::{Credential, Instance, Project, User, new_id, now};
-use portico_store::{AsyncTask, Bootstrap, Heartbeat, Store, TaskStatus, TaskType};
+use portico_model::{new_id, now};
+use portico_store::{AsyncTask, Heartbeat, Store, TaskStatus, TaskType};
 use time::Duration;
 
 const REASON: &str = r#"{"error_code":"APIG.9999","error_msg":"stopped"}"#;
 const LEASE: Duration = Duration::seconds(10);
 
 async fn bootstrapped(store: &dyn Store) -> String {
-    let now = now();
-    let project = Project { id: new_id(), name: "default".into(), created_at: now };
-    let admin = User {
-        id: new_id(),
-        name: "admin".into(),
-        password_hash: "x".into(),
-        readonly: false,
-        projects: vec![project.id.clone()],
-        created_at: now,
-    };
-    let credential =
-        Credential { access_key: "AK".into(), secret_key: "SK".into(), user_id: admin.id.clone(), created_at: now };
-    let instance = Instance {
-        id: new_id(),
-        project_id: project.id.clone(),
-        instance_name: "default".into(),
-        description: None,
-        create_time: now,
-    };
-    let id = instance.id.clone();
-    assert!(
-        store.bootstrap(&Bootstrap { project, admin, credential, instance, domain: "portico".into() }).await.unwrap()
-    );
-    id
+    let bootstrap = portico_store::testing::sample_bootstrap("SK");
+    assert!(store.bootstrap(&bootstrap).await.unwrap());
+    bootstrap.instance.id
 }
 
 async fn running_task(store: &dyn Store, instance: &str) -> String {

@@ -3,10 +3,9 @@
 //! `Store` trait, independent of HTTP.
 
 use portico_model::{
-    Api, ApiDefinition, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID, User,
-    new_id, now,
+    Api, ApiDefinition, ApiGroup, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID, User, new_id, now,
 };
-use portico_store::{ApiFilter, Bootstrap, Conflict, GroupFilter, Kind, Store, StoreError, TextMatch, VariableFilter};
+use portico_store::{ApiFilter, Conflict, GroupFilter, Kind, Store, StoreError, TextMatch, VariableFilter};
 use serde_json::json;
 
 struct Fixture {
@@ -18,33 +17,10 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = portico_store::testing::fresh_store(dir.path()).await.unwrap();
-    let now = now();
-    let project = Project { id: new_id(), name: "default".into(), created_at: now };
-    let admin = User {
-        id: new_id(),
-        name: "admin".into(),
-        password_hash: "x".into(),
-        readonly: false,
-        projects: vec![project.id.clone()],
-        created_at: now,
-    };
-    let credential = Credential {
-        access_key: "AK".into(),
-        secret_key: "the-secret-key".into(),
-        user_id: admin.id.clone(),
-        created_at: now,
-    };
-    let instance = Instance {
-        id: new_id(),
-        project_id: project.id.clone(),
-        instance_name: "default".into(),
-        description: None,
-        create_time: now,
-    };
-    let bootstrap = Bootstrap { project, admin, credential, instance: instance.clone(), domain: "portico".into() };
+    let bootstrap = portico_store::testing::sample_bootstrap("the-secret-key");
     assert!(store.bootstrap(&bootstrap).await.unwrap());
     assert!(!store.bootstrap(&bootstrap).await.unwrap(), "a second bootstrap does nothing");
-    Fixture { store, instance: instance.id, _dir: dir }
+    Fixture { store, instance: bootstrap.instance.id, _dir: dir }
 }
 
 fn group(name: &str) -> ApiGroup {

@@ -19,6 +19,12 @@ const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often recorded histogram samples are folded into their buckets. The recorder queues
+/// every sample until an upkeep; without one between scrapes (or with no scraper at all) the
+/// queue grew by every request: +120 MB in a 10-minute soak at 11,800 requests/s
+/// (RELIABILITY.md, "Soak").
+const UPKEEP: Duration = Duration::from_secs(5);
+
 /// Installs the Prometheus recorder for the process (once); `None` when another recorder was
 /// installed first.
 pub fn install() -> Option<PrometheusHandle> {
@@ -30,7 +36,18 @@ pub fn install() -> Option<PrometheusHandle> {
                 .expect("the bucket list is not empty")
                 .build_recorder();
             let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+            metrics::set_global_recorder(recorder).ok()?;
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP);
+                    upkeep.run_upkeep();
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start the metrics upkeep: histograms grow until each scrape");
+            }
+            Some(handle)
         })
         .clone()
 }

@@ -8,7 +8,7 @@
 # Environment: DURATION (wrk -d, default 30s), THREADS (wrk -t, default 2), CONNECTIONS (wrk -c,
 # default 64), NGINX_WORKERS (default: TOKIO_WORKER_THREADS if set, else nproc, which is also the
 # default number of Portico's gateway workers), SKIP_BUILD=1
-# (use the existing target/release/portico), ROUTES=100000 (also measure startup, p99 and RSS with
+# (use the existing target/release/portico), KEEP_TMP=1 (keep the data dir and logs), ROUTES=100000 (also measure startup, p99 and RSS with
 # that many live APIs, against the 10-API case; startup is timed STARTUP_RUNS times, default 3, and
 # so is one publish at that size, until the gateway serves it), POLICIES=1 (the bench API uses APP authentication,
 # each request signed with an authorized app's key, and has a throttling policy with limits it
@@ -66,7 +66,7 @@ cleanup() {
             wait "$pid" 2>/dev/null || true
         fi
     done
-    rm -rf "$TMP"
+    if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
     exit "$rc"
 }
 trap cleanup EXIT

@@ -29,9 +29,17 @@ c.execute(
     " AND a.id NOT IN (SELECT api_id FROM publications)",
     (template,),
 )
+# The route key, as Portico writes it when publishing (see migration 0007_publication_routes).
 c.execute(
-    "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time)"
-    " SELECT 'p' || v.api_id, v.instance_id, v.api_id, v.env_id, v.id, NULL, v.publish_time FROM api_versions v"
+    "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, route, remark, publish_time)"
+    " SELECT 'p' || v.api_id, v.instance_id, v.api_id, v.env_id, v.id, json_object("
+    "  'group_id', json_extract(v.snapshot, '$.group_id'), 'req_method', json_extract(v.snapshot, '$.req_method'),"
+    "  'req_uri', json_extract(v.snapshot, '$.req_uri'),"
+    "  'match_mode', COALESCE(json_extract(v.snapshot, '$.match_mode'), 'NORMAL'),"
+    "  'auth_type', json_extract(v.snapshot, '$.auth_type'),"
+    "  'authorizer_id', json_extract(v.snapshot, '$.authorizer_id'),"
+    "  'response_id', json_extract(v.snapshot, '$.response_id')),"
+    " NULL, v.publish_time FROM api_versions v"
     " WHERE v.api_id LIKE 'seed%' AND v.api_id NOT IN (SELECT api_id FROM publications)"
 )
 c.commit()

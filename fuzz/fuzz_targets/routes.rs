@@ -8,9 +8,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use portico_gateway::RouteTable;
-use portico_gateway::routes::RouteMatch;
+use portico_gateway::routes::RouteHit;
 use portico_model::{Api, ApiDefinition, ApiGroup, MatchMode, Method};
-use portico_store::{LiveApi, LiveSet};
+use portico_store::{LiveApi, LiveSet, RouteKey};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -22,21 +22,20 @@ fuzz_target!(|data: &[u8]| {
     let (definitions, lookups) = text.split_once("\n\n").unwrap_or((text, ""));
     let apis: Vec<LiveApi> = definitions.lines().take(64).enumerate().filter_map(|(i, line)| live(i, line)).collect();
 
-    let (table, _) = RouteTable::build(live_set(apis.clone()), &RouteTable::default());
+    let (table, _) = RouteTable::build(live_set(apis.clone()));
     for line in lookups.lines().take(64) {
         let Some((method, path)) = line.split_once(' ') else { continue };
         if let Ok(found) = table.lookup(HOST, STAGE, method, path) {
-            check(&found, method);
+            check(&found, method, &apis);
         }
     }
 
     for api in apis.into_iter().take(8) {
-        let snapshot = api.snapshot.as_ref().expect("live() gives every API its snapshot");
-        let def = &snapshot.definition;
-        let (id, uri, swa) = (snapshot.id.clone(), def.req_uri.clone(), def.match_mode == MatchMode::Swa);
+        let route = &api.route;
+        let (id, uri, swa) = (api.api_id.clone(), route.req_uri.clone(), route.match_mode == MatchMode::Swa);
         let method =
-            if def.req_method == Method::Any { "GET".to_string() } else { def.req_method.as_str().to_string() };
-        let (alone, problems) = RouteTable::build(live_set(vec![api]), &RouteTable::default());
+            if route.req_method == Method::Any { "GET".to_string() } else { route.req_method.as_str().to_string() };
+        let (alone, problems) = RouteTable::build(live_set(vec![api]));
         if !problems.is_empty() {
             continue;
         }
@@ -45,22 +44,22 @@ fuzz_target!(|data: &[u8]| {
             Ok(found) => found,
             Err(miss) => panic!("{method} {uri} alone does not answer at {path}: {miss:?}"),
         };
-        assert_eq!(found.api.api.id, id);
+        assert_eq!(found.entry.api_id, id);
         assert_eq!(found.path_params, values, "{uri} at {path}");
         if swa {
             let below = format!("{}/below", path.trim_end_matches('/'));
             let found = alone.lookup(HOST, STAGE, &method, &below);
-            assert!(found.is_ok_and(|f| f.api.api.id == id), "prefix {uri} does not answer at {below}");
+            assert!(found.is_ok_and(|f| f.entry.api_id == id), "prefix {uri} does not answer at {below}");
         }
     }
 });
 
-fn check(found: &RouteMatch, method: &str) {
-    let def = &found.api.api.definition;
-    assert!(def.req_method == Method::Any || def.req_method.as_str() == method, "{method} answered by {def:?}");
-    assert!(found.path_params.iter().all(|(name, _)| found.api.path_params.contains(name)));
+fn check(found: &RouteHit, method: &str, apis: &[LiveApi]) {
+    let route = &apis.iter().find(|a| a.api_id == found.entry.api_id).expect("an API that was routed").route;
+    assert!(route.req_method == Method::Any || route.req_method.as_str() == method, "{method} answered by {route:?}");
+    assert!(found.path_params.iter().all(|(name, _)| found.entry.path_params.contains(name)));
     assert!(found.rest.is_empty() || found.rest.starts_with('/'), "rest {:?}", found.rest);
-    if def.match_mode == MatchMode::Normal {
+    if route.match_mode == MatchMode::Normal {
         assert_eq!(found.rest, "");
     }
 }
@@ -88,7 +87,8 @@ fn live(i: usize, line: &str) -> Option<LiveApi> {
         env_name: STAGE.into(),
         publish_id: format!("pub_{i}"),
         version_id: format!("ver_{i}"),
-        snapshot: Some(Api { id: format!("api{i}"), status: 1, register_time: now, update_time: now, definition }),
+        api_id: format!("api{i}"),
+        route: RouteKey::of(&Api { id: format!("api{i}"), status: 1, register_time: now, update_time: now, definition }),
     })
 }
 

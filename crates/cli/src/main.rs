@@ -317,7 +317,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let metrics = portico_gateway::metrics::install();
     let seen = store.generation();
-    let table = portico_gateway::load_routes(store.as_ref(), None).await?;
+    let table = portico_gateway::load_routes(store.as_ref()).await?;
     let backend_roots = match &settings.gateway.backend_ca_file {
         Some(path) => portico_gateway::tls::read_certificates(path)?,
         None => Vec::new(),
@@ -334,7 +334,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         ..GatewayConfig::default()
     };
     let authenticator = Authenticator::new(state.token_key.clone());
-    let gateway = Arc::new(Gateway::new(table, authenticator, gateway_config)?);
+    let gateway = Arc::new(Gateway::new(table, store.clone(), authenticator, gateway_config)?);
     gateway.set_cluster_nodes(beat.live_nodes);
     let heartbeats = tokio::spawn(keep_lease(store.clone(), gateway.clone(), settings.cluster.clone()));
     let watcher =

@@ -655,6 +655,7 @@ fn insert_header(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(),
 mod tests {
     use super::*;
     use crate::params::ParamValue;
+    use crate::routes::RouteEntry;
     use portico_model::{Api, ApiDefinition};
     use serde_json::json;
     use std::sync::Arc;
@@ -684,15 +685,20 @@ mod tests {
                 update_time: OffsetDateTime::UNIX_EPOCH,
                 definition: def,
             }),
-            instance_id: "i".into(),
-            project_id: "p".into(),
-            env_id: "e".into(),
-            env_name: "RELEASE".into(),
-            publish_id: "pub".into(),
-            bound: Default::default(),
-            path_params: ["id".to_string()].into(),
+            entry: Arc::new(RouteEntry {
+                instance_id: "i".into(),
+                project_id: "p".into(),
+                env_id: "e".into(),
+                env_name: "RELEASE".into(),
+                publish_id: "pub".into(),
+                version_id: "v".into(),
+                api_id: "a".into(),
+                method: Method::Get,
+                bound: Default::default(),
+                path_params: ["id".to_string()].into(),
+                variables: Arc::new(HashMap::new()),
+            }),
             policies: policies.into(),
-            variables: Arc::new(HashMap::new()),
         }
     }
 

@@ -13,8 +13,8 @@
 //! use std::sync::Arc;
 //! use portico_gateway::{Authenticator, Gateway, GatewayConfig};
 //! let seen = store.generation();
-//! let table = portico_gateway::load_routes(store.as_ref(), None).await?;
-//! let gateway = Arc::new(Gateway::new(table, Authenticator::new(key), GatewayConfig::default())?);
+//! let table = portico_gateway::load_routes(store.as_ref()).await?;
+//! let gateway = Arc::new(Gateway::new(table, store.clone(), Authenticator::new(key), GatewayConfig::default())?);
 //! tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, std::time::Duration::from_millis(200)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
 //! portico_gateway::serve(listener, gateway, None, std::future::pending()).await?;
@@ -40,6 +40,7 @@ pub mod routes;
 mod server;
 pub mod throttle;
 pub mod tls;
+pub mod versions;
 
 pub use auth::{Authenticator, Caller};
 pub use error::{ErrorSource, GatewayError};

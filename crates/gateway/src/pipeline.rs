@@ -28,6 +28,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use portico_model::ParamOrigin;
+use portico_store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -43,9 +44,10 @@ use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
 use crate::proxy::{Upstream, retry_budget};
 use crate::responses::error_response;
-use crate::routes::{Miss, RouteMatch, RouteTable};
+use crate::routes::{Miss, RouteApi, RouteHit, RouteMatch, RouteTable};
 use crate::throttle::{Subject, Throttler};
 use crate::tls::{self, TlsError};
+use crate::versions::VersionCache;
 
 /// Response body type of the gateway.
 pub type Body = BoxBody<Bytes, hyper::Error>;
@@ -109,6 +111,8 @@ pub struct GatewayConfig {
     /// The account (IAM domain name, which is also its id) of IAM callers, judged by
     /// `DOMAIN` and `DOMAIN_ID` ACLs.
     pub account: String,
+    /// Published versions kept decoded ([`VersionCache`]).
+    pub decoded_versions: usize,
 }
 
 impl Default for GatewayConfig {
@@ -119,6 +123,7 @@ impl Default for GatewayConfig {
             server_name: "portico".into(),
             backend_roots: Vec::new(),
             account: "portico".into(),
+            decoded_versions: crate::versions::DEFAULT_CAPACITY,
         }
     }
 }
@@ -126,6 +131,7 @@ impl Default for GatewayConfig {
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
     table: Arc<ArcSwap<RouteTable>>,
+    versions: Arc<VersionCache>,
     loaded: Arc<AtomicU64>,
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
@@ -143,14 +149,21 @@ const AUTHORIZER_TIMEOUT_MS: u64 = 5000;
 const DEFAULT_STAGE: &str = "RELEASE";
 
 impl Gateway {
-    /// A gateway serving `table`; fails when `config.backend_roots` holds an unusable certificate.
-    pub fn new(table: RouteTable, auth: Authenticator, config: GatewayConfig) -> Result<Gateway, TlsError> {
+    /// A gateway serving `table`, reading the published versions it serves from `store`; fails
+    /// when `config.backend_roots` holds an unusable certificate.
+    pub fn new(
+        table: RouteTable,
+        store: Arc<dyn Store>,
+        auth: Authenticator,
+        config: GatewayConfig,
+    ) -> Result<Gateway, TlsError> {
         let client_tls = tls::client_config(&config.backend_roots)?;
         let channel_states = Arc::new(ChannelStates::default());
         channel_states.sync(table.channels().map(|c| c.as_ref()));
         Ok(Gateway {
             channel_states,
             table: Arc::new(ArcSwap::from_pointee(table)),
+            versions: Arc::new(VersionCache::new(store, config.decoded_versions)),
             loaded: Arc::new(AtomicU64::new(0)),
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
@@ -168,6 +181,7 @@ impl Gateway {
     pub fn worker(&self) -> Gateway {
         Gateway {
             table: self.table.clone(),
+            versions: self.versions.clone(),
             loaded: self.loaded.clone(),
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
@@ -242,7 +256,7 @@ impl Gateway {
 
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
         let table = self.table.load_full();
-        let route = self.route(ctx, &table, &request)?;
+        let route = self.route(ctx, &table, &request).await?;
         ctx.route = Some(route.clone());
         for plugin in self.plugins.iter() {
             if let Some(response) = plugin.request_filter(ctx) {
@@ -274,13 +288,19 @@ impl Gateway {
         self.proxy(ctx, &table, &route, &selected, input).await
     }
 
-    /// Phase 1: which live API of `table` serves the request.
-    pub fn route(
+    /// Phase 1: which live API of `table` serves the request, with its version decoded.
+    pub async fn route(
         &self,
         ctx: &mut Ctx,
         table: &RouteTable,
         request: &Request<Incoming>,
     ) -> Result<RouteMatch, GatewayError> {
+        let RouteHit { entry, path_params, rest } = self.find(ctx, table, request)?;
+        let version = self.versions.get(&entry).await?;
+        Ok(RouteMatch { api: Arc::new(RouteApi::new(entry, &version)), path_params, rest })
+    }
+
+    fn find(&self, ctx: &mut Ctx, table: &RouteTable, request: &Request<Incoming>) -> Result<RouteHit, GatewayError> {
         let host = host(request);
         let path = request.uri().path();
         let method = request.method().as_str();

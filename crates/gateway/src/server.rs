@@ -167,21 +167,14 @@ impl Connections {
     }
 }
 
-/// Loads the route table from `store`, reusing the versions `previous` serves (none at start),
-/// and logs what could not be routed, and how long reading and building took.
-pub async fn load_routes(
-    store: &dyn Store,
-    previous: Option<Arc<RouteTable>>,
-) -> Result<RouteTable, portico_store::StoreError> {
+/// Loads the route table from `store`, and logs what could not be routed, and how long
+/// reading and building took.
+pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store::StoreError> {
     let started = std::time::Instant::now();
-    let live = match &previous {
-        Some(table) => store.live_routes(Some(&|version| table.holds_version(version))).await?,
-        None => store.live_routes(None).await?,
-    };
-    let previous = previous.unwrap_or_default();
+    let live = store.live_routes().await?;
     let read = started.elapsed();
     // Building 100 000 routes takes a CPU for a while: not on a runtime worker serving requests.
-    let (table, problems) = match tokio::task::spawn_blocking(move || RouteTable::build(live, &previous)).await {
+    let (table, problems) = match tokio::task::spawn_blocking(move || RouteTable::build(live)).await {
         Ok(built) => built,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // Cancelled: the runtime is shutting down (a stop during a reload), and drops this
@@ -215,7 +208,7 @@ async fn reload(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, int
         if generation == seen {
             continue;
         }
-        match load_routes(store.as_ref(), Some(gateway.routes())).await {
+        match load_routes(store.as_ref()).await {
             Ok(table) => {
                 gateway.replace_routes(table);
                 gateway.set_loaded_generation(generation);

@@ -28,7 +28,11 @@ mod sql;
 pub mod testing;
 
 use async_trait::async_trait;
-use portico_model::{Api, ApiGroup, Credential, EnvVariable, Environment, Instance, Page, Paged, Project, User};
+use portico_model::{
+    Api, ApiGroup, AuthType, Credential, EnvVariable, Environment, Instance, MatchMode, Method, Page, Paged, Project,
+    User,
+};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
@@ -173,7 +177,9 @@ pub struct ApiContext {
     pub publications: Vec<Publication>,
 }
 
-/// One live publication as the data plane serves it: the published snapshot and where it lives.
+/// One live publication as the data plane routes it: where it lives, which version is live, and
+/// the few fields of that version a route table is built from. The snapshot itself is read on
+/// demand ([`Store::version`]), so a table of 100,000 routes is built without decoding any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveApi {
     /// The instance.
@@ -187,11 +193,51 @@ pub struct LiveApi {
     /// Publish record id.
     pub publish_id: String,
     /// The published version. Versions are never changed, so its id names the same snapshot
-    /// for good: a reader that kept it need not read it again.
+    /// for good: a reader that decoded it once need not read it again.
     pub version_id: String,
-    /// The API as it was published; `None` when the caller of [`Store::live_routes`] said it
-    /// holds this version.
-    pub snapshot: Option<Api>,
+    /// The API's id.
+    pub api_id: String,
+    /// What the published version is routed by.
+    pub route: RouteKey,
+}
+
+/// The fields of a published version that route requests to it and choose its policies,
+/// copied beside the publication when it goes live (versions never change, so the copy
+/// cannot go stale).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteKey {
+    /// The group (its domains are the hosts).
+    pub group_id: String,
+    /// Frontend method.
+    pub req_method: Method,
+    /// Frontend path template.
+    pub req_uri: String,
+    /// Exact or prefix matching.
+    pub match_mode: MatchMode,
+    /// Frontend authentication.
+    pub auth_type: AuthType,
+    /// The frontend custom authorizer (`auth_type` AUTHORIZER).
+    #[serde(default)]
+    pub authorizer_id: Option<String>,
+    /// The gateway response the API names.
+    #[serde(default)]
+    pub response_id: Option<String>,
+}
+
+impl RouteKey {
+    /// The route key of `api`'s definition.
+    pub fn of(api: &Api) -> RouteKey {
+        let def = &api.definition;
+        RouteKey {
+            group_id: def.group_id.clone(),
+            req_method: def.req_method,
+            req_uri: def.req_uri.clone(),
+            match_mode: def.match_mode,
+            auth_type: def.auth_type,
+            authorizer_id: def.authorizer_id.clone(),
+            response_id: def.response_id.clone(),
+        }
+    }
 }
 
 /// Everything the data plane serves, across instances (see [`Store::live_routes`]).
@@ -397,12 +443,11 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
 
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
-    /// Everything that is live, across all instances: each publication with its snapshot,
+    /// Everything that is live, across all instances: each publication with its route key,
     /// the groups they belong to, those groups' environment variables, and the policies the
-    /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data. With
-    /// `held`, the snapshots of the versions it says the caller holds are not read (a reload
-    /// after one publish reads one snapshot, not every live one).
-    async fn live_routes(&self, held: Option<&(dyn for<'v> Fn(&'v str) -> bool + Sync)>) -> Result<LiveSet>;
+    /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data. No API
+    /// snapshot is read: the data plane reads those it serves with [`Store::version`].
+    async fn live_routes(&self) -> Result<LiveSet>;
     /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
     /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
     fn generation(&self) -> u64;

@@ -35,7 +35,7 @@ use crate::cache::{ReadCache, invalidate};
 use crate::secrets::SecretBox;
 use crate::{
     ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, Heartbeat,
-    ImportOutcome, ImportRequest, Kind, LiveApi, LiveSet, Publication, Result, Store, StoreError, TaskStatus,
+    ImportOutcome, ImportRequest, Kind, LiveApi, LiveSet, Publication, Result, RouteKey, Store, StoreError, TaskStatus,
     TextMatch, VariableFilter,
 };
 
@@ -423,29 +423,31 @@ where
         .execute(&mut **tx)
         .await?;
         let (publication, created) =
-            Self::make_live(tx, instance_id, &api.id, env_id, &version_id, remark, now).await?;
+            Self::make_live(tx, instance_id, &api.id, env_id, &version_id, &RouteKey::of(api), remark, now).await?;
         if created {
             Self::bind_declared_policies(tx, instance_id, api, &publication.publish_id, env_id, now).await?;
         }
         Ok(publication)
     }
 
-    /// Points the (api, env) publication at `version_id`, creating the publication if needed
-    /// (then `true`).
+    /// Points the (api, env) publication at `version_id` (routed by `route`), creating the
+    /// publication if needed (then `true`).
+    #[allow(clippy::too_many_arguments)]
     async fn make_live(
         tx: &mut Tx<DB>,
         instance_id: &str,
         api_id: &str,
         env_id: &str,
         version_id: &str,
+        route: &RouteKey,
         remark: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<(Publication, bool)> {
         let fresh_publish_id = new_id();
         sqlx::query(
-            "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, remark, publish_time) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, \
+            "INSERT INTO publications (publish_id, instance_id, api_id, env_id, version_id, route, remark, publish_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (api_id, env_id) DO UPDATE SET version_id = excluded.version_id, route = excluded.route, \
              remark = excluded.remark, publish_time = excluded.publish_time",
         )
         .bind(&fresh_publish_id)
@@ -453,6 +455,7 @@ where
         .bind(api_id)
         .bind(env_id)
         .bind(version_id)
+        .bind(serde_json::to_string(route)?)
         .bind(remark)
         .bind(ts(now))
         .execute(&mut **tx)
@@ -559,12 +562,9 @@ fn api_tags(api: &Api) -> Result<String> {
 /// and 12 × 500 bound values stay far below SQLite's limit.
 const INSERT_BATCH: usize = 500;
 
-/// Snapshots a reload of `live_routes` reads per statement (bound ids; both engines allow far
-/// more).
-const SNAPSHOT_CHUNK: usize = 1000;
-
 /// What `live_routes` reads of each publication, and from where.
-const LIVE_COLUMNS: &str = "p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, p.version_id";
+const LIVE_COLUMNS: &str =
+    "p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, p.version_id, p.api_id, p.route";
 const LIVE_FROM: &str = "publications p JOIN instances i ON i.id = p.instance_id \
      JOIN envs e ON e.instance_id = p.instance_id AND e.id = p.env_id";
 
@@ -1210,20 +1210,22 @@ where
     ) -> Result<Publication> {
         let mut tx = self.write().await?;
         Self::api_in(&mut tx, instance_id, api_id).await?;
-        let row = sqlx::query("SELECT api_id, env_id, remark FROM api_versions WHERE instance_id = $1 AND id = $2")
-            .bind(instance_id)
-            .bind(version_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Version, version_id))?;
+        let row =
+            sqlx::query("SELECT api_id, env_id, remark, snapshot FROM api_versions WHERE instance_id = $1 AND id = $2")
+                .bind(instance_id)
+                .bind(version_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::not_found(Kind::Version, version_id))?;
         let owner: String = row.try_get("api_id")?;
         if owner != api_id {
             return Err(Conflict::ForeignVersion(version_id.into()).into());
         }
         let env_id: String = row.try_get("env_id")?;
         let remark: Option<String> = row.try_get("remark")?;
+        let route = RouteKey::of(&Self::from_doc(&row, "snapshot")?);
         let (publication, _) =
-            Self::make_live(&mut tx, instance_id, api_id, &env_id, version_id, remark.as_deref(), now).await?;
+            Self::make_live(&mut tx, instance_id, api_id, &env_id, version_id, &route, remark.as_deref(), now).await?;
         self.commit(tx).await?;
         Ok(publication)
     }
@@ -1293,72 +1295,26 @@ where
 
     // ---- Data plane (issue 6) -------------------------------------------------------------
 
-    async fn live_routes(&self, held: Option<&(dyn for<'v> Fn(&'v str) -> bool + Sync)>) -> Result<LiveSet> {
+    async fn live_routes(&self) -> Result<LiveSet> {
         // One read transaction: the reads see the same snapshot of the database.
         let mut tx = DB::begin_snapshot(&self.pool).await?;
-        let live_api = |row: &DB::Row, snapshot: Option<Api>| -> Result<LiveApi> {
-            Ok(LiveApi {
-                instance_id: row.try_get("instance_id")?,
-                project_id: row.try_get("project_id")?,
-                env_id: row.try_get("env_id")?,
-                env_name: row.try_get("env_name")?,
-                publish_id: row.try_get("publish_id")?,
-                version_id: row.try_get("version_id")?,
-                snapshot,
+        let apis = sqlx::query(AssertSqlSafe(format!("SELECT {LIVE_COLUMNS} FROM {LIVE_FROM} ORDER BY p.seq")))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(LiveApi {
+                    instance_id: row.try_get("instance_id")?,
+                    project_id: row.try_get("project_id")?,
+                    env_id: row.try_get("env_id")?,
+                    env_name: row.try_get("env_name")?,
+                    publish_id: row.try_get("publish_id")?,
+                    version_id: row.try_get("version_id")?,
+                    api_id: row.try_get("api_id")?,
+                    route: Self::from_doc(row, "route")?,
+                })
             })
-        };
-        let mut apis = Vec::new();
-        match held {
-            // Nothing held (a start): every snapshot, in pages (keyset on seq) decoded page by
-            // page, so the raw rows of a large table are never all in memory beside the
-            // decoded snapshots.
-            None => {
-                let mut after = 0_i64;
-                loop {
-                    let rows = sqlx::query(AssertSqlSafe(format!(
-                        "SELECT p.seq, {LIVE_COLUMNS}, v.snapshot FROM {LIVE_FROM} \
-                         JOIN api_versions v ON v.id = p.version_id WHERE p.seq > $1 ORDER BY p.seq LIMIT 2000"
-                    )))
-                    .bind(after)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let Some(last) = rows.last() else { break };
-                    after = last.try_get("seq")?;
-                    for row in &rows {
-                        apis.push(live_api(row, Some(Self::from_doc(row, "snapshot")?))?);
-                    }
-                }
-            }
-            // A reload: every publication's row, and only the snapshots of versions not held,
-            // by id in chunks (one statement per chunk).
-            Some(held) => {
-                apis = sqlx::query(AssertSqlSafe(format!("SELECT {LIVE_COLUMNS} FROM {LIVE_FROM} ORDER BY p.seq")))
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|row| live_api(row, None))
-                    .collect::<Result<Vec<_>>>()?;
-                let wanted: Vec<usize> = (0..apis.len()).filter(|&n| !held(&apis[n].version_id)).collect();
-                for chunk in wanted.chunks(SNAPSHOT_CHUNK) {
-                    let mut q = QueryBuilder::<DB>::new("SELECT id, snapshot FROM api_versions WHERE id IN (");
-                    let mut ids = q.separated(", ");
-                    for &n in chunk {
-                        ids.push_bind(apis[n].version_id.clone());
-                    }
-                    q.push(")");
-                    let mut snapshots: std::collections::HashMap<String, Api> = q
-                        .build()
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .iter()
-                        .map(|row| Ok((row.try_get("id")?, Self::from_doc(row, "snapshot")?)))
-                        .collect::<Result<_>>()?;
-                    for &n in chunk {
-                        apis[n].snapshot = snapshots.remove(&apis[n].version_id);
-                    }
-                }
-            }
-        }
+            .collect::<Result<Vec<_>>>()?;
         let live_groups = "SELECT a.group_id FROM publications p JOIN apis a ON a.id = p.api_id";
         let groups =
             sqlx::query(AssertSqlSafe(format!("SELECT doc FROM api_groups WHERE id IN ({live_groups}) ORDER BY seq")))

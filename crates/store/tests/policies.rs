@@ -182,7 +182,7 @@ async fn live_routes_carry_the_policies_of_live_publications() {
     let ids = [a.id.clone()];
     store.authorize_apps(&i, RELEASE_ENV_ID, &ids, std::slice::from_ref(&published.id), now()).await.unwrap();
 
-    let live = store.live_routes(None).await.unwrap().policies;
+    let live = store.live_routes().await.unwrap().policies;
     assert_eq!(live.apps.len(), 1);
     assert_eq!(live.apps[0].instance_id, i);
     assert_eq!(live.apps[0].app.app_secret.0, "secret-live-1", "secrets in clear for the data plane");
@@ -194,7 +194,7 @@ async fn live_routes_carry_the_policies_of_live_publications() {
 
     // Offline: the authorization and the binding go with the publication.
     store.offline(&i, RELEASE_ENV_ID, std::slice::from_ref(&published.id)).await.unwrap();
-    let live = store.live_routes(None).await.unwrap().policies;
+    let live = store.live_routes().await.unwrap().policies;
     assert!(live.app_auths.is_empty() && live.bindings.is_empty() && live.acls.is_empty(), "{live:?}");
     assert_eq!(live.apps.len(), 1, "apps are kept: they may be authorized again");
 }

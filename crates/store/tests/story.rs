@@ -3,9 +3,10 @@
 //! `Store` trait, independent of HTTP.
 
 use portico_model::{
-    Api, ApiDefinition, ApiGroup, EnvVariable, Environment, Instance, Page, Project, RELEASE_ENV_ID, User, new_id, now,
+    Api, ApiDefinition, ApiGroup, EnvVariable, Environment, Instance, MatchMode, Page, Project, RELEASE_ENV_ID, User,
+    new_id, now,
 };
-use portico_store::{ApiFilter, Conflict, GroupFilter, Kind, Store, StoreError, TextMatch, VariableFilter};
+use portico_store::{ApiFilter, Conflict, GroupFilter, Kind, RouteKey, Store, StoreError, TextMatch, VariableFilter};
 use serde_json::json;
 
 struct Fixture {
@@ -345,7 +346,7 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     let one = api(&g.id, "api_one", "/one", &[]);
     s.create_api(i, &one).await.unwrap();
     s.create_api(i, &api(&quiet.id, "api_quiet", "/quiet", &[])).await.unwrap();
-    assert_eq!(s.live_routes(None).await.unwrap(), Default::default(), "nothing is live before publishing");
+    assert_eq!(s.live_routes().await.unwrap(), Default::default(), "nothing is live before publishing");
 
     let before = s.generation();
     s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
@@ -354,58 +355,40 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     draft.definition.remark = Some("draft only".into());
     s.update_api(i, &draft).await.unwrap();
 
-    let live = s.live_routes(None).await.unwrap();
+    let live = s.live_routes().await.unwrap();
     assert_eq!(live.apis.len(), 1);
     let a = &live.apis[0];
     assert_eq!((a.instance_id.as_str(), a.env_id.as_str(), a.env_name.as_str()), (i, RELEASE_ENV_ID, "RELEASE"));
-    let snapshot = a.snapshot.as_ref().expect("an unknown version is read");
-    assert_eq!(snapshot.id, one.id);
-    assert_eq!(snapshot.definition.remark, None, "the published snapshot, not the draft");
+    assert_eq!(a.api_id, one.id);
+    assert_eq!(a.route, RouteKey::of(&one), "routed by the published definition");
+    let version = s.version(i, &a.version_id).await.unwrap();
+    assert_eq!(version.snapshot.definition.remark, None, "the published snapshot, not the draft");
     assert_eq!(live.groups, vec![g.clone()], "only groups with something live");
     assert_eq!(live.variables, vec![variable]);
 
     let unchanged = s.generation();
-    let known = a.version_id.clone();
-    let again = s.live_routes(Some(&|version| version == known)).await.unwrap();
-    assert_eq!(again.apis[0].version_id, known);
-    assert_eq!(again.apis[0].snapshot, None, "a version the caller holds is not read again");
+    let first_version = a.version_id.clone();
+    assert_eq!(s.live_routes().await.unwrap(), live, "a second read gives the same");
     assert_eq!(s.generation(), unchanged, "reads do not move the generation");
-    s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
-    let republished = s.live_routes(Some(&|version| version == known)).await.unwrap();
-    assert_ne!(republished.apis[0].version_id, known, "publishing again makes a new version");
-    assert_eq!(
-        republished.apis[0].snapshot.as_ref().and_then(|s| s.definition.remark.as_deref()),
-        Some("draft only"),
-        "whose snapshot is read"
-    );
-    s.offline(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id)).await.unwrap();
-    assert!(s.live_routes(None).await.unwrap().apis.is_empty());
-}
 
-#[tokio::test]
-async fn live_routes_read_every_page_and_chunk() {
-    let f = fixture().await;
-    let (s, i) = (&f.store, f.instance.as_str());
-    let g = group("many");
-    s.create_group(i, &g).await.unwrap();
-    // More than one page (2000 rows) of publications at start, and more than two chunks (1000
-    // snapshots) on a reload that holds none of them.
-    let mut ids = Vec::new();
-    for n in 0..2003 {
-        let a = api(&g.id, &format!("api_{n}"), &format!("/many/{n}"), &[]);
-        s.create_api(i, &a).await.unwrap();
-        ids.push(a.id);
-    }
-    let outcome = s.publish(i, RELEASE_ENV_ID, &ids, None, now()).await.unwrap();
-    assert!(outcome.iter().all(|(_, r)| r.is_ok()));
-    ids.sort();
-    for live in [s.live_routes(None).await.unwrap(), s.live_routes(Some(&|_| false)).await.unwrap()] {
-        let mut seen: Vec<String> =
-            live.apis.iter().filter_map(|a| a.snapshot.as_ref()).map(|s| s.id.clone()).collect();
-        assert_eq!(seen.len(), 2003);
-        seen.sort();
-        assert_eq!(seen, ids, "every publication once, none twice");
-    }
+    // A new version routes by its own definition; switching back routes by the old one again.
+    let mut moved = draft.clone();
+    moved.definition.req_uri = "/moved".into();
+    moved.definition.match_mode = MatchMode::Swa;
+    s.update_api(i, &moved).await.unwrap();
+    s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
+    let republished = s.live_routes().await.unwrap();
+    assert_ne!(republished.apis[0].version_id, first_version, "publishing again makes a new version");
+    assert_eq!(republished.apis[0].route, RouteKey::of(&moved));
+    let version = s.version(i, &republished.apis[0].version_id).await.unwrap();
+    assert_eq!(version.snapshot.definition.remark.as_deref(), Some("draft only"), "whose snapshot is read");
+    s.switch_version(i, &one.id, &first_version, now()).await.unwrap();
+    let switched = s.live_routes().await.unwrap();
+    assert_eq!(switched.apis[0].version_id, first_version);
+    assert_eq!(switched.apis[0].route, RouteKey::of(&one), "the old version's route again");
+
+    s.offline(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id)).await.unwrap();
+    assert!(s.live_routes().await.unwrap().apis.is_empty());
 }
 
 // ---- Many nodes (PostgreSQL) -----------------------------------------------------------------

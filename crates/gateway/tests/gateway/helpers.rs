@@ -80,8 +80,10 @@ pub async fn spawn_gateway_tls(config: GatewayConfig, tls: Option<Arc<rustls::Se
 
     let token_key = Arc::new(TokenKey::generate());
     let seen = dyn_store.generation();
-    let table = portico_gateway::load_routes(dyn_store.as_ref(), None).await.expect("load routes");
-    let gateway = Arc::new(Gateway::new(table, Authenticator::new(token_key.clone()), config).expect("gateway"));
+    let table = portico_gateway::load_routes(dyn_store.as_ref()).await.expect("load routes");
+    let gateway = Arc::new(
+        Gateway::new(table, dyn_store.clone(), Authenticator::new(token_key.clone()), config).expect("gateway"),
+    );
     tokio::spawn(portico_gateway::watch(dyn_store, gateway.clone(), seen, Duration::from_millis(50)));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -246,13 +248,10 @@ impl TestGateway {
     }
 
     async fn route_ids(&self) -> RouteIds {
-        let live = self.store.live_routes(None).await.expect("live routes");
+        let live = self.store.live_routes().await.expect("live routes");
         let table = self.gateway.routes();
         // The table holds exactly what was live when it was built; compare sizes and ids.
-        RouteIds {
-            ids: live.apis.iter().filter_map(|a| a.snapshot.as_ref()).map(|s| s.id.clone()).collect(),
-            table_len: table.len(),
-        }
+        RouteIds { ids: live.apis.iter().map(|a| a.api_id.clone()).collect(), table_len: table.len() }
     }
 
     /// A token for a user of `project_id`.

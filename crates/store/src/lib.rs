@@ -448,8 +448,9 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
     /// data plane enforces ([`LivePolicies`]), all read in one snapshot of the data. No API
     /// snapshot is read: the data plane reads those it serves with [`Store::version`].
     async fn live_routes(&self) -> Result<LiveSet>;
-    /// A counter that changes whenever a write commits: cheap to poll, so a reader can tell
-    /// whether [`Store::live_routes`] may have changed. Read it *before* reading the data.
+    /// A counter that changes whenever a write that may change [`Store::live_routes`] commits
+    /// (every write but those of API definitions and tasks; on PostgreSQL, every node's every
+    /// write): cheap to poll. Read it *before* reading the data.
     fn generation(&self) -> u64;
     /// Answers when the database does (readiness probes).
     async fn ready(&self) -> Result<()>;

@@ -13,6 +13,7 @@ mod policies;
 mod postgres;
 mod sqlite;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -27,7 +28,7 @@ use sqlx::{AssertSqlSafe, Pool, QueryBuilder, Row, Transaction};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-pub use engine::Engine;
+pub use engine::{Change, Engine};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -49,7 +50,11 @@ type Tx<DB> = Transaction<'static, DB>;
 /// node's data plane learns of a change.
 pub struct SqlStore<DB: Engine> {
     pool: Pool<DB>,
+    /// Moves on every commit: the read caches follow it.
     generation: Arc<AtomicU64>,
+    /// Moves on every commit that may change what is live (`Store::generation`): the data
+    /// plane rebuilds its route table when it does.
+    live_generation: Arc<AtomicU64>,
     instances: Arc<ReadCache<(String, String), Instance>>,
     api_contexts: Arc<ReadCache<(String, String), Arc<ApiContext>>>,
     secrets: Arc<SecretBox>,
@@ -64,6 +69,7 @@ impl<DB: Engine> Clone for SqlStore<DB> {
         SqlStore {
             pool: self.pool.clone(),
             generation: self.generation.clone(),
+            live_generation: self.live_generation.clone(),
             instances: self.instances.clone(),
             api_contexts: self.api_contexts.clone(),
             secrets: self.secrets.clone(),
@@ -105,6 +111,7 @@ impl<DB: Engine> SqlStore<DB> {
             api_contexts: Arc::new(ReadCache::new(generation.clone(), !shared)),
             secrets: Arc::new(secrets),
             generation,
+            live_generation: Arc::new(AtomicU64::new(0)),
             node_id: new_id().into(),
             shared,
         }
@@ -129,12 +136,28 @@ where
     for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
 {
     async fn write(&self) -> Result<Tx<DB>> {
-        Ok(DB::begin_write(&self.pool).await?)
+        Ok(DB::begin_write(&self.pool, Change::Live).await?)
+    }
+
+    /// [`SqlStore::write`] for a write that [`SqlStore::commit_definitions`] ends.
+    async fn write_definitions(&self) -> Result<Tx<DB>> {
+        Ok(DB::begin_write(&self.pool, Change::Definitions).await?)
     }
 
     /// Commits a transaction opened by [`SqlStore::write`]; every write ends here, so the
     /// read cache learns of every change.
     async fn commit(&self, tx: Tx<DB>) -> Result<()> {
+        tx.commit().await?;
+        invalidate(&self.generation);
+        invalidate(&self.live_generation);
+        Ok(())
+    }
+
+    /// [`SqlStore::commit`] for a write (opened by [`SqlStore::write_definitions`]) that
+    /// changes API definitions or tasks alone, never what is live: a publication serves its own
+    /// version and route key, so creating or editing a definition leaves the data plane's table
+    /// as it is (at 100,000 routes a rebuild takes a CPU for a good part of a second).
+    async fn commit_definitions(&self, tx: Tx<DB>) -> Result<()> {
         tx.commit().await?;
         invalidate(&self.generation);
         Ok(())
@@ -218,6 +241,48 @@ where
             }
         }
         Ok(None)
+    }
+
+    /// Every live publication, oldest first. The publications come as one JSON value
+    /// ([`Engine::json_rows`]) without the names that all of an environment's share (its
+    /// instance's project, its own name), which come from a second, small query.
+    async fn live_apis(&self, tx: &mut Tx<DB>) -> Result<Vec<LiveApi>> {
+        let rows = DB::json_rows(&[
+            "p.seq",
+            "p.instance_id",
+            "p.env_id",
+            "p.publish_id",
+            "p.version_id",
+            "p.api_id",
+            &DB::json_value("p.route"),
+        ]);
+        let rows: String = sqlx::query_scalar(AssertSqlSafe(format!("SELECT {rows} FROM publications p")))
+            .fetch_one(&mut **tx)
+            .await?;
+        type Row = (i64, String, String, String, String, String, RouteKey);
+        let mut rows: Vec<Row> = serde_json::from_str(&rows)?;
+        rows.sort_unstable_by_key(|row| row.0);
+        let mut names: HashMap<(String, String), (String, String)> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT l.instance_id, l.env_id, i.project_id, e.name AS env_name \
+             FROM (SELECT DISTINCT instance_id, env_id FROM publications) l \
+             JOIN instances i ON i.id = l.instance_id JOIN envs e ON e.instance_id = l.instance_id AND e.id = l.env_id",
+        )
+        .fetch_all(&mut **tx)
+        .await?
+        {
+            let env = (row.try_get("instance_id")?, row.try_get("env_id")?);
+            names.insert(env, (row.try_get("project_id")?, row.try_get("env_name")?));
+        }
+        Ok(rows
+            .into_iter()
+            .filter_map(|(_, instance_id, env_id, publish_id, version_id, api_id, route)| {
+                let env = (instance_id, env_id);
+                let (project_id, env_name) = names.get(&env)?.clone();
+                let (instance_id, env_id) = env;
+                Some(LiveApi { instance_id, project_id, env_id, env_name, publish_id, version_id, api_id, route })
+            })
+            .collect())
     }
 
     fn from_doc<T: DeserializeOwned>(row: &DB::Row, column: &str) -> Result<T> {
@@ -561,12 +626,6 @@ fn api_tags(api: &Api) -> Result<String> {
 /// Rows per multi-row `INSERT`: one statement instead of 500 round trips to SQLite's thread,
 /// and 12 × 500 bound values stay far below SQLite's limit.
 const INSERT_BATCH: usize = 500;
-
-/// What `live_routes` reads of each publication, and from where.
-const LIVE_COLUMNS: &str =
-    "p.instance_id, i.project_id, p.env_id, e.name AS env_name, p.publish_id, p.version_id, p.api_id, p.route";
-const LIVE_FROM: &str = "publications p JOIN instances i ON i.id = p.instance_id \
-     JOIN envs e ON e.instance_id = p.instance_id AND e.id = p.env_id";
 
 fn publication_columns<DB: Engine>() -> String {
     format!(
@@ -995,23 +1054,23 @@ where
     }
 
     async fn create_api(&self, instance_id: &str, api: &Api) -> Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_definitions().await?;
         Self::group_exists(&mut tx, instance_id, &api.definition.group_id).await?;
         Self::check_api_conflicts(&mut tx, api, None).await?;
         Self::insert_apis(&mut tx, instance_id, std::slice::from_ref(api)).await?;
         Self::record_references(&mut tx, instance_id, api).await?;
-        self.commit(tx).await?;
+        self.commit_definitions(tx).await?;
         Ok(())
     }
 
     async fn update_api(&self, instance_id: &str, api: &Api) -> Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_definitions().await?;
         Self::api_in(&mut tx, instance_id, &api.id).await?;
         Self::group_exists(&mut tx, instance_id, &api.definition.group_id).await?;
         Self::check_api_conflicts(&mut tx, api, Some(&api.id)).await?;
         Self::replace_api(&mut tx, instance_id, api).await?;
         Self::record_references(&mut tx, instance_id, api).await?;
-        self.commit(tx).await?;
+        self.commit_definitions(tx).await?;
         Ok(())
     }
 
@@ -1298,33 +1357,25 @@ where
     async fn live_routes(&self) -> Result<LiveSet> {
         // One read transaction: the reads see the same snapshot of the database.
         let mut tx = DB::begin_snapshot(&self.pool).await?;
-        let apis = sqlx::query(AssertSqlSafe(format!("SELECT {LIVE_COLUMNS} FROM {LIVE_FROM} ORDER BY p.seq")))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(LiveApi {
-                    instance_id: row.try_get("instance_id")?,
-                    project_id: row.try_get("project_id")?,
-                    env_id: row.try_get("env_id")?,
-                    env_name: row.try_get("env_name")?,
-                    publish_id: row.try_get("publish_id")?,
-                    version_id: row.try_get("version_id")?,
-                    api_id: row.try_get("api_id")?,
-                    route: Self::from_doc(row, "route")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let live_groups = "SELECT a.group_id FROM publications p JOIN apis a ON a.id = p.api_id";
-        let groups =
-            sqlx::query(AssertSqlSafe(format!("SELECT doc FROM api_groups WHERE id IN ({live_groups}) ORDER BY seq")))
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|row| Self::from_doc(row, "doc"))
-                .collect::<Result<Vec<_>>>()?;
+        let apis = self.live_apis(&mut tx).await?;
+        // `EXISTS`, not `IN (SELECT …)`: SQLite would build a 100,000-row index of group ids.
+        let live_group = |group_id: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM apis a JOIN publications p ON p.api_id = a.id WHERE a.group_id = {group_id})"
+            )
+        };
+        let groups = sqlx::query(AssertSqlSafe(format!(
+            "SELECT doc FROM api_groups g WHERE {} ORDER BY seq",
+            live_group("g.id")
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| Self::from_doc(row, "doc"))
+        .collect::<Result<Vec<_>>>()?;
         let variables = sqlx::query(AssertSqlSafe(format!(
-            "SELECT id, env_id, group_id, name, value FROM env_variables WHERE group_id IN ({live_groups}) ORDER BY seq"
+            "SELECT id, env_id, group_id, name, value FROM env_variables v WHERE {} ORDER BY seq",
+            live_group("v.group_id")
         )))
         .fetch_all(&mut *tx)
         .await?
@@ -1337,7 +1388,7 @@ where
     }
 
     fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Acquire)
+        self.live_generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn ready(&self) -> Result<()> {

@@ -13,6 +13,12 @@ async fn open(dir: &std::path::Path) -> std::sync::Arc<dyn Store> {
 
 /// A store with an instance and a group; returns `(store, instance id, group id)`.
 async fn fixture(dir: &std::path::Path) -> (std::sync::Arc<dyn Store>, String, String) {
+    let (store, instance, group_id) = fixture_instance(dir).await;
+    (store, instance.id, group_id)
+}
+
+/// [`fixture`], with the whole instance.
+async fn fixture_instance(dir: &std::path::Path) -> (std::sync::Arc<dyn Store>, Instance, String) {
     let store = portico_store::testing::fresh_store(dir).await.unwrap();
     let instance = Instance {
         id: new_id(),
@@ -26,7 +32,7 @@ async fn fixture(dir: &std::path::Path) -> (std::sync::Arc<dyn Store>, String, S
     store.create_instance(&instance).await.unwrap();
     let group = ApiGroup::new("group".into(), None, "apig.localhost", now());
     store.create_group(&instance.id, &group).await.unwrap();
-    (store, instance.id, group.id)
+    (store, instance, group.id)
 }
 
 fn api(group_id: &str, extra: serde_json::Value) -> Api {
@@ -197,4 +203,40 @@ async fn live_routes_carry_the_policies_of_live_publications() {
     let live = store.live_routes().await.unwrap().policies;
     assert!(live.app_auths.is_empty() && live.bindings.is_empty() && live.acls.is_empty(), "{live:?}");
     assert_eq!(live.apps.len(), 1, "apps are kept: they may be authorized again");
+}
+
+#[tokio::test]
+async fn live_routes_list_every_live_publication_oldest_first_with_its_route_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, instance, g) = fixture_instance(dir.path()).await;
+    let i = instance.id.clone();
+    let first = api(&g, json!({"req_method": "POST", "match_mode": "SWA"}));
+    let second = api(&g, json!({"auth_type": "APP"}));
+    for api in [&first, &second] {
+        store.create_api(&i, api).await.unwrap();
+    }
+    assert!(store.live_routes().await.unwrap().apis.is_empty(), "nothing is live before a publish");
+
+    let mut publications = Vec::new();
+    for api in [&first, &second] {
+        let outcome = store.publish(&i, RELEASE_ENV_ID, std::slice::from_ref(&api.id), None, now()).await.unwrap();
+        publications.push(outcome[0].1.as_ref().unwrap().clone());
+    }
+    let live = store.live_routes().await.unwrap().apis;
+    assert_eq!(live.len(), 2, "{live:?}");
+    for ((live, api), publication) in live.iter().zip([&first, &second]).zip(&publications) {
+        assert_eq!(
+            (live.instance_id.as_str(), live.project_id.as_str(), live.env_id.as_str(), live.env_name.as_str()),
+            (i.as_str(), instance.project_id.as_str(), RELEASE_ENV_ID, "RELEASE")
+        );
+        assert_eq!(
+            (live.publish_id.as_str(), live.version_id.as_str(), live.api_id.as_str()),
+            (publication.publish_id.as_str(), publication.version_id.as_str(), api.id.as_str())
+        );
+        assert_eq!(live.route, portico_store::RouteKey::of(api));
+    }
+
+    store.offline(&i, RELEASE_ENV_ID, std::slice::from_ref(&first.id)).await.unwrap();
+    let live = store.live_routes().await.unwrap().apis;
+    assert_eq!(live.iter().map(|l| l.api_id.as_str()).collect::<Vec<_>>(), [second.id.as_str()]);
 }

@@ -353,7 +353,14 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     assert_ne!(s.generation(), before, "a commit moves the generation");
     let mut draft = one.clone();
     draft.definition.remark = Some("draft only".into());
+    let published = s.generation();
     s.update_api(i, &draft).await.unwrap();
+    s.create_api(i, &api(&g.id, "api_draft", "/draft", &[])).await.unwrap();
+    // On PostgreSQL the generation follows notifications, which arrive later (the publish's may
+    // still be on its way): there, a write of definitions is told apart in `follow_changes`.
+    if portico_store::testing::engine() == "sqlite" {
+        assert_eq!(s.generation(), published, "writing definitions leaves the live generation as it is");
+    }
 
     let live = s.live_routes().await.unwrap();
     assert_eq!(live.apis.len(), 1);

@@ -12,7 +12,11 @@ use sqlx::{Pool, Postgres, Sqlite, Transaction};
 pub trait Engine: sqlx::Database {
     /// Opens a writing transaction. Writers queue one behind the other for the whole
     /// transaction, so the checks a write makes (conflicts, references) hold when it commits.
-    fn begin_write(pool: &Pool<Self>) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
+    /// Other nodes learn of the `change` when it commits.
+    fn begin_write(
+        pool: &Pool<Self>,
+        change: Change,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
 
     /// Opens a transaction whose reads all see one snapshot of the database.
     fn begin_snapshot(pool: &Pool<Self>) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
@@ -35,9 +39,30 @@ pub trait Engine: sqlx::Database {
     /// A condition "`haystack` contains the next bound value" (`haystack` is an expression).
     fn contains(haystack: &str) -> String;
 
+    /// An aggregate: the text of one JSON array holding, for each selected row, the array of
+    /// `values` (SQL expressions), in no particular order; `[]` when no row matches. Reading many
+    /// narrow rows as this one value saves sqlx's per-row hand-off, which at 100,000 rows costs
+    /// far more than the query (see BENCHMARKS.md, "Gateway").
+    fn json_rows(values: &[&str]) -> String;
+
+    /// `column`'s JSON text as a JSON value, to nest in a [`Engine::json_rows`] row.
+    fn json_value(column: &str) -> String;
+
     /// The case-insensitive `LIKE` operator.
     const LIKE: &'static str;
 }
+
+/// What a write may change, for the data plane: whether its route table must be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Anything, what is live included.
+    Live,
+    /// API definitions or tasks only: publications serve their own versions.
+    Definitions,
+}
+
+/// The payload of a [`Change::Definitions`] notification on [`CHANGES_CHANNEL`].
+pub(super) const DEFINITIONS_PAYLOAD: &str = "definitions";
 
 /// Every writer takes this advisory lock on PostgreSQL: one writer at a time across all nodes,
 /// as `BEGIN IMMEDIATE` gives on SQLite.
@@ -47,7 +72,7 @@ const WRITE_LOCK: i64 = 0x0070_6f72_7469_636f; // "portico" in ASCII
 pub(super) const CHANGES_CHANNEL: &str = "portico_changes";
 
 impl Engine for Sqlite {
-    async fn begin_write(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+    async fn begin_write(pool: &Pool<Self>, _: Change) -> sqlx::Result<Transaction<'static, Self>> {
         pool.begin_with("BEGIN IMMEDIATE").await
     }
 
@@ -84,15 +109,27 @@ impl Engine for Sqlite {
         format!("instr({haystack}, ")
     }
 
+    fn json_rows(values: &[&str]) -> String {
+        format!("json_group_array(json_array({}))", values.join(", "))
+    }
+
+    fn json_value(column: &str) -> String {
+        format!("json({column})")
+    }
+
     const LIKE: &'static str = "LIKE";
 }
 
 impl Engine for Postgres {
-    async fn begin_write(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+    async fn begin_write(pool: &Pool<Self>, change: Change) -> sqlx::Result<Transaction<'static, Self>> {
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
         // Delivered to every node when (and only if) the transaction commits.
-        sqlx::query(sqlx::AssertSqlSafe(format!("NOTIFY {CHANGES_CHANNEL}"))).execute(&mut *tx).await?;
+        let notify = match change {
+            Change::Live => format!("NOTIFY {CHANGES_CHANNEL}"),
+            Change::Definitions => format!("NOTIFY {CHANGES_CHANNEL}, '{DEFINITIONS_PAYLOAD}'"),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(notify)).execute(&mut *tx).await?;
         Ok(tx)
     }
 
@@ -126,6 +163,14 @@ impl Engine for Postgres {
 
     fn contains(haystack: &str) -> String {
         format!("strpos({haystack}, ")
+    }
+
+    fn json_rows(values: &[&str]) -> String {
+        format!("COALESCE(json_agg(json_build_array({}))::text, '[]')", values.join(", "))
+    }
+
+    fn json_value(column: &str) -> String {
+        format!("({column})::json")
     }
 
     const LIKE: &'static str = "ILIKE";

@@ -236,7 +236,7 @@ where
     }
 
     pub(super) async fn create_task_impl(&self, instance_id: &str, task: &AsyncTask) -> Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_definitions().await?;
         sqlx::query(
             "INSERT INTO async_tasks (id, instance_id, task_type, status, result, created_at, updated_at, node_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -251,7 +251,7 @@ where
         .bind(self.node_id.as_ref())
         .execute(&mut *tx)
         .await?;
-        self.commit(tx).await
+        self.commit_definitions(tx).await
     }
 
     pub(super) async fn update_task_impl(
@@ -262,7 +262,7 @@ where
         result: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_definitions().await?;
         // A task that has ended stays as it ended: when another node took this node for dead and
         // failed the task, the client was told so, and a late result must not contradict it.
         let updated = sqlx::query(
@@ -288,7 +288,7 @@ where
             tracing::warn!(task = id, status = status.as_str(), "a task that had already ended keeps its end");
             return Ok(());
         }
-        self.commit(tx).await
+        self.commit_definitions(tx).await
     }
 
     pub(super) async fn task_impl(&self, instance_id: &str, id: &str) -> Result<AsyncTask> {

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
 use super::SqlStore;
-use super::engine::CHANGES_CHANNEL;
+use super::engine::{CHANGES_CHANNEL, DEFINITIONS_PAYLOAD};
 use crate::cache::invalidate;
 use crate::secrets::SecretBox;
 use crate::{Result, StoreError};
@@ -27,26 +27,36 @@ impl SqlStore<Postgres> {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANGES_CHANNEL).await?;
         let store = Self::on(pool.clone(), secrets, true);
-        tokio::spawn(follow_changes(listener, pool, store.generation.clone()));
+        tokio::spawn(follow_changes(listener, pool, store.generation.clone(), store.live_generation.clone()));
         Ok(store)
     }
 }
 
-/// Moves the generation on every node's commit, so that `Store::generation` (which the data
-/// plane polls) sees writes made through other nodes. A lost connection may have lost
-/// notifications: the generation moves once more when it is back.
-async fn follow_changes(mut listener: PgListener, pool: PgPool, generation: Arc<AtomicU64>) {
+/// Moves the generations on every node's commit, so that `Store::generation` (which the data
+/// plane polls) sees writes made through other nodes; a write of definitions alone moves only
+/// the cache's (`generation`). A lost connection may have lost notifications: both move once
+/// more when it is back.
+async fn follow_changes(
+    mut listener: PgListener,
+    pool: PgPool,
+    generation: Arc<AtomicU64>,
+    live_generation: Arc<AtomicU64>,
+) {
+    let any_change = || {
+        invalidate(&generation);
+        invalidate(&live_generation);
+    };
     loop {
         match listener.try_recv().await {
-            Ok(Some(_)) => invalidate(&generation),
-            Ok(None) => invalidate(&generation),
+            Ok(Some(notification)) if notification.payload() == DEFINITIONS_PAYLOAD => invalidate(&generation),
+            Ok(_) => any_change(),
             Err(e) => {
                 tracing::warn!(error = %e, "lost the PostgreSQL change notifications; reconnecting");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 if pool.is_closed() {
                     return;
                 }
-                invalidate(&generation);
+                any_change();
             }
         }
     }

@@ -101,7 +101,7 @@ impl AppDirectory {
             }
             (None, None) => return Err(GatewayError::AppAuthMissing),
         };
-        if instance_id != api.instance_id || !api.bound.authorized_apps.contains(app_id) {
+        if instance_id != &*api.instance_id || !api.bound.authorized_apps.contains(app_id) {
             return Err(GatewayError::AppNotAuthorized(app_id.to_string()));
         }
         Ok(app_id.to_string())

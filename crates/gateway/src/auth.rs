@@ -72,7 +72,7 @@ impl Authenticator {
                         _ => "the token is invalid".into(),
                     })
                 })?;
-                if claims.project_id != api.project_id {
+                if *claims.project_id != *api.project_id {
                     return Err(GatewayError::IamAuth("the token is not scoped to the API's project".into()));
                 }
                 Ok(Caller::User { user_id: claims.user_id, project_id: claims.project_id })

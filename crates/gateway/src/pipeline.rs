@@ -499,7 +499,7 @@ impl Gateway {
             ..SystemContext::default()
         };
         if selected.params.iter().any(|p| p.origin == ParamOrigin::System) {
-            system.stage = api.env_name.clone();
+            system.stage = api.env_name.to_string();
             system.api_id = api.api.id.clone();
             system.api_name = api.api.definition.name.clone();
             system.app_id = match &ctx.caller {
@@ -591,7 +591,7 @@ impl Gateway {
     ) {
         let latency = ctx.started.elapsed();
         let (api_id, env) = match &ctx.route {
-            Some(r) => (r.api.api.id.as_str(), r.api.env_name.as_str()),
+            Some(r) => (r.api.api.id.as_str(), &*r.api.env_name),
             None => ("", ctx.stage.as_str()),
         };
         metrics::record(api_id, env, status, latency);

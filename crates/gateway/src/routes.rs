@@ -29,13 +29,13 @@ use crate::throttle::ThrottlePolicy;
 #[derive(Debug)]
 pub struct RouteEntry {
     /// Its instance.
-    pub instance_id: String,
+    pub instance_id: Arc<str>,
     /// The instance's project.
-    pub project_id: String,
+    pub project_id: Arc<str>,
     /// The environment it is live in.
-    pub env_id: String,
+    pub env_id: Arc<str>,
     /// That environment's name.
-    pub env_name: String,
+    pub env_name: Arc<str>,
     /// Publish record id.
     pub publish_id: String,
     /// The live version.
@@ -379,6 +379,7 @@ impl RouteTable {
 
         let mut groups: HashMap<String, HashMap<String, EnvRoutes>> = HashMap::new();
         let mut apis = 0;
+        let mut shared = SharedNames::default();
         for live_api in live.apis {
             let route = &live_api.route;
             let (template, path_params) = to_matchit(&route.req_uri);
@@ -392,10 +393,10 @@ impl RouteTable {
             let (method, match_mode) = (route.req_method, route.match_mode);
             let described = format!("API {} ({} {})", live_api.api_id, route.req_method, route.req_uri);
             let entry = Arc::new(RouteEntry {
-                instance_id: live_api.instance_id,
-                project_id: live_api.project_id,
-                env_id: live_api.env_id,
-                env_name: live_api.env_name,
+                instance_id: shared.get(live_api.instance_id),
+                project_id: shared.get(live_api.project_id),
+                env_id: shared.get(live_api.env_id),
+                env_name: shared.get(live_api.env_name),
                 publish_id: live_api.publish_id,
                 version_id: live_api.version_id,
                 api_id: live_api.api_id,
@@ -457,6 +458,22 @@ impl RouteTable {
         };
         let env = envs.get(stage).ok_or(Miss::Stage)?;
         env.lookup(method, path).ok_or(Miss::Path)
+    }
+}
+
+/// One allocation for each instance, project and environment name, however many routes carry
+/// it: at 100,000 routes, owned copies would take tens of megabytes per table.
+#[derive(Default)]
+struct SharedNames(HashSet<Arc<str>>);
+
+impl SharedNames {
+    fn get(&mut self, name: String) -> Arc<str> {
+        if let Some(shared) = self.0.get(name.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = name.into();
+        self.0.insert(shared.clone());
+        shared
     }
 }
 

@@ -202,10 +202,15 @@ pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, seen: u64, inte
 
 async fn reload(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, interval: Duration) {
     gateway.set_loaded_generation(seen);
+    let mut changed_meanwhile = false;
     loop {
-        tokio::time::sleep(interval).await;
+        // A write that committed while the last table was read is not in it: read again at once.
+        if !changed_meanwhile {
+            tokio::time::sleep(interval).await;
+        }
         let generation = store.generation();
         if generation == seen {
+            changed_meanwhile = false;
             continue;
         }
         match load_routes(store.as_ref()).await {
@@ -213,8 +218,12 @@ async fn reload(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, int
                 gateway.replace_routes(table);
                 gateway.set_loaded_generation(generation);
                 seen = generation;
+                changed_meanwhile = store.generation() != seen;
             }
-            Err(e) => tracing::warn!(error = %e, "cannot reload the gateway routes; keeping the previous ones"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reload the gateway routes; keeping the previous ones");
+                changed_meanwhile = false;
+            }
         }
     }
 }

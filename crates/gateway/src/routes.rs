@@ -263,7 +263,7 @@ pub(crate) fn to_matchit(template: &str) -> (String, Vec<String>) {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
-        out.push_str(&rest[..open]);
+        push_literal(&mut out, &rest[..open]);
         let name = &rest[open + 1..close];
         match name.strip_suffix('+') {
             Some(greedy) => {
@@ -277,8 +277,19 @@ pub(crate) fn to_matchit(template: &str) -> (String, Vec<String>) {
         }
         rest = &rest[close + 1..];
     }
-    out.push_str(rest);
+    push_literal(&mut out, rest);
     (out, names)
+}
+
+/// `text` as matchit reads it literally: a `{` or `}` that is not a parameter's is doubled
+/// (found by fuzz/fuzz_targets/routes.rs: `/a}}/{id}` never answered at itself).
+fn push_literal(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c == '{' || c == '}' {
+            out.push(c);
+        }
+        out.push(c);
+    }
 }
 
 impl EnvRoutes {
@@ -622,6 +633,24 @@ mod tests {
         assert_eq!((m.entry.api_id.as_str(), m.rest.as_str()), ("slash", "/below"));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items/"), Ok("slash".into()));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items"), Ok("slash".into()));
+    }
+
+    #[test]
+    fn braces_outside_parameters_are_literal() {
+        // The model refuses such templates; the table must not rely on that (fuzz/fuzz_targets/routes.rs).
+        let with_uri = |mut api: LiveApi, uri: &str| {
+            api.route.req_uri = uri.into();
+            api
+        };
+        let t = table(vec![
+            with_uri(live("closing", "g1", "RELEASE", "GET", "/shop/{id}/items", "SWA"), "/sh}}op/{id}/items"),
+            with_uri(live("opening", "g1", "RELEASE", "GET", "/ab", "NORMAL"), "/a{b"),
+        ]);
+        let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/sh}}op/7/items/x").unwrap();
+        assert_eq!((m.entry.api_id.as_str(), m.rest.as_str()), ("closing", "/x"));
+        assert_eq!(m.path_params, vec![("id".to_string(), "7".to_string())]);
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/sh}op/7/items"), Err(Miss::Path));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/a{b"), Ok("opening".into()));
     }
 
     #[test]

@@ -12,6 +12,7 @@ step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%T)"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+(cd fuzz && cargo fmt --all -- --check)
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings

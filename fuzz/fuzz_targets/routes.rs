@@ -88,7 +88,13 @@ fn live(i: usize, line: &str) -> Option<LiveApi> {
         publish_id: format!("pub_{i}"),
         version_id: format!("ver_{i}"),
         api_id: format!("api{i}"),
-        route: RouteKey::of(&Api { id: format!("api{i}"), status: 1, register_time: now, update_time: now, definition }),
+        route: RouteKey::of(&Api {
+            id: format!("api{i}"),
+            status: 1,
+            register_time: now,
+            update_time: now,
+            definition,
+        }),
     })
 }
 
@@ -114,7 +120,7 @@ fn parameter_names(uri: &str) -> Vec<String> {
     uri.split('{')
         .skip(1)
         .filter_map(|s| s.split_once('}'))
-        .map(|(name, _)| name.trim_end_matches('+').to_owned())
+        .map(|(name, _)| name.strip_suffix('+').unwrap_or(name).to_owned())
         .collect()
 }
 
@@ -127,12 +133,12 @@ fn fill(uri: &str) -> (String, Vec<(String, String)>) {
         let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
         path.push_str(&rest[..open]);
         let name = &rest[open + 1..close];
-        let value = match name.strip_suffix('+') {
-            Some(_) => format!("v{}/w", values.len()),
-            None => format!("v{}", values.len()),
+        let (name, value) = match name.strip_suffix('+') {
+            Some(greedy) => (greedy, format!("v{}/w", values.len())),
+            None => (name, format!("v{}", values.len())),
         };
         path.push_str(&value);
-        values.push((name.trim_end_matches('+').to_owned(), value));
+        values.push((name.to_owned(), value));
         rest = &rest[close + 1..];
     }
     path.push_str(rest);

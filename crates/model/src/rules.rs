@@ -119,14 +119,16 @@ fn is_tag(tag: &str) -> bool {
         && tag.chars().all(|c| c.is_ascii_alphanumeric() || is_cjk(c) || "-*#%.:_".contains(c))
 }
 
-/// `{name}` placeholders of a path, in order; `{name+}` (prefix match) yields `name`.
+/// `{name}` placeholders of a path, in order; `{name+}` (prefix match) yields `name`. Braces
+/// appear only around a placeholder (the gateway's matcher would read a stray one as syntax).
 pub fn path_placeholders(uri: &str) -> Result<Vec<&str>, ()> {
     let mut names = Vec::new();
     let mut rest = uri;
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}').ok_or(())? + open;
-        let name = rest[open + 1..close].trim_end_matches('+');
-        if !is_identifier(name, "-_.", 1, 32) {
+        let inner = &rest[open + 1..close];
+        let name = inner.strip_suffix('+').unwrap_or(inner);
+        if rest[..open].contains('}') || !is_identifier(name, "-_.", 1, 32) {
             return Err(());
         }
         names.push(name);

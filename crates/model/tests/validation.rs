@@ -91,6 +91,11 @@ fn values_follow_the_apig_rules() {
     check(|b| b["name"] = json!("名字可以是中文"), None);
     check(|b| b["type"] = json!(3), invalid("type"));
     check(|b| b["req_uri"] = json!("no/leading/slash"), invalid("req_uri"));
+    // Braces only around a parameter, and one `+` marks a greedy one (found by fuzz/fuzz_targets/routes.rs).
+    check(|b| b["req_uri"] = json!("/har}ness/{id}"), invalid("req_uri"));
+    check(|b| b["req_uri"] = json!("/harness/{id}}"), invalid("req_uri"));
+    check(|b| b["req_uri"] = json!("/harness/{id++}"), invalid("req_uri"));
+    check(|b| b["req_uri"] = json!("/harness/{id+}"), None);
     check(|b| b["remark"] = json!("x".repeat(256)), invalid("remark"));
     check(|b| b["tags"] = json!(["ok", "9bad"]), invalid("tags"));
     check(|b| b["content_type"] = json!("text/html"), invalid("content_type"));

@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use portico_model::ParamOrigin;
+use portico_model::{GatewayResponse, ParamOrigin};
 use portico_store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -87,6 +87,8 @@ pub struct Ctx {
     pub stage: String,
     /// The matched API.
     pub route: Option<RouteMatch>,
+    /// When no API matched: the `default` gateway response of the group the host names.
+    pub group_responses: Option<Arc<GatewayResponse>>,
     /// Whether this is a CORS preflight routed by its `Access-Control-Request-Method`.
     pub preflight: bool,
     /// Who is calling.
@@ -231,6 +233,7 @@ impl Gateway {
             local,
             stage: request.headers().get(STAGE).and_then(|v| v.to_str().ok()).unwrap_or(DEFAULT_STAGE).to_string(),
             route: None,
+            group_responses: None,
             preflight: false,
             caller: None,
             policy: None,
@@ -311,20 +314,21 @@ impl Gateway {
                 Miss::Path => format!("{method} {path}"),
             })
         };
-        match table.lookup(host, &ctx.stage, method, path) {
+        let found = match table.lookup(host, &ctx.stage, method, path) {
             Ok(found) => Ok(found),
-            Err(Miss::Path) if request.method() == http::Method::OPTIONS => {
-                let asked = request
-                    .headers()
-                    .get("access-control-request-method")
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| miss(Miss::Path))?;
-                let found = table.lookup(host, &ctx.stage, asked, path).map_err(miss)?;
-                ctx.preflight = true;
-                Ok(found)
-            }
+            Err(Miss::Path) if request.method() == http::Method::OPTIONS => request
+                .headers()
+                .get("access-control-request-method")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| miss(Miss::Path))
+                .and_then(|asked| table.lookup(host, &ctx.stage, asked, path).map_err(miss))
+                .inspect(|_| ctx.preflight = true),
             Err(m) => Err(miss(m)),
+        };
+        if found.is_err() {
+            ctx.group_responses = table.group_responses(host).cloned();
         }
+        found
     }
 
     /// Phase 3: access control by the bound ACL. Before authentication (no caller yet) an IP

@@ -1,6 +1,7 @@
 //! Gateway responses: how the gateway's own errors look to the clients of a group. Each
 //! [`GatewayError`] has a response type ([`GatewayError::response_type`]); when the API's
-//! gateway response (its `response_id`, else its group's `default`) customises that type, the
+//! gateway response (its `response_id`, else its group's `default`; the group's `default` when
+//! the request reached the group's domain but none of its APIs) customises that type, the
 //! error is answered with that status, headers and body, else with `DEFAULT_4XX` /
 //! `DEFAULT_5XX`'s body and headers when those are customised, else with the standard JSON
 //! body ([`GatewayError::body`]).
@@ -19,7 +20,11 @@ use crate::pipeline::{Body, Ctx, full};
 /// The answer to `error` for the request in `ctx`.
 pub fn error_response(error: &GatewayError, ctx: &Ctx) -> Response<Body> {
     let (code, status) = error.code();
-    let custom = ctx.route.as_ref().and_then(|r| r.api.bound.responses.as_deref()).and_then(|r| customised(r, error));
+    let responses = match &ctx.route {
+        Some(route) => route.api.bound.responses.as_deref(),
+        None => ctx.group_responses.as_deref(),
+    };
+    let custom = responses.and_then(|r| customised(r, error));
     let Some((info, own_status)) = custom else {
         return json_response(status, error.body(&ctx.request_id));
     };

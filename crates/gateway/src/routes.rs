@@ -234,10 +234,20 @@ struct EnvRoutes {
 /// Everything live, by host. Immutable: a change builds a new table.
 #[derive(Default)]
 pub struct RouteTable {
-    hosts: HashMap<String, Arc<HashMap<String, EnvRoutes>>>,
+    hosts: HashMap<String, Arc<GroupRoutes>>,
     apis: usize,
     apps: AppDirectory,
     channels: HashMap<String, Arc<Channel>>,
+}
+
+/// What one group serves, shared by its domains.
+#[derive(Default)]
+struct GroupRoutes {
+    /// Environment name → its routes.
+    envs: HashMap<String, EnvRoutes>,
+    /// The group's `default` gateway response: it shapes the errors of requests that reach the
+    /// group but no API of it.
+    responses: Option<Arc<GatewayResponse>>,
 }
 
 /// Why a lookup failed; each becomes `APIG.0101` with its own message.
@@ -388,7 +398,7 @@ impl RouteTable {
             live.policies.vpc_channels.iter().map(|(_, c)| (c.id.clone(), Arc::new(Channel::new(c)))).collect();
         let (mut index, apps) = PolicyIndex::new(live.policies);
 
-        let mut groups: HashMap<String, HashMap<String, EnvRoutes>> = HashMap::new();
+        let mut groups: HashMap<String, GroupRoutes> = HashMap::new();
         let mut apis = 0;
         let mut shared = SharedNames::default();
         for live_api in live.apis {
@@ -400,7 +410,8 @@ impl RouteTable {
                 .unwrap_or(&no_variables)
                 .clone();
             let bound = index.for_api(&live_api.publish_id, route);
-            let env = groups.entry(route.group_id.clone()).or_default().entry(live_api.env_name.clone()).or_default();
+            let env =
+                groups.entry(route.group_id.clone()).or_default().envs.entry(live_api.env_name.clone()).or_default();
             let (method, match_mode) = (route.req_method, route.match_mode);
             let described = format!("API {} ({} {})", live_api.api_id, route.req_method, route.req_uri);
             let entry = Arc::new(RouteEntry {
@@ -423,12 +434,12 @@ impl RouteTable {
         }
 
         let mut hosts = HashMap::new();
-        let mut groups: HashMap<String, Arc<HashMap<String, EnvRoutes>>> =
-            groups.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
         for group in &live.groups {
-            let Some(envs) = groups.remove(&group.id) else { continue };
+            let Some(mut routes) = groups.remove(&group.id) else { continue };
+            routes.responses = index.default_responses.get(&group.id).cloned();
+            let routes = Arc::new(routes);
             for domain in group_domains(group) {
-                hosts.insert(domain, envs.clone());
+                hosts.insert(domain, routes.clone());
             }
         }
         (RouteTable { hosts, apis, apps, channels }, problems)
@@ -462,13 +473,24 @@ impl RouteTable {
     /// The API serving `method path` on `host` in the environment named `stage`.
     /// `host` may carry a port; it is compared without it, case-insensitively.
     pub fn lookup(&self, host: &str, stage: &str, method: &str, path: &str) -> Result<RouteHit, Miss> {
-        let host = strip_port(host);
-        let envs = match self.hosts.get(host) {
-            Some(envs) => envs,
-            None => self.hosts.get(&host.to_ascii_lowercase()).ok_or(Miss::Host)?,
-        };
-        let env = envs.get(stage).ok_or(Miss::Stage)?;
+        let group = self.group(host).ok_or(Miss::Host)?;
+        let env = group.envs.get(stage).ok_or(Miss::Stage)?;
         env.lookup(method, path).ok_or(Miss::Path)
+    }
+
+    /// The `default` gateway response of the group `host` names: what answers a request that
+    /// reaches the group but none of its APIs.
+    pub fn group_responses(&self, host: &str) -> Option<&Arc<GatewayResponse>> {
+        self.group(host)?.responses.as_ref()
+    }
+
+    fn group(&self, host: &str) -> Option<&GroupRoutes> {
+        let host = strip_port(host);
+        match self.hosts.get(host) {
+            Some(group) => Some(group),
+            None => self.hosts.get(&host.to_ascii_lowercase()),
+        }
+        .map(|group| &**group)
     }
 }
 

@@ -362,6 +362,7 @@ async fn gateway_responses_shape_the_errors_of_a_group() {
     gw.store.create_gateway_response(&gw.instance_id, &named).await.unwrap();
     let mut default_types = BTreeMap::new();
     default_types.insert("ACCESS_DENIED".to_string(), info(403, "default says no"));
+    default_types.insert("NOT_FOUND".to_string(), info(404, r#"{"missing":"$context.error.message"}"#));
     let default = GatewayResponse {
         id: new_id(),
         group_id: group.id.clone(),
@@ -408,7 +409,14 @@ async fn gateway_responses_shape_the_errors_of_a_group() {
     assert_eq!(reply.body, "client trouble: REQUEST_PARAMETERS_FAILURE");
     // Other APIs of the group without customised types keep the standard body.
     assert_eq!(gw.get(host, "/plain", &[]).await.status, 200);
-    gw.get(&group.sl_domain, "/nowhere", &[]).await.assert_error(404, "APIG.0101");
+    // A request that reaches the group but none of its APIs is shaped by the group's default.
+    let reply = gw.get(host, "/nowhere", &[]).await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.body["missing"].as_str().unwrap().contains("/nowhere"), "{:?}", reply.body);
+    let reply = gw.get(host, "/plain", &[("x-stage", "NOWHERE")]).await;
+    assert!(reply.body["missing"].as_str().unwrap().contains("NOWHERE"), "{:?}", reply.body);
+    // A host no group answers for has no gateway response: the standard body.
+    gw.get("unknown.apig.test", "/nowhere", &[]).await.assert_error(404, "APIG.0101");
 }
 
 #[tokio::test]

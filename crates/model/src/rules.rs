@@ -145,6 +145,19 @@ fn is_path(uri: &str) -> bool {
         && path_placeholders(uri).is_ok()
 }
 
+/// APIG's frontend paths: a parameter is a whole segment (`/users/{id}`, not `/users/u-{id}`),
+/// and a greedy one (`{path+}`) only the last. Backend paths may mix (`/users/u-{id}`).
+fn is_frontend_template(uri: &str) -> bool {
+    let segments: Vec<&str> = uri.split('/').collect();
+    segments.iter().enumerate().all(|(i, segment)| {
+        if !segment.contains('{') {
+            return true;
+        }
+        let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else { return false };
+        !inner.contains('{') && (!inner.ends_with('+') || i == segments.len() - 1)
+    })
+}
+
 /// `host[:port]` where the host may be an environment variable `#Name#`.
 fn is_url_domain(domain: &str) -> bool {
     let (host, port) = match domain.rsplit_once(':') {
@@ -357,7 +370,7 @@ pub(crate) fn validate_api(api: &ApiDefinition) -> Rule {
         return Err(invalid("type"));
     }
     max_len("version", api.version.as_ref(), 16)?;
-    if !is_path(&api.req_uri) {
+    if !is_path(&api.req_uri) || !is_frontend_template(&api.req_uri) {
         return Err(invalid("req_uri"));
     }
     max_len("remark", api.remark.as_ref(), 255)?;

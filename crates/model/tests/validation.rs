@@ -96,6 +96,11 @@ fn values_follow_the_apig_rules() {
     check(|b| b["req_uri"] = json!("/harness/{id}}"), invalid("req_uri"));
     check(|b| b["req_uri"] = json!("/harness/{id++}"), invalid("req_uri"));
     check(|b| b["req_uri"] = json!("/harness/{id+}"), None);
+    // A frontend parameter is a whole segment, a greedy one the last.
+    check(|b| b["req_uri"] = json!("/harness/x-{id}"), invalid("req_uri"));
+    check(|b| b["req_uri"] = json!("/harness/{id}-x"), invalid("req_uri"));
+    check(|b| b["req_uri"] = json!("/harness/{id+}/"), invalid("req_uri"));
+    check(|b| b["req_uri"] = json!("/harness/{id+}/more"), invalid("req_uri"));
     check(|b| b["remark"] = json!("x".repeat(256)), invalid("remark"));
     check(|b| b["tags"] = json!(["ok", "9bad"]), invalid("tags"));
     check(|b| b["content_type"] = json!("text/html"), invalid("content_type"));

@@ -425,7 +425,12 @@ impl Gateway {
         let Some(policy) = &route.api.bound.throttle else { return Ok(()) };
         let (user, tenant, app) = match &ctx.caller {
             Some(Caller::User { user_id, project_id }) => (Some(user_id.as_str()), Some(project_id.as_str()), None),
-            Some(Caller::App { app_id }) => (None, None, Some(app_id.as_str())),
+            // APIG counts an app's calls against the user limit of the tenant that owns it: here
+            // the project of the instance the app and the API live in.
+            Some(Caller::App { app_id }) => {
+                let owner = Some(&*route.api.project_id);
+                (owner, owner, Some(app_id.as_str()))
+            }
             _ => (None, None, None),
         };
         let subject = Subject { publish_id: &route.api.publish_id, user, tenant, app, ip: ctx.peer.ip() };

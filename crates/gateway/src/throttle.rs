@@ -1,5 +1,6 @@
 //! Request throttling: a policy bound to a publish record allows `api_call_limits` calls of
-//! the API per `time_interval` `time_unit`, and, within that, `user_call_limits` per IAM user,
+//! the API per `time_interval` `time_unit`, and, within that, `user_call_limits` per user (an
+//! IAM user, or for an app the tenant owning it: every app of a project shares one count),
 //! `app_call_limits` per app and `ip_call_limits` per client address (0: no such limit).
 //! Special throttles replace the app or user limit for one app or one user. A basic policy
 //! (`type` 1) counts each bound API on its own; a shared one (`type` 2) counts the calls of all
@@ -83,7 +84,7 @@ impl ThrottlePolicy {
 pub struct Subject<'a> {
     /// The publish record called.
     pub publish_id: &'a str,
-    /// The IAM user, if the caller is one.
+    /// The IAM user, or the tenant owning the calling app.
     pub user: Option<&'a str>,
     /// The user's tenant (project), which USER special throttles may name instead of the user.
     pub tenant: Option<&'a str>,

@@ -279,6 +279,42 @@ async fn throttling_apps_with_special_limits() {
     assert!(msg.contains("app call limit"), "{msg}");
 }
 
+#[tokio::test]
+async fn the_apps_of_a_tenant_share_its_user_limit() {
+    let gw = spawn_gateway().await;
+    let backend = spawn_backend("b").await.to_string();
+    let group = gw.group().await;
+    let host = group.sl_domain.as_str();
+    let mut body = http_api("/owned", &backend, "/");
+    body["auth_type"] = json!("APP");
+    body["auth_opt"] = json!({ "app_code_auth_type": "HEADER" });
+    let (api_id, p) = published(&gw, &group, body).await;
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        let (app_id, _, _) = app(&gw).await;
+        let code = format!("{}{}", new_id(), new_id());
+        let app_code = AppCode { id: new_id(), app_id: app_id.clone(), app_code: code.clone(), create_time: now() };
+        gw.store.create_app_code(&gw.instance_id, &app_code).await.unwrap();
+        authorize(&gw, &app_id, &api_id).await;
+        codes.push(code);
+    }
+    let policy = Throttle { user_call_limits: 3, ..throttle(100, 0, 0, 1, 1, "HOUR") };
+    gw.store.create_throttle(&gw.instance_id, &policy).await.unwrap();
+    bind(&gw, PolicyKind::Throttle, &policy.id, &[&p]).await;
+    let call = |i: usize| {
+        let code = codes[i].clone();
+        let gw = &gw;
+        async move { gw.get(host, "/owned", &[("x-apig-appcode", &code)]).await }
+    };
+    let mut statuses = Vec::new();
+    for i in [0, 1, 0, 1] {
+        statuses.push(call(i).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "both apps count against their tenant");
+    let msg = call(0).await.assert_error(429, "APIG.0308");
+    assert!(msg.contains("user call limit"), "{msg}");
+}
+
 fn acl(acl_type: &str, entity_type: &str, value: &str) -> Acl {
     Acl {
         id: new_id(),

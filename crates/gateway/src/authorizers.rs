@@ -1,4 +1,6 @@
-//! Frontend custom authorizers (`auth_type` AUTHORIZER). Portico has no function service: the
+//! Custom authorizers: frontend ones (`auth_type` AUTHORIZER) decide whether a caller may call
+//! the API; backend ones (the `authorizer_id` of the chosen backend) are asked before each
+//! backend request for what the backend needs to know. Portico has no function service: the
 //! authorizer's function URN (its alias URN, `<urn>:<version>`, or the URN) is mapped to an HTTP
 //! endpoint by `[gateway.functions]`, as FUNCTION backends are. The gateway `POST`s it a JSON
 //! event and reads the verdict:
@@ -10,8 +12,10 @@
 //!
 //! answered with `{"status": "allow", "context": {"user": "alice"}}` (or `"deny"`), either as
 //! the response body itself or, as function runtimes answer, JSON in the `body` string of
-//! `{"statusCode": 200, "body": "…"}`. The context reaches the backend as
-//! `$context.authorizer.frontend.<key>` system parameters. Identity sources (headers or query
+//! `{"statusCode": 200, "body": "…"}`. `type` is the authorizer's (`BACKEND` for a backend
+//! one). The context reaches the backend as `$context.authorizer.frontend.<key>` (or
+//! `$context.authorizer.backend.<key>`) system parameters; a backend authorizer's `deny` refuses
+//! the call like a frontend one's. Identity sources (headers or query
 //! parameters, optionally checked against a pattern) must be present; with a `ttl`, verdicts are
 //! cached for that many seconds by authorizer and identity values.
 
@@ -106,7 +110,7 @@ pub fn event(
         headers.iter().filter_map(|(k, v)| Some((k.as_str().to_string(), json!(v.to_str().ok()?)))).collect();
     let query: Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let mut event = json!({
-        "type": "FRONTEND", "httpMethod": method, "path": path, "headers": headers,
+        "type": authorizer.kind, "httpMethod": method, "path": path, "headers": headers,
         "queryStringParameters": query, "user_data": authorizer.user_data.clone().unwrap_or_default(),
     });
     if authorizer.need_body {

@@ -30,8 +30,10 @@ enum Subject {
     ReqPath,
     ReqMethod,
     Cookie(String),
-    /// Frontend authorizer outputs and orchestrations: Portico has neither yet, so such a
-    /// condition never holds.
+    /// A key of the frontend custom authorizer's context.
+    FrontendAuthorizer(String),
+    /// Orchestrations (Portico has none) and unknown system parameters: such a condition never
+    /// holds.
     Unavailable,
 }
 
@@ -103,7 +105,12 @@ pub fn compile_policies(def: &ApiDefinition) -> (Vec<CompiledPolicy>, Vec<String
                             }
                         },
                         ConditionOrigin::Cookie => Subject::Cookie(c.cookie_param_name.clone().unwrap_or_default()),
-                        ConditionOrigin::FrontendAuthorizer | ConditionOrigin::Orchestration => Subject::Unavailable,
+                        ConditionOrigin::FrontendAuthorizer => {
+                            let name = c.frontend_authorizer_param_name.as_deref().unwrap_or_default();
+                            let key = name.strip_prefix("$context.authorizer.frontend.").unwrap_or(name);
+                            Subject::FrontendAuthorizer(key.to_string())
+                        }
+                        ConditionOrigin::Orchestration => Subject::Unavailable,
                     };
                     let value = c.condition_value.as_str();
                     let test = match (&subject, c.condition_type) {
@@ -143,6 +150,8 @@ pub struct Facts<'a> {
     pub path: &'a str,
     /// The `Cookie` header.
     pub cookies: Option<&'a str>,
+    /// What the frontend custom authorizer said of the caller (empty for other callers).
+    pub authorizer: &'a [(String, String)],
 }
 
 fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
@@ -159,6 +168,9 @@ impl CompiledCondition {
             Subject::ReqPath => Some(facts.path),
             Subject::ReqMethod => Some(facts.method),
             Subject::Cookie(name) => facts.cookies.and_then(|h| cookie(h, name)),
+            Subject::FrontendAuthorizer(key) => {
+                facts.authorizer.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+            }
             Subject::Unavailable => None,
         };
         let Some(value) = value else { return false };
@@ -251,6 +263,8 @@ pub struct Selected<'a> {
     pub params: &'a [BackendParam],
     /// The policy that matched, if any.
     pub policy: Option<&'a str>,
+    /// The backend custom authorizer to ask before the backend request.
+    pub authorizer_id: Option<&'a str>,
 }
 
 /// APIG's `retry_count`: "-1" (default) and unparseable values mean "idempotent methods once".
@@ -291,6 +305,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                     }),
                     params: &p.common.backend_params,
                     policy: Some(&p.common.name),
+                    authorizer_id: p.common.authorizer_id.as_deref(),
                 }
             }
             PolicyRef::Function(i) => {
@@ -304,6 +319,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                     }),
                     params: &p.common.backend_params,
                     policy: Some(&p.common.name),
+                    authorizer_id: p.common.authorizer_id.as_deref(),
                 }
             }
             PolicyRef::Mock(i) => {
@@ -312,6 +328,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                     backend: Backend::Mock { body: p.result_content.clone().unwrap_or_default() },
                     params: &p.common.backend_params,
                     policy: Some(&p.common.name),
+                    authorizer_id: p.common.authorizer_id.as_deref(),
                 }
             }
         };
@@ -344,7 +361,12 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
             Backend::Mock { body: def.mock_info.as_ref().and_then(|m| m.result_content.clone()).unwrap_or_default() }
         }
     };
-    Ok(Selected { backend, params: &def.backend_params, policy: None })
+    let authorizer_id = match def.backend_type {
+        BackendType::Http | BackendType::Grpc => def.backend_api.as_ref().and_then(|b| b.authorizer_id.as_deref()),
+        BackendType::Function => def.func_info.as_ref().and_then(|f| f.authorizer_id.as_deref()),
+        BackendType::Mock => def.mock_info.as_ref().and_then(|m| m.authorizer_id.as_deref()),
+    };
+    Ok(Selected { backend, params: &def.backend_params, policy: None, authorizer_id })
 }
 
 /// The `$context.*` values a SYSTEM backend parameter may take.
@@ -370,6 +392,8 @@ pub struct SystemContext {
     pub handle_time: String,
     /// `$context.authorizer.frontend.<key>`: what a custom authorizer said of the caller.
     pub authorizer: Vec<(String, String)>,
+    /// `$context.authorizer.backend.<key>`: what the backend custom authorizer said.
+    pub backend_authorizer: Vec<(String, String)>,
 }
 
 impl SystemContext {
@@ -387,8 +411,11 @@ impl SystemContext {
             "serverName" => Some(&self.server_name),
             "handleTime" => Some(&self.handle_time),
             other => {
-                let key = other.strip_prefix("authorizer.frontend.")?;
-                self.authorizer.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+                let (said, key) = match other.strip_prefix("authorizer.frontend.") {
+                    Some(key) => (&self.authorizer, key),
+                    None => (&self.backend_authorizer, other.strip_prefix("authorizer.backend.")?),
+                };
+                said.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
             }
         }
     }
@@ -718,7 +745,7 @@ mod tests {
     }
 
     fn facts<'a>(params: &'a ParamValues, ip: &str, cookies: Option<&'a str>) -> Facts<'a> {
-        Facts { params, source_ip: ip.parse().unwrap(), method: "GET", path: "/x/7", cookies }
+        Facts { params, source_ip: ip.parse().unwrap(), method: "GET", path: "/x/7", cookies, authorizer: &[] }
     }
 
     fn policy(conditions: serde_json::Value, mode: &str) -> serde_json::Value {
@@ -787,6 +814,17 @@ mod tests {
         assert_eq!(chosen(&cookie, &facts(&none, "1.1.1.1", Some("a=1; group=alpha"))), Some("canary".into()));
         assert_eq!(chosen(&cookie, &facts(&none, "1.1.1.1", Some("group=gamma"))), None);
         assert_eq!(chosen(&cookie, &facts(&none, "1.1.1.1", None)), None);
+        let said = route(policy(
+            json!([{ "condition_origin": "frontend_authorizer", "condition_type": "exact", "condition_value": "gold",
+                     "frontend_authorizer_param_name": "$context.authorizer.frontend.tier" }]),
+            "ALL",
+        ));
+        let gold = [("tier".to_string(), "gold".to_string())];
+        let silver = [("tier".to_string(), "silver".to_string())];
+        let by = |authorizer| Facts { authorizer, ..facts(&none, "1.1.1.1", None) };
+        assert_eq!(chosen(&said, &by(&gold)), Some("canary".into()));
+        assert_eq!(chosen(&said, &by(&silver)), None);
+        assert_eq!(chosen(&said, &by(&[])), None, "no authorizer, no output");
     }
 
     #[test]

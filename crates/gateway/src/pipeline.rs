@@ -287,7 +287,16 @@ impl Gateway {
         self.throttle(ctx, &route)?;
         let params = self.params(&route, &query, &parts.headers)?;
         let selected = self.select(ctx, &route, &params, &parts)?;
-        let input = ProxyInput { parts: &parts, query: &query, params: &params, body };
+        let backend_context = match selected.authorizer_id {
+            Some(id) => {
+                let authorizer = table.backend_authorizer(id).ok_or_else(|| {
+                    GatewayError::AuthorizerConfig(format!("backend custom authorizer {id} does not exist"))
+                })?;
+                self.call_authorizer(authorizer, &parts, &query, &body).await?
+            }
+            None => Vec::new(),
+        };
+        let input = ProxyInput { parts: &parts, query: &query, params: &params, body, backend_context };
         self.proxy(ctx, &table, &route, &selected, input).await
     }
 
@@ -373,7 +382,7 @@ impl Gateway {
         self.auth.authenticate(&route.api, table.apps(), &request, ctx.received_at)
     }
 
-    /// Phase 3, for `AUTHORIZER` APIs: the custom authorizer's verdict (cached for its `ttl`).
+    /// Phase 3, for `AUTHORIZER` APIs: the frontend custom authorizer's verdict.
     pub async fn authorize(
         &self,
         compiled: &CompiledAuthorizer,
@@ -381,6 +390,18 @@ impl Gateway {
         query: &[(String, String)],
         body: &[u8],
     ) -> Result<Caller, GatewayError> {
+        let context = self.call_authorizer(compiled, parts, query, body).await?;
+        Ok(Caller::Authorized { context })
+    }
+
+    /// What a custom authorizer allowed the request with (cached for its `ttl`), or its denial.
+    async fn call_authorizer(
+        &self,
+        compiled: &CompiledAuthorizer,
+        parts: &http::request::Parts,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, GatewayError> {
         let authorizer = &compiled.authorizer;
         let identities = compiled.identities(&parts.headers, query)?;
         let key = format!("{}\0{}", authorizer.id, identities.join("\0"));
@@ -415,7 +436,7 @@ impl Gateway {
             }
         };
         match verdict {
-            Verdict::Allow(context) => Ok(Caller::Authorized { context }),
+            Verdict::Allow(context) => Ok(context),
             Verdict::Deny => Err(GatewayError::AuthorizerDenied),
         }
     }
@@ -462,6 +483,10 @@ impl Gateway {
             method: parts.method.as_str(),
             path: parts.uri.path(),
             cookies: parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()),
+            authorizer: match &ctx.caller {
+                Some(Caller::Authorized { context }) => context,
+                _ => &[],
+            },
         };
         let selected = backend::select(&route.api, &facts)?;
         ctx.policy = selected.policy.map(str::to_string);
@@ -518,6 +543,7 @@ impl Gateway {
             if let Some(Caller::Authorized { context }) = &ctx.caller {
                 system.authorizer = context.clone();
             }
+            system.backend_authorizer = input.backend_context.clone();
             system.server_addr = ctx.local.ip().to_string();
             system.server_name = self.config.server_name.clone();
             system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();
@@ -631,6 +657,8 @@ struct ProxyInput<'a> {
     query: &'a [(String, String)],
     params: &'a ParamValues,
     body: Bytes,
+    /// What the backend custom authorizer allowed the request with.
+    backend_context: Vec<(String, String)>,
 }
 
 fn host<B>(request: &Request<B>) -> &str {

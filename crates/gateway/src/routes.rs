@@ -235,6 +235,8 @@ struct EnvRoutes {
 #[derive(Default)]
 pub struct RouteTable {
     hosts: HashMap<String, Arc<GroupRoutes>>,
+    /// Backend custom authorizers by id: chosen per request with the backend, so not per route.
+    backend_authorizers: HashMap<String, Arc<CompiledAuthorizer>>,
     apis: usize,
     apps: AppDirectory,
     channels: HashMap<String, Arc<Channel>>,
@@ -442,12 +444,19 @@ impl RouteTable {
                 hosts.insert(domain, routes.clone());
             }
         }
-        (RouteTable { hosts, apis, apps, channels }, problems)
+        let backend_authorizers =
+            index.authorizers.into_iter().filter(|(_, a)| a.authorizer.kind == "BACKEND").collect();
+        (RouteTable { hosts, backend_authorizers, apis, apps, channels }, problems)
     }
 
     /// Every app, for APP authentication.
     pub fn apps(&self) -> &AppDirectory {
         &self.apps
+    }
+
+    /// The backend custom authorizer with this id.
+    pub fn backend_authorizer(&self, id: &str) -> Option<&Arc<CompiledAuthorizer>> {
+        self.backend_authorizers.get(id)
     }
 
     /// The VPC channel with this id.

@@ -130,3 +130,53 @@ async fn custom_authorizers_decide_and_are_cached() {
     let msg = gw.get(host, "/nowhere", &[("x-token", "good")]).await.assert_error(500, "APIG.0312");
     assert!(msg.contains("urn:none"), "{msg}");
 }
+
+#[tokio::test]
+async fn backend_authorizers_are_asked_before_the_backend() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let app = axum::Router::new().route(
+        "/backend-auth",
+        axum::routing::post(move |axum::Json(event): axum::Json<serde_json::Value>| {
+            let calls = counted.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(event["type"], "BACKEND");
+                let verdict = if event["headers"]["x-block"].is_string() {
+                    json!({ "status": "deny" })
+                } else {
+                    json!({ "status": "allow", "context": { "credential": format!("for {}", event["path"]) } })
+                };
+                axum::Json(verdict)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let function = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let functions = HashMap::from([("urn:fss:backend".to_string(), format!("http://{function}/backend-auth"))]);
+    let gw = spawn_gateway_with(functions).await;
+    let backend = spawn_backend("b").await.to_string();
+    let group = gw.group().await;
+    let a =
+        portico_model::Authorizer { kind: "BACKEND".into(), identities: vec![], ..authorizer("urn:fss:backend", 0) };
+    gw.store.create_authorizer(&gw.instance_id, &a).await.unwrap();
+    let mut api = http_api("/guarded", &backend, "/");
+    api["backend_api"]["authorizer_id"] = json!(a.id);
+    api["backend_params"] = json!([{ "name": "x-credential", "location": "HEADER", "origin": "SYSTEM",
+                                      "value": "$context.authorizer.backend.credential" }]);
+    gw.live_api(&group, api).await;
+    gw.live_api(&group, http_api("/open", &backend, "/")).await;
+    let host = group.sl_domain.as_str();
+
+    let reply = gw.get(host, "/guarded", &[]).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["headers"]["x-credential"], "for \"/guarded\"",
+        "the authorizer's context reaches the backend"
+    );
+    gw.get(host, "/guarded", &[("x-block", "1")]).await.assert_error(401, "APIG.0310");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(gw.get(host, "/open", &[]).await.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "an API without a backend authorizer does not ask");
+}

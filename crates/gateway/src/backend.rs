@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use portico_model::{
-    ApiDefinition, BackendParam, BackendProtocol, BackendType, ConditionOrigin, ConditionType, EffectMode, Method,
-    ParamLocation, ParamOrigin, VpcChannelInfo,
+    ApiDefinition, BackendParam, BackendProtocol, BackendType, ConditionOrigin, ConditionType, EffectMode,
+    MemberGroupUrlInfo, Method, ParamLocation, ParamOrigin, VpcChannelInfo,
 };
 use regex::Regex;
 
@@ -211,6 +211,8 @@ pub struct HttpTarget {
     pub vpc_channel_status: i32,
     /// The channel, when `vpc_channel_status` is 1.
     pub vpc_channel: Option<VpcChannelInfo>,
+    /// The member groups and how each is called, when `vpc_channel_status` is 4.
+    pub member_groups: Vec<MemberGroupUrlInfo>,
 }
 
 /// A FUNCTION backend.
@@ -302,6 +304,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                         retry_count: retries(&p.retry_count),
                         vpc_channel_status: p.vpc_channel_status,
                         vpc_channel: p.vpc_channel_info.clone(),
+                        member_groups: p.member_group_url_infos.clone(),
                     }),
                     params: &p.common.backend_params,
                     policy: Some(&p.common.name),
@@ -346,6 +349,7 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
                 retry_count: retries(&b.retry_count),
                 vpc_channel_status: b.vpc_channel_status,
                 vpc_channel: b.vpc_channel_info.clone(),
+                member_groups: b.member_group_url_infos.clone(),
             })
         }
         BackendType::Function => {
@@ -394,6 +398,9 @@ pub struct SystemContext {
     pub authorizer: Vec<(String, String)>,
     /// `$context.authorizer.backend.<key>`: what the backend custom authorizer said.
     pub backend_authorizer: Vec<(String, String)>,
+    /// `$context.member_group_id` and `member_group_name`: the member group that serves the
+    /// request (backends by member groups only).
+    pub member_group: Option<(String, String)>,
 }
 
 impl SystemContext {
@@ -410,6 +417,8 @@ impl SystemContext {
             "serverAddr" => Some(&self.server_addr),
             "serverName" => Some(&self.server_name),
             "handleTime" => Some(&self.handle_time),
+            "member_group_id" => self.member_group.as_ref().map(|(id, _)| id.as_str()),
+            "member_group_name" => self.member_group.as_ref().map(|(_, name)| name.as_str()),
             other => {
                 let (said, key) = match other.strip_prefix("authorizer.frontend.") {
                     Some(key) => (&self.authorizer, key),
@@ -516,9 +525,9 @@ pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outg
                 target.url_domain.as_deref().ok_or_else(|| GatewayError::BackendConfig("no url_domain".into()))?;
             substitute_variables(domain, input.variables)?
         }
-        (1, Some(member)) => member.to_string(),
-        (1, None) => return Err(GatewayError::BackendConfig("no member of the VPC channel was chosen".into())),
-        _ => return Err(GatewayError::BackendConfig("VPC channels by member group are not supported".into())),
+        (1 | 4, Some(member)) => member.to_string(),
+        (1 | 4, None) => return Err(GatewayError::BackendConfig("no member of the VPC channel was chosen".into())),
+        (other, _) => return Err(GatewayError::BackendConfig(format!("vpc_channel_status {other} is not served"))),
     };
     // The Host the channel's members expect, when the API names one.
     let host = target.vpc_channel.as_ref().and_then(|c| c.vpc_channel_proxy_host.clone()).filter(|h| !h.is_empty());

@@ -12,6 +12,12 @@
 //! `threshold_normal` successes in a row. Members without a `host` (ECS members known by id
 //! only) cannot be addressed and are left out, as are members with `status` 2 (unavailable).
 //! When a member fails to answer, each retry that `retry_count` allows goes to another member.
+//!
+//! A backend by member groups (`vpc_channel_status` 4) names some of a channel's member groups,
+//! each with its own protocol, method and path (`member_group_url_infos`): a request goes to one
+//! of those groups that has a usable member, chosen by weighted round robin on
+//! `member_group_weight` (a group of weight 0 gets no requests), then to a member of that group
+//! by the channel's strategy; retries stay in the group.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -33,6 +39,19 @@ pub struct Member {
     pub weight: u64,
     /// Used only when no primary member is healthy.
     pub backup: bool,
+    /// Its member group's id.
+    pub group_id: Option<String>,
+}
+
+/// A member group of a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelGroup {
+    /// `member_group_id`.
+    pub id: String,
+    /// `member_group_name` (`$context.member_group_name`).
+    pub name: String,
+    /// `member_group_weight` (absent: 1).
+    pub weight: u64,
 }
 
 /// How a channel checks its members.
@@ -67,6 +86,8 @@ pub struct Channel {
     pub strategy: i32,
     /// Its addressable members.
     pub members: Vec<Member>,
+    /// Its member groups.
+    pub groups: Vec<ChannelGroup>,
     /// Its active health check, if on.
     pub health: Option<HealthCheck>,
 }
@@ -101,7 +122,12 @@ impl Channel {
                 } else {
                     format!("{host}:{port}")
                 };
-                Some(Member { address, weight: u64::try_from(m.weight).unwrap_or(1).max(1), backup: m.is_backup })
+                Some(Member {
+                    address,
+                    weight: u64::try_from(m.weight).unwrap_or(1).max(1),
+                    backup: m.is_backup,
+                    group_id: m.member_group_id.clone(),
+                })
             })
             .collect();
         let health = channel.vpc_health_config.as_ref().filter(|h| h.status == 1).map(|h| HealthCheck {
@@ -115,7 +141,16 @@ impl Channel {
             timeout: Duration::from_secs(u64::try_from(h.timeout).unwrap_or(1).max(1)),
             codes: parse_codes(h.http_code.as_deref()),
         });
-        Channel { id: channel.id.clone(), strategy: channel.balance_strategy, members, health }
+        let groups = channel
+            .member_groups
+            .iter()
+            .map(|g| ChannelGroup {
+                id: g.member_group_id.clone(),
+                name: g.member_group_name.clone(),
+                weight: g.member_group_weight.map_or(1, |w| u64::try_from(w).unwrap_or(0)),
+            })
+            .collect();
+        Channel { id: channel.id.clone(), strategy: channel.balance_strategy, members, groups, health }
     }
 }
 
@@ -167,6 +202,7 @@ impl Drop for InFlight {
 #[derive(Debug, Default)]
 pub struct ChannelState {
     next: AtomicUsize,
+    next_group: AtomicUsize,
     members: Vec<(String, Arc<MemberState>)>,
 }
 
@@ -221,8 +257,11 @@ impl ChannelStates {
                     (m.address.clone(), kept.unwrap_or_default())
                 })
                 .collect();
-            let next = AtomicUsize::new(old.map(|o| o.next.load(Ordering::Relaxed)).unwrap_or(0));
-            fresh.insert(channel.id.clone(), Arc::new(ChannelState { next, members }));
+            let position = |at: fn(&ChannelState) -> &AtomicUsize| {
+                AtomicUsize::new(old.map(|o| at(o).load(Ordering::Relaxed)).unwrap_or(0))
+            };
+            let (next, next_group) = (position(|s| &s.next), position(|s| &s.next_group));
+            fresh.insert(channel.id.clone(), Arc::new(ChannelState { next, next_group, members }));
         }
         *map = fresh;
     }
@@ -236,15 +275,43 @@ impl ChannelStates {
         self.state(&channel.id).and_then(|s| s.members.get(index).map(|(_, m)| m.healthy())).unwrap_or(true)
     }
 
-    /// Chooses a member of `channel` by its strategy, leaving out the members in `tried`; the
-    /// returned guard counts the request as in flight until dropped.
-    pub fn pick(&self, channel: &Channel, facts: PickFacts<'_>, tried: &[usize]) -> Option<(usize, InFlight)> {
+    /// Chooses one of the member groups at `wanted` (indexes into `channel.groups`) that has a
+    /// healthy member, by weighted round robin.
+    pub fn pick_group(&self, channel: &Channel, wanted: &[usize]) -> Option<usize> {
+        let state = self.state(&channel.id)?;
+        let candidates: Vec<(usize, u64)> = wanted
+            .iter()
+            .filter_map(|&g| Some((g, channel.groups.get(g)?)))
+            .filter(|(_, group)| group.weight > 0)
+            .filter(|(_, group)| {
+                channel
+                    .members
+                    .iter()
+                    .zip(&state.members)
+                    .any(|(m, (_, s))| m.group_id.as_deref() == Some(group.id.as_str()) && s.healthy())
+            })
+            .map(|(g, group)| (g, group.weight))
+            .collect();
+        slot(state.next_group.fetch_add(1, Ordering::Relaxed) as u64, &candidates)
+    }
+
+    /// Chooses a member of `channel` (of its member group `group`, when given) by its strategy,
+    /// leaving out the members in `tried`; the returned guard counts the request as in flight
+    /// until dropped.
+    pub fn pick(
+        &self,
+        channel: &Channel,
+        group: Option<&str>,
+        facts: PickFacts<'_>,
+        tried: &[usize],
+    ) -> Option<(usize, InFlight)> {
         let state = self.state(&channel.id)?;
         let usable = |backup: bool| -> Vec<(usize, u64)> {
             channel
                 .members
                 .iter()
                 .enumerate()
+                .filter(|(_, m)| group.is_none_or(|g| m.group_id.as_deref() == Some(g)))
                 .filter(|(i, m)| m.backup == backup && !tried.contains(i))
                 .filter(|(i, _)| state.members.get(*i).is_some_and(|(_, s)| s.healthy()))
                 .map(|(i, m)| (i, m.weight))
@@ -330,8 +397,9 @@ mod tests {
             strategy,
             members: members
                 .iter()
-                .map(|(a, w, b)| Member { address: a.to_string(), weight: *w, backup: *b })
+                .map(|(a, w, b)| Member { address: a.to_string(), weight: *w, backup: *b, group_id: None })
                 .collect(),
+            groups: vec![],
             health: Some(HealthCheck {
                 protocol: "TCP".into(),
                 path: "/".into(),
@@ -351,7 +419,7 @@ mod tests {
     }
 
     fn picks(states: &ChannelStates, c: &Channel, n: usize) -> Vec<usize> {
-        (0..n).map(|_| states.pick(c, facts("10.0.0.1", "/"), &[]).unwrap().0).collect()
+        (0..n).map(|_| states.pick(c, None, facts("10.0.0.1", "/"), &[]).unwrap().0).collect()
     }
 
     #[test]
@@ -370,7 +438,7 @@ mod tests {
         assert!(!states.healthy(&c, 0), "two successes are needed");
         states.record(&c, 0, true);
         assert!(picks(&states, &c, 3).iter().all(|i| *i == 0), "a is back; the backup rests");
-        assert_eq!(states.pick(&c, facts("10.0.0.1", "/"), &[0]).map(|p| p.0), Some(2), "a tried: backup");
+        assert_eq!(states.pick(&c, None, facts("10.0.0.1", "/"), &[0]).map(|p| p.0), Some(2), "a tried: backup");
     }
 
     #[test]
@@ -378,25 +446,56 @@ mod tests {
         let c = channel(2, &[("a:1", 1, false), ("b:1", 1, false)]);
         let states = ChannelStates::default();
         states.sync([&c].into_iter());
-        let (first, held) = states.pick(&c, facts("10.0.0.1", "/"), &[]).unwrap();
-        let (second, _) = states.pick(&c, facts("10.0.0.1", "/"), &[]).unwrap();
+        let (first, held) = states.pick(&c, None, facts("10.0.0.1", "/"), &[]).unwrap();
+        let (second, _) = states.pick(&c, None, facts("10.0.0.1", "/"), &[]).unwrap();
         assert_ne!(first, second, "the busy member is avoided");
         drop(held);
 
         let source = channel(3, &[("a:1", 1, false), ("b:1", 1, false), ("c:1", 1, false)]);
         states.sync([&source].into_iter());
-        let by_ip = |ip: &str| states.pick(&source, facts(ip, "/"), &[]).unwrap().0;
+        let by_ip = |ip: &str| states.pick(&source, None, facts(ip, "/"), &[]).unwrap().0;
         assert_eq!(by_ip("10.0.0.7"), by_ip("10.0.0.7"), "one client, one member");
         let spread: std::collections::HashSet<usize> = (0..50).map(|i| by_ip(&format!("10.0.1.{i}"))).collect();
         assert!(spread.len() > 1, "clients spread over members");
 
         let uri = channel(4, &[("a:1", 1, false), ("b:1", 1, false), ("c:1", 1, false)]);
         states.sync([&uri].into_iter());
-        let by_path = |p: &'static str| states.pick(&uri, facts("10.0.0.1", p), &[]).unwrap().0;
+        let by_path = |p: &'static str| states.pick(&uri, None, facts("10.0.0.1", p), &[]).unwrap().0;
         assert_eq!(by_path("/x"), by_path("/x"));
         let paths = ["/a", "/b", "/c", "/d", "/e", "/f", "/g", "/h", "/i", "/j"];
         let spread: std::collections::HashSet<usize> = paths.iter().map(|p| by_path(p)).collect();
         assert!(spread.len() > 1);
+    }
+
+    #[test]
+    fn member_groups_by_weight_then_members_of_the_group() {
+        let mut c = channel(1, &[("a:1", 1, false), ("b:1", 1, false), ("c:1", 1, false), ("d:1", 1, false)]);
+        for (member, group) in c.members.iter_mut().zip(["g1", "g2", "g2", "g0"]) {
+            member.group_id = Some(group.into());
+        }
+        let group = |id: &str, weight| ChannelGroup { id: id.into(), name: format!("name_{id}"), weight };
+        c.groups = vec![group("g1", 1), group("g2", 3), group("g0", 0)];
+        let states = ChannelStates::default();
+        states.sync([&c].into_iter());
+        let groups: Vec<usize> = (0..8).map(|_| states.pick_group(&c, &[0, 1, 2]).unwrap()).collect();
+        assert_eq!(groups.iter().filter(|g| **g == 0).count(), 2, "{groups:?}");
+        assert_eq!(groups.iter().filter(|g| **g == 1).count(), 6, "{groups:?}: weight 0 gets nothing");
+        assert_eq!(states.pick_group(&c, &[0]), Some(0), "only the groups the backend names");
+        let in_g2: Vec<usize> =
+            (0..4).map(|_| states.pick(&c, Some("g2"), facts("10.0.0.1", "/"), &[]).unwrap().0).collect();
+        assert!(in_g2.iter().all(|i| [1, 2].contains(i)), "{in_g2:?}");
+        assert_eq!(
+            states.pick(&c, Some("g2"), facts("10.0.0.1", "/"), &[1, 2]).map(|p| p.0),
+            None,
+            "retries stay in the group"
+        );
+        states.record(&c, 1, false);
+        states.record(&c, 2, false);
+        assert!(
+            (0..4).all(|_| states.pick_group(&c, &[0, 1, 2]) == Some(0)),
+            "a group without a healthy member is skipped"
+        );
+        assert_eq!(states.pick_group(&c, &[1, 2]), None);
     }
 
     #[test]
@@ -415,7 +514,7 @@ mod tests {
     fn stored_channels_compile() {
         assert_eq!(parse_codes(Some("200,202-204")), vec![(200, 200), (202, 204)]);
         assert_eq!(parse_codes(None), vec![(200, 200)]);
-        let m = Member { address: "10.0.0.1:80".into(), weight: 1, backup: false };
+        let m = Member { address: "10.0.0.1:80".into(), weight: 1, backup: false, group_id: None };
         let mut check = channel(1, &[]).health.unwrap();
         assert_eq!(probe_address(&m, &check), "10.0.0.1:80");
         check.port = Some(9000);

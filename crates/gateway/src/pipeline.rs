@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use portico_model::{GatewayResponse, ParamOrigin};
+use portico_model::{GatewayResponse, MemberGroupUrlInfo, ParamOrigin};
 use portico_store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -36,8 +36,8 @@ use portico_auth::signature::RequestParts;
 
 use crate::auth::{Authenticator, Caller};
 use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
-use crate::backend::{self, Backend, BuildInput, Facts, Selected, SystemContext};
-use crate::channels::{ChannelStates, HealthCheck, Member, PickFacts, probe_address};
+use crate::backend::{self, Backend, BuildInput, Facts, HttpTarget, Selected, SystemContext};
+use crate::channels::{Channel, ChannelStates, HealthCheck, Member, PickFacts, probe_address};
 use crate::cors::Cors;
 use crate::error::GatewayError;
 use crate::metrics;
@@ -502,7 +502,7 @@ impl Gateway {
         selected: &Selected<'_>,
         input: ProxyInput<'_>,
     ) -> Result<Response<Body>, GatewayError> {
-        let target = match &selected.backend {
+        let mut target = match &selected.backend {
             Backend::Mock { body } => {
                 ctx.upstream = Some("mock".into());
                 let content_type = if serde_json::from_str::<serde_json::Value>(body).is_ok() {
@@ -525,6 +525,18 @@ impl Gateway {
             }
         };
         let api = &route.api;
+        // A backend by member groups: the group is chosen first, and says how it is called.
+        let member_group = if target.vpc_channel_status == 4 {
+            let (channel, group, info) = self.choose_member_group(table, &target)?;
+            target.protocol = info.req_protocol;
+            target.method = info.req_method;
+            if let Some(uri) = info.req_uri {
+                target.req_uri = uri;
+            }
+            Some((channel, group))
+        } else {
+            None
+        };
         // Every backend request carries the source IP and the request id; the other system
         // parameters are only worked out when a SYSTEM backend parameter asks for one.
         let mut system = SystemContext {
@@ -544,6 +556,8 @@ impl Gateway {
                 system.authorizer = context.clone();
             }
             system.backend_authorizer = input.backend_context.clone();
+            system.member_group =
+                member_group.as_ref().map(|(c, g)| (c.groups[*g].id.clone(), c.groups[*g].name.clone()));
             system.server_addr = ctx.local.ip().to_string();
             system.server_name = self.config.server_name.clone();
             system.handle_time = ctx.received_at.format(&Rfc3339).unwrap_or_default();
@@ -564,21 +578,28 @@ impl Gateway {
             Some(key) => backend::sign_request(outgoing, &input.body, key, OffsetDateTime::now_utc()),
             None => Ok(()),
         };
-        let Some(info) = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1) else {
-            let mut outgoing = backend::build_request(&target, &build)?;
-            sign(&mut outgoing)?;
-            ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-            return self.upstream.send(outgoing, input.body, &target).await;
+        let by_channel = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1);
+        let (channel, group_id): (&Channel, Option<&str>) = match (&member_group, by_channel) {
+            (Some((channel, group)), _) => (channel, Some(&channel.groups[*group].id)),
+            (None, Some(info)) => {
+                let channel = table.channel(&info.vpc_channel_id).ok_or_else(|| {
+                    GatewayError::BackendConfig(format!("VPC channel {} not found", info.vpc_channel_id))
+                })?;
+                (channel, None)
+            }
+            (None, None) => {
+                let mut outgoing = backend::build_request(&target, &build)?;
+                sign(&mut outgoing)?;
+                ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
+                return self.upstream.send(outgoing, input.body, &target).await;
+            }
         };
-        let channel = table
-            .channel(&info.vpc_channel_id)
-            .ok_or_else(|| GatewayError::BackendConfig(format!("VPC channel {} not found", info.vpc_channel_id)))?;
         // Failover: each retry `retry_count` allows goes to a member not tried yet.
         let facts = PickFacts { source_ip: ctx.peer.ip(), path: input.parts.uri.path() };
         let retries = retry_budget(&input.parts.method, target.retry_count);
         let mut tried = Vec::new();
         loop {
-            let (index, _in_flight) = self.channel_states.pick(channel, facts, &tried).ok_or_else(|| {
+            let (index, _in_flight) = self.channel_states.pick(channel, group_id, facts, &tried).ok_or_else(|| {
                 GatewayError::BackendUnavailable(format!("no healthy member in VPC channel {}", channel.id))
             })?;
             let member = &channel.members[index].address;
@@ -595,6 +616,37 @@ impl Gateway {
             }
             tracing::debug!(member, error = %error, "trying another member of the channel");
         }
+    }
+
+    /// The member group of `target` (a backend by member groups) that serves this request: its
+    /// channel, its index in the channel's groups, and how the backend calls it.
+    fn choose_member_group(
+        &self,
+        table: &RouteTable,
+        target: &HttpTarget,
+    ) -> Result<(Arc<Channel>, usize, MemberGroupUrlInfo), GatewayError> {
+        let named: Vec<(&Arc<Channel>, usize, &MemberGroupUrlInfo)> = target
+            .member_groups
+            .iter()
+            .filter_map(|info| table.member_group(&info.member_group_id).map(|(c, g)| (c, *g, info)))
+            .collect();
+        let Some(&(channel, ..)) = named.first() else {
+            let ids: Vec<&str> = target.member_groups.iter().map(|i| i.member_group_id.as_str()).collect();
+            return Err(GatewayError::BackendConfig(format!("no member group {} exists", ids.join(", "))));
+        };
+        // A backend's member groups are those of one channel: the first named one's.
+        let named: Vec<_> = named.into_iter().filter(|(c, ..)| c.id == channel.id).collect();
+        let wanted: Vec<usize> = named.iter().map(|(_, g, _)| *g).collect();
+        let unavailable = || {
+            GatewayError::BackendUnavailable(format!(
+                "no member group of VPC channel {} has a healthy member",
+                channel.id
+            ))
+        };
+        let group = self.channel_states.pick_group(channel, &wanted).ok_or_else(unavailable)?;
+        let info =
+            named.iter().find(|(_, g, _)| *g == group).map(|(_, _, info)| (*info).clone()).ok_or_else(unavailable)?;
+        Ok((channel.clone(), group, info))
     }
 
     /// A health check of a channel member.

@@ -180,5 +180,6 @@ pub fn function_target(url: &str, timeout_ms: u64) -> Result<HttpTarget, Gateway
         retry_count: 0,
         vpc_channel_status: 2,
         vpc_channel: None,
+        member_groups: Vec::new(),
     })
 }

@@ -240,6 +240,8 @@ pub struct RouteTable {
     apis: usize,
     apps: AppDirectory,
     channels: HashMap<String, Arc<Channel>>,
+    /// Member group id → its channel and the group's index in it.
+    member_groups: HashMap<String, (Arc<Channel>, usize)>,
 }
 
 /// What one group serves, shared by its domains.
@@ -396,7 +398,7 @@ impl RouteTable {
             .map(|(group, envs)| (group, envs.into_iter().map(|(env, vars)| (env, Arc::new(vars))).collect()))
             .collect();
         let no_variables = Arc::new(HashMap::new());
-        let channels =
+        let channels: HashMap<String, Arc<Channel>> =
             live.policies.vpc_channels.iter().map(|(_, c)| (c.id.clone(), Arc::new(Channel::new(c)))).collect();
         let (mut index, apps) = PolicyIndex::new(live.policies);
 
@@ -446,7 +448,11 @@ impl RouteTable {
         }
         let backend_authorizers =
             index.authorizers.into_iter().filter(|(_, a)| a.authorizer.kind == "BACKEND").collect();
-        (RouteTable { hosts, backend_authorizers, apis, apps, channels }, problems)
+        let member_groups = channels
+            .values()
+            .flat_map(|c| c.groups.iter().enumerate().map(|(i, g)| (g.id.clone(), (c.clone(), i))))
+            .collect();
+        (RouteTable { hosts, backend_authorizers, apis, apps, channels, member_groups }, problems)
     }
 
     /// Every app, for APP authentication.
@@ -462,6 +468,11 @@ impl RouteTable {
     /// The VPC channel with this id.
     pub fn channel(&self, id: &str) -> Option<&Arc<Channel>> {
         self.channels.get(id)
+    }
+
+    /// The channel a member group belongs to, and the group's index in its `groups`.
+    pub fn member_group(&self, id: &str) -> Option<&(Arc<Channel>, usize)> {
+        self.member_groups.get(id)
     }
 
     /// Every VPC channel.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-use portico_model::{HealthConfig, VpcChannel, VpcMember, new_id, now};
+use portico_model::{HealthConfig, MemberGroup, VpcChannel, VpcMember, new_id, now};
 use serde_json::json;
 
 use crate::helpers::{TestGateway, closed_port, spawn_backend, spawn_gateway};
@@ -12,7 +12,20 @@ use crate::helpers::{TestGateway, closed_port, spawn_backend, spawn_gateway};
 /// A channel of `members` (address, weight, backup) with `strategy` and an optional TCP health
 /// check every second that marks a member down after one failure.
 async fn channel(gw: &TestGateway, strategy: i32, members: &[(SocketAddr, i64, bool)], checked: bool) -> String {
+    grouped_channel(gw, strategy, members, &[], checked).await
+}
+
+/// [`channel`] with member groups (name, weight, the indexes of its members): a group's id is
+/// `<name>_<channel id>`.
+async fn grouped_channel(
+    gw: &TestGateway,
+    strategy: i32,
+    members: &[(SocketAddr, i64, bool)],
+    groups: &[(&str, i64, &[usize])],
+    checked: bool,
+) -> String {
     let id = new_id();
+    let group_of = |member: usize| groups.iter().find(|(_, _, of)| of.contains(&member)).map(|(name, ..)| *name);
     let t = now();
     let channel = VpcChannel {
         id: id.clone(),
@@ -24,10 +37,21 @@ async fn channel(gw: &TestGateway, strategy: i32, members: &[(SocketAddr, i64, b
         vpc_channel_type: "builtin".into(),
         status: 1,
         create_time: t,
-        member_groups: vec![],
+        member_groups: groups
+            .iter()
+            .map(|(name, weight, _)| MemberGroup {
+                member_group_id: format!("{name}_{id}"),
+                member_group_name: name.to_string(),
+                member_group_remark: None,
+                member_group_weight: Some(*weight),
+                create_time: t,
+                update_time: t,
+            })
+            .collect(),
         members: members
             .iter()
-            .map(|(addr, weight, backup)| VpcMember {
+            .enumerate()
+            .map(|(i, (addr, weight, backup))| VpcMember {
                 id: new_id(),
                 vpc_channel_id: id.clone(),
                 host: Some(addr.ip().to_string()),
@@ -35,8 +59,8 @@ async fn channel(gw: &TestGateway, strategy: i32, members: &[(SocketAddr, i64, b
                 ecs_name: None,
                 weight: *weight,
                 is_backup: *backup,
-                member_group_name: None,
-                member_group_id: None,
+                member_group_name: group_of(i).map(str::to_string),
+                member_group_id: group_of(i).map(|name| format!("{name}_{id}")),
                 status: 1,
                 port: Some(i64::from(addr.port())),
                 create_time: t,
@@ -195,4 +219,81 @@ async fn failover_health_checks_and_backups() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(answered, "backup", "the backup answers once the primaries are found down");
+}
+
+/// A live API at `uri` (prefix match) whose backend is the member groups `groups` (name, path)
+/// of channel `channel_id`.
+async fn grouped_api(gw: &TestGateway, uri: &str, channel_id: &str, groups: &[(&str, &str)]) -> String {
+    let group = gw.group().await;
+    let infos: Vec<_> = groups
+        .iter()
+        .map(|(name, path)| {
+            json!({ "member_group_id": format!("{name}_{channel_id}"), "req_protocol": "HTTP",
+                                    "req_method": "GET", "req_uri": path })
+        })
+        .collect();
+    gw.live_api(
+        &group,
+        json!({
+            "req_method": "GET", "req_uri": uri, "backend_type": "HTTP", "match_mode": "SWA",
+            "backend_api": { "req_protocol": "HTTP", "req_method": "POST", "req_uri": "/unused", "timeout": 5000,
+                             "vpc_channel_status": 4, "member_group_url_infos": infos },
+            "backend_params": [{ "name": "x-group", "location": "HEADER", "origin": "SYSTEM",
+                                 "value": "$context.member_group_name" }]
+        }),
+    )
+    .await;
+    gw.settle().await;
+    group.sl_domain
+}
+
+#[tokio::test]
+async fn member_groups_by_weight_each_called_its_own_way() {
+    let gw = spawn_gateway().await;
+    let members = [
+        (spawn_backend("blue").await, 1, false),
+        (spawn_backend("green").await, 1, false),
+        (spawn_backend("grey").await, 1, false),
+    ];
+    let groups: [(&str, i64, &[usize]); 3] = [("blue", 1, &[0]), ("green", 1, &[1]), ("grey", 0, &[2])];
+    let id = grouped_channel(&gw, 1, &members, &groups, false).await;
+    let host =
+        grouped_api(&gw, "/groups", &id, &[("blue", "/to-blue"), ("green", "/to-green"), ("grey", "/to-grey")]).await;
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        let reply = gw.get(&host, "/groups/x", &[]).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        let backend = reply.header("x-backend").unwrap_or_default().to_string();
+        assert_eq!(reply.body["method"], "GET", "the group's method, not the backend's");
+        assert_eq!(reply.body["uri"], format!("/to-{backend}/x"), "the group's path");
+        assert_eq!(reply.body["headers"]["x-group"], backend.as_str(), "$context.member_group_name");
+        seen.push(backend);
+    }
+    assert_eq!(seen.iter().filter(|s| *s == "blue").count(), 3, "{seen:?}");
+    assert_eq!(seen.iter().filter(|s| *s == "green").count(), 3, "{seen:?}: weight 0 gets nothing");
+}
+
+#[tokio::test]
+async fn a_member_group_found_down_is_skipped() {
+    let gw = spawn_gateway().await;
+    let members = [(closed_port().await, 1, false), (spawn_backend("up").await, 1, false)];
+    let groups: [(&str, i64, &[usize]); 2] = [("down", 1, &[0]), ("up", 1, &[1])];
+    let id = grouped_channel(&gw, 1, &members, &groups, true).await;
+    let host = grouped_api(&gw, "/checked-groups", &id, &[("down", "/d"), ("up", "/u")]).await;
+    let mut up_in_a_row = 0;
+    for _ in 0..100 {
+        let reply = gw.get(&host, "/checked-groups", &[]).await;
+        if reply.status == 200 {
+            assert_eq!(reply.header("x-backend"), Some("up"));
+            up_in_a_row += 1;
+            if up_in_a_row == 6 {
+                break;
+            }
+        } else {
+            reply.assert_error(502, "APIG.0201");
+            up_in_a_row = 0;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(up_in_a_row, 6, "once its member is found down, the group gets no requests");
 }

@@ -177,20 +177,15 @@ stop_portico() {
 seed_apis() {
     python3 "$ROOT/bench/seed_routes.py" "$TMP/data/portico.db" "$API_ID" "$1"
 }
-# wait_gateway: polls until the gateway serves the bench API; prints the seconds it took.
+# wait_gateway START [PATH]: waits until the gateway serves PATH, an API without authentication, or
+# by default the bench API (signed when POLICIES=1); prints the seconds since START
+# (`date +%s.%N`). One keep-alive connection probing every 5 ms: a curl process per probe would
+# take CPU from the server being timed.
 wait_gateway() {
-    local start end i
-    start="$(date +%s.%N)"
-    for i in $(seq 1 3000); do
-        kill -0 "$PORTICO_PID" 2>/dev/null || { cat "$TMP/portico.log" >&2; die "portico exited"; }
-        if curl -fsS -o /dev/null -H "Host: $HOST" "${SIGNED[@]}" "http://127.0.0.1:$G_PORT/bench" 2>/dev/null; then
-            end="$(date +%s.%N)"
-            awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }'
-            return 0
-        fi
-        sleep 0.02
-    done
-    die "the gateway did not serve the bench API"
+    local headers=(-H "Host: $HOST")
+    [ -n "${2:-}" ] || headers+=("${SIGNED[@]}")
+    python3 "$ROOT/bench/wait_served.py" "$1" "http://127.0.0.1:$G_PORT${2:-/bench}" "${headers[@]}" \
+        --pid "$PORTICO_PID" || { cat "$TMP/portico.log" >&2; die "the gateway did not serve ${2:-/bench}"; }
 }
 start_portico
 wait_http "$P_URL/health" "$PORTICO_PID" || { cat "$TMP/portico.log" >&2; die "portico did not answer GET /health"; }
@@ -255,7 +250,7 @@ log "seeding 10 live APIs in all, restarting portico"
 stop_portico
 seed_apis 10 >/dev/null
 start_portico
-wait_gateway >/dev/null
+wait_gateway "$(date +%s.%N)" >/dev/null
 curl -fsS -H "Host: $HOST" "${SIGNED[@]}" "$G_URL" | cmp -s - "$N_DIR/www/data.txt" || die "the gateway does not relay the backend's bytes"
 curl -fsS "http://127.0.0.1:$N_PORT/" | cmp -s - "$N_DIR/www/data.txt" || die "nginx does not relay the backend's bytes"
 
@@ -324,8 +319,9 @@ if [ "${ROUTES:-0}" -gt 10 ]; then
     STARTUPS=()
     for run in $(seq 1 "${STARTUP_RUNS:-3}"); do
         [ "$run" = 1 ] || stop_portico
+        spawned="$(date +%s.%N)"
         start_portico
-        STARTUPS+=("$(wait_gateway)")
+        STARTUPS+=("$(wait_gateway "$spawned")")
     done
     STARTUP_S="$(printf '%s\n' "${STARTUPS[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
     curl -fsS -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$G_PORT/seed/$((ROUTES / 2))/x" \
@@ -335,13 +331,7 @@ if [ "${ROUTES:-0}" -gt 10 ]; then
     reload_body="$(jq -c --arg uri "$RELOAD_URI" '.name = "bench_reload" | .req_uri = $uri | .auth_type = "NONE"' <<<"$api_body")"
     RELOAD_API_ID="$(call POST "$BASE/apis" "$reload_body" | jq -er .id)"
     call POST "$BASE/apis/action" "$(jq -cn --arg a "$RELOAD_API_ID" '{action:"online",env_id:"DEFAULT_ENVIRONMENT_RELEASE_ID",api_id:$a}')" >/dev/null
-    reload_start="$(date +%s.%N)"
-    for i in $(seq 1 3000); do
-        curl -fsS -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$G_PORT$RELOAD_URI" 2>/dev/null && break
-        [ "$i" = 3000 ] && die "the gateway did not serve the API published at $ROUTES routes"
-        sleep 0.01
-    done
-    RELOAD_S="$(awk -v s="$reload_start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')"
+    RELOAD_S="$(wait_gateway "$(date +%s.%N)" "$RELOAD_URI")"
     run_wrk portico-large "$G_URL" "Host: $HOST" "${WRK_SIGNED[@]}"
     L_P99="$(p99_ms "$TMP/wrk-portico-large.txt")"
     L_RPS="$(rps "$TMP/wrk-portico-large.txt")"

@@ -85,6 +85,7 @@ struct GatewayFileSettings {
     listen: Option<String>,
     max_body_bytes: Option<usize>,
     reload_interval_ms: Option<u64>,
+    decoded_versions: Option<usize>,
     workers: Option<usize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -98,7 +99,10 @@ struct GatewayFileSettings {
 pub struct GatewaySettings {
     pub listen: String,
     pub max_body_bytes: usize,
+    /// The shortest time between the starts of two route-table rebuilds.
     pub reload_interval: std::time::Duration,
+    /// Published versions kept decoded in memory (`portico_gateway::versions::VersionCache`).
+    pub decoded_versions: usize,
     /// Gateway threads, each with its own single-threaded runtime.
     pub workers: usize,
     /// Certificate chain and private key (PEM): the gateway listener speaks TLS when both are set.
@@ -163,6 +167,11 @@ impl Settings {
                 reload_interval: std::time::Duration::from_millis(
                     file.gateway.reload_interval_ms.unwrap_or(200).max(10),
                 ),
+                decoded_versions: file
+                    .gateway
+                    .decoded_versions
+                    .unwrap_or(portico_gateway::versions::DEFAULT_CAPACITY)
+                    .max(1),
                 functions: file.gateway.functions,
             },
         })

@@ -331,6 +331,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         max_body_bytes: settings.gateway.max_body_bytes,
         backend_roots,
         account: state.config.domain_name.clone(),
+        decoded_versions: settings.gateway.decoded_versions,
         ..GatewayConfig::default()
     };
     let authenticator = Authenticator::new(state.token_key.clone());

@@ -196,10 +196,12 @@ impl Gateway {
         }
     }
 
-    /// Swaps in a new route table; requests in flight keep the one they started with.
-    pub fn replace_routes(&self, table: RouteTable) {
+    /// Swaps in a new route table; requests in flight keep the one they started with. Returns
+    /// the previous one, for the caller to drop where freeing it stalls no request.
+    #[must_use = "dropping the previous table frees it on this thread"]
+    pub fn replace_routes(&self, table: RouteTable) -> Arc<RouteTable> {
         self.channel_states.sync(table.channels().map(|c| c.as_ref()));
-        self.table.store(Arc::new(table));
+        self.table.swap(Arc::new(table))
     }
 
     /// How many nodes serve the same database: throttling limits are shared among them

@@ -231,6 +231,20 @@ struct EnvRoutes {
     prefix_slots: HashMap<String, usize>,
 }
 
+/// The routes of `group_id` in the environment `env_name`, made empty if new. The keys are
+/// cloned only the first time: at 100,000 routes a clone per route is 200,000 allocations of
+/// fresh memory per rebuild.
+fn env_routes<'g>(groups: &'g mut HashMap<String, GroupRoutes>, group_id: &str, env_name: &str) -> &'g mut EnvRoutes {
+    if !groups.contains_key(group_id) {
+        groups.insert(group_id.to_string(), GroupRoutes::default());
+    }
+    let envs = &mut groups.get_mut(group_id).expect("inserted above").envs;
+    if !envs.contains_key(env_name) {
+        envs.insert(env_name.to_string(), EnvRoutes::default());
+    }
+    envs.get_mut(env_name).expect("inserted above")
+}
+
 /// Everything live, by host. Immutable: a change builds a new table.
 #[derive(Default)]
 pub struct RouteTable {
@@ -414,10 +428,9 @@ impl RouteTable {
                 .unwrap_or(&no_variables)
                 .clone();
             let bound = index.for_api(&live_api.publish_id, route);
-            let env =
-                groups.entry(route.group_id.clone()).or_default().envs.entry(live_api.env_name.clone()).or_default();
+            let env = env_routes(&mut groups, &route.group_id, &live_api.env_name);
             let (method, match_mode) = (route.req_method, route.match_mode);
-            let described = format!("API {} ({} {})", live_api.api_id, route.req_method, route.req_uri);
+            let described = |api_id: &str| format!("API {api_id} ({} {})", route.req_method, route.req_uri);
             let entry = Arc::new(RouteEntry {
                 instance_id: shared.get(live_api.instance_id),
                 project_id: shared.get(live_api.project_id),
@@ -431,9 +444,9 @@ impl RouteTable {
                 variables: vars,
                 bound,
             });
-            match env.insert(entry, match_mode, &template) {
+            match env.insert(entry.clone(), match_mode, &template) {
                 Ok(()) => apis += 1,
-                Err(e) => problems.push(format!("{described} cannot be routed: {e}")),
+                Err(e) => problems.push(format!("{} cannot be routed: {e}", described(&entry.api_id))),
             }
         }
 

@@ -450,8 +450,11 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
     async fn live_routes(&self) -> Result<LiveSet>;
     /// A counter that changes whenever a write that may change [`Store::live_routes`] commits
     /// (every write but those of API definitions and tasks; on PostgreSQL, every node's every
-    /// write): cheap to poll. Read it *before* reading the data.
+    /// write): cheap to read. Read it *before* reading the data.
     fn generation(&self) -> u64;
+    /// Returns once [`Store::generation`] is no longer `seen`: at once if it has moved already,
+    /// else as soon as such a write commits (on PostgreSQL, as soon as its notification arrives).
+    async fn live_changed(&self, seen: u64);
     /// Answers when the database does (readiness probes).
     async fn ready(&self) -> Result<()>;
 }

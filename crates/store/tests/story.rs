@@ -349,8 +349,17 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     assert_eq!(s.live_routes().await.unwrap(), Default::default(), "nothing is live before publishing");
 
     let before = s.generation();
+    let waiting = {
+        let s = s.clone();
+        tokio::spawn(async move { s.live_changed(before).await })
+    };
     s.publish(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id), None, now()).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("a publish wakes whoever waits for a live change")
+        .unwrap();
     assert_ne!(s.generation(), before, "a commit moves the generation");
+    s.live_changed(before).await; // returns at once: the generation has moved already
     let mut draft = one.clone();
     draft.definition.remark = Some("draft only".into());
     let published = s.generation();
@@ -377,6 +386,10 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
     let first_version = a.version_id.clone();
     assert_eq!(s.live_routes().await.unwrap(), live, "a second read gives the same");
     assert_eq!(s.generation(), unchanged, "reads do not move the generation");
+    if portico_store::testing::engine() == "sqlite" {
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(100), s.live_changed(unchanged)).await;
+        assert!(quiet.is_err(), "nothing live changed: the wait goes on");
+    }
 
     // A new version routes by its own definition; switching back routes by the old one again.
     let mut moved = draft.clone();
@@ -396,6 +409,75 @@ async fn live_routes_follow_publications_and_the_generation_moves() {
 
     s.offline(i, RELEASE_ENV_ID, std::slice::from_ref(&one.id)).await.unwrap();
     assert!(s.live_routes().await.unwrap().apis.is_empty());
+}
+
+#[tokio::test]
+async fn migration_0007_gives_publications_made_before_it_their_route() {
+    let f = fixture().await;
+    let (s, i) = (&f.store, f.instance.as_str());
+    let g = group("before_0007");
+    s.create_group(i, &g).await.unwrap();
+    let exact = api(&g.id, "api_exact", "/exact", &[]);
+    let mut prefix = api(&g.id, "api_prefix", "/prefix", &[]);
+    prefix.definition.match_mode = MatchMode::Swa;
+    for a in [&exact, &prefix] {
+        s.create_api(i, a).await.unwrap();
+    }
+    s.publish(i, RELEASE_ENV_ID, &[exact.id.clone(), prefix.id.clone()], None, now()).await.unwrap();
+    let live = s.live_routes().await.unwrap();
+    assert_eq!(live.apis.len(), 2);
+
+    // The database as migration 0006 left it, with these publications in it.
+    portico_store::testing::execute(
+        f._dir.path(),
+        &["ALTER TABLE publications DROP COLUMN route", "DELETE FROM _sqlx_migrations WHERE version = 7"],
+    )
+    .await
+    .unwrap();
+    let migrated = portico_store::testing::reopen_store(f._dir.path()).await.unwrap();
+    let backfilled = migrated.live_routes().await.unwrap();
+    assert_eq!(backfilled, live, "the backfill writes the route key the publish wrote");
+    let routes: Vec<_> = backfilled.apis.iter().map(|a| (a.api_id.as_str(), a.route.match_mode)).collect();
+    assert!(routes.contains(&(prefix.id.as_str(), MatchMode::Swa)), "{routes:?}");
+}
+
+#[tokio::test]
+async fn live_routes_read_every_page_of_publications() {
+    use portico_store::{ImportAction, ImportRequest, ImportTarget};
+    let f = fixture().await;
+    let s = &f.store;
+    // More than one page (`LIVE_PAGE`, 4,096 rows in sql.rs) and not a multiple of it.
+    let count = 4096 + 5;
+    let group = ApiGroup::new("many".into(), None, "apig.localhost", now());
+    let apis = (0..count).map(|n| definition(&format!("api_{n}"), &format!("/many/{n}"))).collect();
+    let request = ImportRequest {
+        target: ImportTarget::NewGroup(group.clone()),
+        apis,
+        policies: Default::default(),
+        extend_mode: portico_store::ExtendMode::Merge,
+        overwrite: false,
+        dry_run: false,
+        now: now(),
+    };
+    let imported = s.import_apis(&f.instance, request).await.unwrap();
+    let ids: Vec<String> = imported
+        .actions
+        .iter()
+        .map(|action| match action {
+            ImportAction::Created(id) => id.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    for outcome in s.publish(&f.instance, RELEASE_ENV_ID, &ids, None, now()).await.unwrap() {
+        outcome.1.unwrap();
+    }
+    let live = s.live_routes().await.unwrap();
+    let mut served: Vec<&str> = live.apis.iter().map(|a| a.api_id.as_str()).collect();
+    served.sort_unstable();
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(served, expected, "every publication once, across pages");
+    assert!(live.apis.iter().all(|a| a.env_name == "RELEASE" && a.route.group_id == group.id));
 }
 
 // ---- Many nodes (PostgreSQL) -----------------------------------------------------------------

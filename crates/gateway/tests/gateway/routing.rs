@@ -255,3 +255,28 @@ async fn worker_threads_share_the_route_table() {
     stop.send(()).unwrap();
     served.await.unwrap().expect("every worker thread stops cleanly");
 }
+
+#[tokio::test]
+async fn a_version_deleted_after_the_table_was_built_answers_no_route() {
+    use portico_gateway::GatewayError;
+    use portico_gateway::versions::VersionCache;
+
+    let gw = spawn_gateway().await;
+    let backend = spawn_backend("one").await;
+    let group = gw.group().await;
+    let id = gw.live_api(&group, http_api("/gone", &backend.to_string(), "/")).await;
+    let table = gw.gateway.routes();
+    let hit = table.lookup(&group.sl_domain, "RELEASE", "GET", "/gone").expect("the table routes the API");
+    let read_before = VersionCache::new(gw.store.clone(), 4);
+    read_before.get(&hit.entry).await.expect("the live version is read");
+
+    gw.offline(&id, RELEASE).await;
+    gw.store.delete_api(&gw.instance_id, &id).await.expect("delete the API");
+    let read_after = VersionCache::new(gw.store.clone(), 4);
+    match read_after.get(&hit.entry).await {
+        Err(GatewayError::NoRoute(message)) => assert!(message.contains(&id), "{message}"),
+        other => panic!("a version gone from the store is no route: {other:?}"),
+    }
+    let kept = read_before.get(&hit.entry).await.expect("a decoded version stays right: versions never change");
+    assert_eq!(kept.api.id, id);
+}

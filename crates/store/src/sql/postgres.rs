@@ -10,7 +10,7 @@ use sqlx::{PgPool, Postgres};
 
 use super::SqlStore;
 use super::engine::{CHANGES_CHANNEL, DEFINITIONS_PAYLOAD};
-use crate::cache::invalidate;
+use crate::cache::{LiveGeneration, invalidate};
 use crate::secrets::SecretBox;
 use crate::{Result, StoreError};
 
@@ -33,18 +33,18 @@ impl SqlStore<Postgres> {
 }
 
 /// Moves the generations on every node's commit, so that `Store::generation` (which the data
-/// plane polls) sees writes made through other nodes; a write of definitions alone moves only
+/// plane waits on) sees writes made through other nodes; a write of definitions alone moves only
 /// the cache's (`generation`). A lost connection may have lost notifications: both move once
 /// more when it is back.
 async fn follow_changes(
     mut listener: PgListener,
     pool: PgPool,
     generation: Arc<AtomicU64>,
-    live_generation: Arc<AtomicU64>,
+    live_generation: Arc<LiveGeneration>,
 ) {
     let any_change = || {
         invalidate(&generation);
-        invalidate(&live_generation);
+        live_generation.advance();
     };
     loop {
         match listener.try_recv().await {

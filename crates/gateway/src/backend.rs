@@ -632,6 +632,11 @@ pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outg
     Ok(Outgoing { method, scheme, authority, path_and_query: path, headers })
 }
 
+/// The signature key types [`sign_request`] applies. Huawei publishes no wire format for its
+/// `public_key` and `aes` backend signatures, so a backend could not check one made up here;
+/// the route table reports such keys when they are bound.
+pub const APPLIED_SIGN_TYPES: [&str; 2] = ["hmac", "basic"];
+
 /// Signs the backend request with the signature key bound to the API, so the backend can tell
 /// it comes through the gateway. `hmac`: the `SDK-HMAC-SHA256` algorithm of app signatures, the
 /// key as access key and the secret as secret key, over `Host`, `X-Sdk-Date` (added, `now`) and

@@ -414,6 +414,17 @@ impl RouteTable {
         let no_variables = Arc::new(HashMap::new());
         let channels: HashMap<String, Arc<Channel>> =
             live.policies.vpc_channels.iter().map(|(_, c)| (c.id.clone(), Arc::new(Channel::new(c)))).collect();
+        for key in live
+            .policies
+            .signatures
+            .iter()
+            .filter(|k| !crate::backend::APPLIED_SIGN_TYPES.contains(&k.sign_type.as_str()))
+        {
+            problems.push(format!(
+                "signature key {} ({}) is bound but not applied: backend requests are signed with hmac and basic keys only",
+                key.name, key.sign_type
+            ));
+        }
         let (mut index, apps) = PolicyIndex::new(live.policies);
 
         let mut groups: HashMap<String, GroupRoutes> = HashMap::new();
@@ -732,5 +743,27 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("bad"), "{problems:?}");
+    }
+
+    #[test]
+    fn bound_signature_keys_that_are_not_applied_are_reported() {
+        let key = |name: &str, sign_type: &str| portico_model::Signature {
+            id: name.into(),
+            name: name.into(),
+            sign_type: sign_type.into(),
+            sign_key: "key_12345678".into(),
+            sign_secret: "secret_1234567890".into(),
+            sign_algorithm: None,
+            create_time: OffsetDateTime::UNIX_EPOCH,
+            update_time: OffsetDateTime::UNIX_EPOCH,
+        };
+        let policies = LivePolicies {
+            signatures: vec![key("by_hmac", "hmac"), key("by_basic", "basic"), key("by_aes", "aes")],
+            ..Default::default()
+        };
+        let (_, problems) =
+            RouteTable::build(LiveSet { apis: vec![], groups: vec![group("g1")], variables: vec![], policies });
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("by_aes (aes) is bound but not applied"), "{problems:?}");
     }
 }

@@ -182,7 +182,7 @@ pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store:
         Err(_) => return std::future::pending().await,
     };
     for problem in problems {
-        tracing::warn!(problem, "gateway route skipped");
+        tracing::warn!(problem, "gateway route table");
     }
     tracing::info!(
         apis = table.len(),

@@ -187,3 +187,25 @@ pub fn init_logging(settings: &Settings) {
         LogFormat::Text => builder.init(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in the repository is what users copy: every key in it must still be one
+    /// this version reads (the file tables refuse unknown keys).
+    #[test]
+    fn the_example_configuration_is_read_with_its_values() {
+        let file: FileSettings = toml::from_str(include_str!("../../../portico.example.toml")).expect("example parses");
+        assert_eq!(file.listen.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(file.gateway.reload_interval_ms, Some(200));
+        assert_eq!(file.gateway.decoded_versions, Some(portico_gateway::versions::DEFAULT_CAPACITY));
+        assert_eq!(file.cluster.node_lease_ms, Some(10_000));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error = toml::from_str::<FileSettings>("[gateway]\nreload_intervall_ms = 5\n").unwrap_err();
+        assert!(error.to_string().contains("reload_intervall_ms"), "{error}");
+    }
+}

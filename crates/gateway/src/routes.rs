@@ -441,7 +441,6 @@ impl RouteTable {
             let bound = index.for_api(&live_api.publish_id, route);
             let env = env_routes(&mut groups, &route.group_id, &live_api.env_name);
             let (method, match_mode) = (route.req_method, route.match_mode);
-            let described = |api_id: &str| format!("API {api_id} ({} {})", route.req_method, route.req_uri);
             let entry = Arc::new(RouteEntry {
                 instance_id: shared.get(live_api.instance_id),
                 project_id: shared.get(live_api.project_id),
@@ -457,7 +456,10 @@ impl RouteTable {
             });
             match env.insert(entry.clone(), match_mode, &template) {
                 Ok(()) => apis += 1,
-                Err(e) => problems.push(format!("{} cannot be routed: {e}", described(&entry.api_id))),
+                Err(e) => problems.push(format!(
+                    "API {} ({} {}) cannot be routed: {e}",
+                    entry.api_id, route.req_method, route.req_uri
+                )),
             }
         }
 

@@ -51,20 +51,17 @@ pub async fn reopen_store(dir: &Path) -> Result<Arc<dyn Store>> {
 /// Runs `statements` on the database of the store [`fresh_store`] made in `dir`, past the
 /// store: for tests that put a database back in an older shape (a migration's backfill).
 pub async fn execute(dir: &Path, statements: &[&str]) -> Result<()> {
+    let script = sqlx::AssertSqlSafe(statements.join(";\n"));
     match std::fs::read_to_string(dir.join(DATABASE_NOTE)) {
         Ok(url) => {
             let mut db = sqlx::PgConnection::connect(&url).await?;
-            for statement in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(*statement)).execute(&mut db).await?;
-            }
+            sqlx::raw_sql(script).execute(&mut db).await?;
             db.close().await?;
         }
         Err(_) => {
             let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join("portico.db"));
             let mut db = sqlx::SqliteConnection::connect_with(&options).await?;
-            for statement in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(*statement)).execute(&mut db).await?;
-            }
+            sqlx::raw_sql(script).execute(&mut db).await?;
             db.close().await?;
         }
     }

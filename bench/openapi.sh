@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: export and import of API definitions (issue 3). In one run on this machine:
+# Benchmark: export and import of API definitions. In one run on this machine:
 #   1. `cargo bench -p portico-openapi --bench export`: the exporter writing a 10,000-API group
 #      (JSON and YAML) against serde_json writing the same document from memory;
 #   2. import of a 10,000-API Swagger document through the HTTP API (one transaction), then

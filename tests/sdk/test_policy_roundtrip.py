@@ -1,4 +1,4 @@
-"""The policies story of issue 4, through the official SDK: an API that uses a custom authorizer,
+"""The policies story, through the official SDK: an API that uses a custom authorizer,
 a VPC channel and a gateway response, bound to a throttle (with an app special) and an ACL, is
 exported at `define=all`; the document is imported into a new group; publishing the imported API
 binds it to the same policies, and its export is the same document."""

@@ -1,4 +1,4 @@
-"""The full story, end to end through the official SDK (issue 2, item 6; seed 004):
+"""The full story, end to end through the official SDK (seed 004):
 
 group -> env -> API with an HTTP backend, request parameters in PATH/QUERY/HEADER (number range,
 string length, enumeration, defaults), backend parameters of all three origins, a backend policy

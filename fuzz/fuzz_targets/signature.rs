@@ -1,6 +1,6 @@
 //! The SDK-HMAC-SHA256 verifier on arbitrary requests. The input is a request in HTTP/1.1's
 //! shape: `METHOD target` on the first line, `name: value` header lines, an empty line, the
-//! body. It is verified with the secret of `shared/spec/signing-vectors.jsonl` at its own
+//! body. It is verified with the secret of `crates/auth/tests/data/signing-vectors.jsonl` at its own
 //! `X-Sdk-Date`, so the seeds verify and mutations explore around them. Properties: nothing
 //! panics; a request `sign` signed verifies; a verified request with another body does not.
 #![no_main]

@@ -1,5 +1,5 @@
 //! Requests signed by the official Python SDK (`huaweicloudsdkcore` 3.1.219), recorded
-//! on the wire; see shared/spec/sdk-wire.md.
+//! on the wire, one JSON object a line in `tests/data/signing-vectors.jsonl`.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -8,7 +8,7 @@ use portico_auth::signature::{
 };
 use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/signing-vectors.jsonl");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/signing-vectors.jsonl");
 const SK: &str = "harness-secret-key-0000000000000000000000";
 const AK: &str = "HARNESSAK0000000000";
 
@@ -64,7 +64,7 @@ impl Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let text = std::fs::read_to_string(VECTORS).expect("shared/spec must sit beside the repo");
+    let text = std::fs::read_to_string(VECTORS).expect("tests/data/signing-vectors.jsonl is readable");
     let vectors: Vec<Vector> = text
         .lines()
         .filter(|line| !line.trim().is_empty())

@@ -158,6 +158,29 @@ async fn anything_changed_after_signing_is_401() {
     assert_eq!(app.send_raw(Method::POST, &path, signed(), body.to_vec()).await.status, StatusCode::CREATED);
 }
 
+/// The signature covers a declared `X-Sdk-Content-Sha256` instead of the body, so the declared
+/// hash must be the body's: otherwise a captured request's body could be replaced at will.
+#[tokio::test]
+async fn a_body_swapped_under_its_declared_hash_is_401() {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    let path = app.inst("/api-groups");
+    let body = br#"{"name": "declared_name"}"#;
+    let declared = || {
+        let signed = app.sign_headers(&app.admin_auth(), &Method::POST, &path, body, &app.host);
+        tamper(signed, "x-sdk-content-sha256", &hex::encode(Sha256::digest(body)))
+    };
+
+    let swapped = app.send_raw(Method::POST, &path, declared(), br#"{"name": "swapped_name"}"#.to_vec()).await;
+    assert_401(swapped);
+    let (_, list) = app.get("/api-groups").await;
+    assert_list(&list, "groups", 0, 0);
+
+    let honest = app.send_raw(Method::POST, &path, declared(), body.to_vec()).await.pair();
+    assert_eq!(honest.0, StatusCode::CREATED, "{}", honest.1);
+    assert_eq!(honest.1["name"], "declared_name");
+}
+
 #[tokio::test]
 async fn x_sdk_date_more_than_15_minutes_off_is_401() {
     let app = spawn_app().await;

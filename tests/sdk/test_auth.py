@@ -98,6 +98,33 @@ def test_body_tampering_breaks_the_signature(base_url, creds, project_id, instan
     h.assert_apig_error(r, 401, "APIG.1002")
 
 
+def test_body_swapped_under_a_declared_hash_is_401(base_url, creds, project_id, instance_id):
+    """The SDK signs a JSON body's hash without sending it. Whoever holds one signed request can
+    add `X-Sdk-Content-Sha256: <that hash>` (not a signed header) and send another body: the
+    server must check the declared hash against the body it received."""
+    import hashlib
+    from huaweicloudsdkcore.sdk_request import SdkRequest
+    from urllib.parse import urlparse
+
+    u = urlparse(base_url)
+    path = groups_path(project_id, instance_id)
+    signed_body = ('{"name": "%s"}' % h.unique("grp_declared")).encode()
+    req = SdkRequest(method="POST", schema=u.scheme, host=u.netloc, resource_path=path, query_params=[],
+                     header_params={"Content-Type": "application/json;charset=UTF-8"}, body=signed_body)
+    req = BasicCredentials(creds["access_key"], creds["secret_key"], project_id).sign_request(req)
+    assert "X-Sdk-Content-Sha256" not in req.header_params
+    headers = {**req.header_params, "X-Sdk-Content-Sha256": hashlib.sha256(signed_body).hexdigest()}
+    swapped_name = h.unique("grp_swapped")
+    with h.http_session() as s:
+        swapped = s.post(base_url + req.uri, headers=headers, data=('{"name": "%s"}' % swapped_name).encode())
+        h.assert_apig_error(swapped, 401, "APIG.1002")
+        honest = s.post(base_url + req.uri, headers=headers, data=signed_body)
+    assert honest.status_code == 201, honest.text
+    listed = h.signed_request(base_url, creds["access_key"], creds["secret_key"], project_id, "GET", path,
+                              query=[("name", swapped_name)])
+    assert listed.status_code == 200 and listed.json()["total"] == 0, listed.text
+
+
 def test_malformed_json_is_400_not_500(base_url, creds, project_id, instance_id):
     for body in (b'{"name": ', b"not json at all", b'["a list"]', b'{"name": 12345}'):
         r = h.signed_request(base_url, creds["access_key"], creds["secret_key"], project_id, "POST",

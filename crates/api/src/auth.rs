@@ -4,15 +4,16 @@
 
 use axum::body::Body;
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::Method;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use portico_auth::signature::{self, RequestParts};
 use portico_auth::token;
 use portico_store::StoreError;
 
 use crate::lockout::{self, LockedOut, Principal};
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiError, AppState};
 
 /// Largest request body the management API reads (imports of large documents included).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
@@ -31,17 +32,17 @@ pub struct Caller {
 }
 
 /// Middleware: authenticates the request, then checks the `{project_id}` of the path.
-pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> ApiResult<Response> {
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, Response> {
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ApiError::too_large())?;
+    let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| ApiError::too_large().into_response())?;
     let caller = identify(&state, &parts, &body).await?;
     let uri = original_uri(&parts);
     let project = uri.path().split('/').nth(2).unwrap_or_default();
     if !caller.projects.iter().any(|p| p == project) {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().into_response());
     }
     if caller.readonly && !is_read(&parts.method, uri.path()) {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().into_response());
     }
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(caller);
@@ -63,11 +64,13 @@ fn original_uri(parts: &axum::http::request::Parts) -> axum::http::Uri {
     }
 }
 
-async fn identify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> ApiResult<Caller> {
+/// The caller, or the response that refuses the request (a 429 carries `Retry-After`).
+async fn identify(state: &AppState, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Caller, Response> {
     let now = time::OffsetDateTime::now_utc();
+    let unauthenticated = || ApiError::unauthenticated().into_response();
     if let Some(token) = parts.headers.get("x-auth-token") {
-        let token = token.to_str().map_err(|_| ApiError::unauthenticated())?;
-        let claims = token::verify(&state.token_key, token, now).map_err(|_| ApiError::unauthenticated())?;
+        let token = token.to_str().map_err(|_| unauthenticated())?;
+        let claims = token::verify(&state.token_key, token, now).map_err(|_| unauthenticated())?;
         return Ok(Caller {
             user_id: claims.user_id,
             user_name: claims.user_name,
@@ -79,19 +82,19 @@ async fn identify(state: &AppState, parts: &axum::http::request::Parts, body: &[
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
-        .ok_or_else(ApiError::unauthenticated)?;
-    let authorization = signature::parse_authorization(header).map_err(|_| ApiError::unauthenticated())?;
+        .ok_or_else(unauthenticated)?;
+    let authorization = signature::parse_authorization(header).map_err(|_| unauthenticated())?;
+    // No lockout check first: a valid signature is accepted whatever the key's failures.
     let principal = Principal::AccessKey(authorization.access_key.clone());
     let ip = lockout::client_ip(&parts.extensions);
-    state.failures.check(principal.clone(), ip).map_err(too_many_failures)?;
     let refused = || match state.failures.fail(principal.clone(), ip) {
-        Ok(()) => ApiError::unauthenticated(),
+        Ok(()) => unauthenticated(),
         Err(locked) => too_many_failures(locked),
     };
     let (credential, user) = match state.store.credential(&authorization.access_key).await {
         Ok(found) => found,
         Err(StoreError::NotFound { .. }) => return Err(refused()),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(ApiError::from(e).into_response()),
     };
     let uri = original_uri(parts);
     let request = RequestParts {
@@ -105,6 +108,9 @@ async fn identify(state: &AppState, parts: &axum::http::request::Parts, body: &[
     Ok(Caller { user_id: user.id, user_name: user.name, projects: user.projects, readonly: user.readonly })
 }
 
-fn too_many_failures(locked: LockedOut) -> ApiError {
-    ApiError::too_many_failures(locked.retry_after_secs())
+fn too_many_failures(locked: LockedOut) -> Response {
+    let retry_after = locked.retry_after_secs();
+    let mut response = ApiError::too_many_failures(retry_after).into_response();
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+    response
 }

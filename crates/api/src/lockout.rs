@@ -1,9 +1,19 @@
 //! Failed authentications are rate-limited per principal (a user name at the IAM token
 //! endpoint, an access key for signatures) and source IP. A key gets a burst of failures, then
-//! one more per replenishment interval of the quota; while a key is over its quota, every
-//! attempt, right or wrong, is refused with 429 before anything is checked, so a guesser learns
-//! nothing from the answers. Only failures count, so a client that authenticates correctly is
-//! never slowed down, and a lockout ends by itself: a valid user is never locked out for good.
+//! one more per replenishment interval of the quota ([`default_quota`]: 10, then one every 6
+//! seconds); a failure past the quota is answered 429 with the seconds to wait. Only failures
+//! count, so a client that authenticates correctly is never slowed down.
+//!
+//! Signatures are always checked, and a valid one is always accepted, even while its key is
+//! over quota: the access key travels in clear in every request, so if failures shut the key
+//! out, anyone who saw one request could lock its owner out. Only wrong signatures get the 429.
+//! They are not the defence of the secret key (40 random characters cannot be guessed at any
+//! rate); the 429 tells a client that keeps failing to back off.
+//!
+//! Password logins are locked out, as IAM does: while a user name is over its quota from an
+//! address, every login from there is refused with 429 before the password is checked, the right
+//! password too, so a guesser learns nothing from the answers. The lockout ends by itself when
+//! the quota lets one more failure through, and other addresses are not affected.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -60,7 +70,8 @@ impl FailureLimiter {
         }
     }
 
-    /// Refuses an attempt of a locked-out key.
+    /// Refuses an attempt of a locked-out key. Only logins ask: a signature is checked whatever
+    /// its key's failures (see the module's comment).
     pub fn check(&self, principal: Principal, ip: IpAddr) -> Result<(), LockedOut> {
         let locked = self.locked.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match locked.get(&(principal, ip)) {
@@ -72,8 +83,8 @@ impl FailureLimiter {
         }
     }
 
-    /// Counts a failed attempt; `Err` when it used up the quota, and the key is locked out
-    /// until the quota lets one more through.
+    /// Counts a failed attempt; `Err` when it is past the quota, and the key is locked out
+    /// (for [`FailureLimiter::check`]) until the quota lets one more through.
     pub fn fail(&self, principal: Principal, ip: IpAddr) -> Result<(), LockedOut> {
         let key = (principal, ip);
         let Err(not_until) = self.failures.check_key(&key) else {

@@ -4,8 +4,12 @@
 //! (still percent-encoded) path and query, the raw header bytes and the raw body. It never
 //! looks at a re-serialised form, because the SDK signs the bytes it sends.
 //!
-//! A body sent with `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (multipart import) is not
-//! covered by the signature; that is how the SDK works and cannot be tightened server-side.
+//! When `X-Sdk-Content-Sha256` declares the body's hash, the signature covers the declared
+//! value rather than the body, so [`verify`] checks that it is the SHA-256 of the body received:
+//! otherwise anyone holding one signed request could send another body under its signature.
+//! A body sent with `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (the SDK sends it for every body
+//! that is not JSON, multipart imports included) is not covered by the signature; that is how
+//! the SDK works and cannot be tightened server-side.
 
 use std::borrow::Cow;
 
@@ -25,6 +29,8 @@ pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
 const SDK_DATE_HEADER: &str = "x-sdk-date";
 const HOST_HEADER: &str = "host";
 const CONTENT_SHA256_HEADER: &str = "x-sdk-content-sha256";
+
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -78,6 +84,9 @@ pub enum SignatureError {
     /// `X-Sdk-Date` is more than [`MAX_CLOCK_SKEW`] away from the server's clock.
     #[error("X-Sdk-Date is too far from the server time")]
     DateOutOfRange,
+    /// `X-Sdk-Content-Sha256` is neither `UNSIGNED-PAYLOAD` nor the SHA-256 of the body.
+    #[error("X-Sdk-Content-Sha256 is not the SHA-256 of the body")]
+    PayloadHashMismatch,
     /// The recomputed signature differs from the one sent.
     #[error("signature mismatch")]
     Mismatch,
@@ -139,7 +148,9 @@ pub fn parse_authorization(value: &str) -> Result<SdkAuthorization, SignatureErr
 ///
 /// The caller has already looked `secret_key` up by `auth.access_key`. The signature must
 /// cover `host` and `x-sdk-date`, every signed header must be present exactly once, and
-/// `X-Sdk-Date` must be within [`MAX_CLOCK_SKEW`] of `now`. The comparison is constant-time.
+/// `X-Sdk-Date` must be within [`MAX_CLOCK_SKEW`] of `now`, and a declared
+/// `X-Sdk-Content-Sha256` must be `UNSIGNED-PAYLOAD` or the body's SHA-256. The comparison is
+/// constant-time.
 pub fn verify(
     req: &RequestParts,
     auth: &SdkAuthorization,
@@ -165,6 +176,8 @@ pub fn verify(
     if (now - signed_at).abs() > MAX_CLOCK_SKEW {
         return Err(SignatureError::DateOutOfRange);
     }
+
+    check_declared_payload_hash(req)?;
 
     let canonical = canonical_request(req, &auth.signed_headers);
     let expected = hmac_hex(secret_key, string_to_sign(sdk_date, &canonical).as_bytes());
@@ -269,6 +282,22 @@ fn payload_hash<'a>(req: &RequestParts<'a>) -> Cow<'a, [u8]> {
     match req.headers.get(CONTENT_SHA256_HEADER) {
         Some(declared) => Cow::Borrowed(declared.as_bytes()),
         None => Cow::Owned(hex::encode(Sha256::digest(req.body)).into_bytes()),
+    }
+}
+
+/// The declared hash stands for the body in the canonical request ([`payload_hash`]), so it must
+/// be the body's. An empty body is hashed whatever the header says, as the SDK does.
+fn check_declared_payload_hash(req: &RequestParts) -> Result<(), SignatureError> {
+    let Some(declared) = req.headers.get(CONTENT_SHA256_HEADER).filter(|_| !req.body.is_empty()) else {
+        return Ok(());
+    };
+    let declared = declared.as_bytes();
+    if declared == UNSIGNED_PAYLOAD.as_bytes()
+        || declared.eq_ignore_ascii_case(hex::encode(Sha256::digest(req.body)).as_bytes())
+    {
+        Ok(())
+    } else {
+        Err(SignatureError::PayloadHashMismatch)
     }
 }
 
@@ -482,6 +511,51 @@ mod tests {
         assert!(canonical_request(&req, &[]).ends_with(b"\nUNSIGNED-PAYLOAD"));
         let empty = request(&headers, b"");
         assert!(canonical_request(&empty, &[]).ends_with(EMPTY_BODY_SHA256.as_bytes()));
+    }
+
+    /// Signs `body` with its hash declared in `X-Sdk-Content-Sha256`, as some clients do.
+    fn declared_hash_headers(body: &[u8]) -> HeaderMap {
+        let mut headers = basic_headers();
+        headers.insert(CONTENT_SHA256_HEADER, HeaderValue::from_str(&hex::encode(Sha256::digest(body))).unwrap());
+        headers
+    }
+
+    #[test]
+    fn a_declared_hash_of_the_body_verifies_in_either_case() {
+        let body = br#"{"name": "x"}"#;
+        let headers = declared_hash_headers(body);
+        verify(&request(&headers, body), &signed_by(&request(&headers, body)), SK, sdk_date_time()).unwrap();
+        let mut upper = basic_headers();
+        let declared = headers[CONTENT_SHA256_HEADER].to_str().unwrap().to_ascii_uppercase();
+        upper.insert(CONTENT_SHA256_HEADER, HeaderValue::from_str(&declared).unwrap());
+        verify(&request(&upper, body), &signed_by(&request(&upper, body)), SK, sdk_date_time()).unwrap();
+    }
+
+    #[test]
+    fn a_body_swapped_under_its_declared_hash_is_refused() {
+        let headers = declared_hash_headers(br#"{"name": "x"}"#);
+        let auth = signed_by(&request(&headers, br#"{"name": "x"}"#));
+        let swapped = request(&headers, br#"{"name": "evil"}"#);
+        assert!(matches!(verify(&swapped, &auth, SK, sdk_date_time()), Err(SignatureError::PayloadHashMismatch)));
+    }
+
+    #[test]
+    fn a_declared_hash_that_is_not_hex_is_refused() {
+        let mut headers = basic_headers();
+        headers.insert(CONTENT_SHA256_HEADER, HeaderValue::from_static("anything"));
+        let req = request(&headers, b"{}");
+        assert!(matches!(
+            verify(&req, &signed_by(&req), SK, sdk_date_time()),
+            Err(SignatureError::PayloadHashMismatch)
+        ));
+    }
+
+    #[test]
+    fn unsigned_payload_leaves_the_body_out() {
+        let mut headers = basic_headers();
+        headers.insert(CONTENT_SHA256_HEADER, HeaderValue::from_static("UNSIGNED-PAYLOAD"));
+        let auth = signed_by(&request(&headers, b"--boundary--"));
+        verify(&request(&headers, b"--other--"), &auth, SK, sdk_date_time()).unwrap();
     }
 
     #[test]

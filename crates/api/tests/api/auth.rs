@@ -158,6 +158,29 @@ async fn anything_changed_after_signing_is_401() {
     assert_eq!(app.send_raw(Method::POST, &path, signed(), body.to_vec()).await.status, StatusCode::CREATED);
 }
 
+/// The signature covers a declared `X-Sdk-Content-Sha256` instead of the body, so the declared
+/// hash must be the body's: otherwise a captured request's body could be replaced at will.
+#[tokio::test]
+async fn a_body_swapped_under_its_declared_hash_is_401() {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app().await;
+    let path = app.inst("/api-groups");
+    let body = br#"{"name": "declared_name"}"#;
+    let declared = || {
+        let signed = app.sign_headers(&app.admin_auth(), &Method::POST, &path, body, &app.host);
+        tamper(signed, "x-sdk-content-sha256", &hex::encode(Sha256::digest(body)))
+    };
+
+    let swapped = app.send_raw(Method::POST, &path, declared(), br#"{"name": "swapped_name"}"#.to_vec()).await;
+    assert_401(swapped);
+    let (_, list) = app.get("/api-groups").await;
+    assert_list(&list, "groups", 0, 0);
+
+    let honest = app.send_raw(Method::POST, &path, declared(), body.to_vec()).await.pair();
+    assert_eq!(honest.0, StatusCode::CREATED, "{}", honest.1);
+    assert_eq!(honest.1["name"], "declared_name");
+}
+
 #[tokio::test]
 async fn x_sdk_date_more_than_15_minutes_off_is_401() {
     let app = spawn_app().await;
@@ -552,6 +575,8 @@ async fn failed_logins_are_rate_limited_per_user_and_address() {
     assert_eq!(status, StatusCode::CREATED);
 }
 
+/// The access key travels in clear: whoever saw it can send forged signatures with it. Their
+/// failures must not shut its owner out (issue 21, item 2); only the forgeries get 429.
 #[tokio::test]
 async fn failed_signatures_are_rate_limited_per_access_key() {
     let app = spawn_app_with(|state| state.with_auth_failure_quota(small_failure_quota())).await;
@@ -562,24 +587,45 @@ async fn failed_signatures_are_rate_limited_per_access_key() {
         skew_secs: 0,
     };
     let path = app.inst("/api-groups");
-    let mut refused = 0;
-    let error = loop {
-        let response = app.call(&forged, Method::GET, &path, None).await;
-        if response.status == StatusCode::TOO_MANY_REQUESTS {
-            break response.body;
+    // Forgeries until the first 429, and how many were refused with 401 before it.
+    let throttled = || async {
+        let mut refused = 0;
+        loop {
+            let response = app.call(&forged, Method::GET, &path, None).await;
+            if response.status == StatusCode::TOO_MANY_REQUESTS {
+                return (refused, response);
+            }
+            assert_401(response);
+            refused += 1;
+            assert!(refused < 30, "30 forged signatures and no 429");
         }
-        assert_401(response);
-        refused += 1;
-        assert!(refused < 30, "30 forged signatures and no lockout");
     };
-    assert!(refused >= 3, "locked out after {refused} failures; the quota allows 3");
+    let (refused, throttled_once) = throttled().await;
+    assert!(refused >= 3, "throttled after {refused} failures; the quota allows 3");
+    let error = throttled_once.body;
     assert_eq!(error["error_code"], "APIG.1010", "{error}");
     assert!(error["error_msg"].as_str().unwrap().contains("retry after"), "{error}");
-    assert_error(&app.signed(Method::GET, &path, None).await.pair(), StatusCode::TOO_MANY_REQUESTS, "APIG.1010");
-    // Another access key is not locked out.
+    // The owner's valid signature, from the same address, is accepted at once, reads and writes.
+    assert_eq!(app.signed(Method::GET, &path, None).await.status, StatusCode::OK);
+    let (status, group) =
+        app.signed(Method::POST, &path, Some(&json!({ "name": format!("grp_{}", unique()) }))).await.pair();
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    // Forgeries are still throttled (after a 401 or two if the quota refilled meanwhile), and
+    // told how long to wait.
+    let (_, forged_again) = throttled().await;
+    let retry_after: u64 = forged_again.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(retry_after, 1, "the quota refills one failure a second");
+    assert_eq!(forged_again.body["error_code"], "APIG.1010", "{}", forged_again.body);
+    // Another access key is not throttled.
     let other = app.add_user(&format!("user_{}", unique()), &[&app.project_id], false).await;
-    let other_auth = Auth::sign(&other, &app.project_id);
-    assert_eq!(app.call(&other_auth, Method::GET, &path, None).await.status, StatusCode::OK);
-    let status = after_the_lockout(|| async { app.signed(Method::GET, &path, None).await.status }).await;
-    assert_eq!(status, StatusCode::OK);
+    let other_forged = Auth::Sign {
+        access_key: other.access_key.clone(),
+        secret_key: "f".repeat(40),
+        project_id: app.project_id.clone(),
+        skew_secs: 0,
+    };
+    assert_401(app.call(&other_forged, Method::GET, &path, None).await);
+    // The throttle ends by itself: a forgery gets its 401 again.
+    let status = after_the_lockout(|| async { app.call(&forged, Method::GET, &path, None).await.status }).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

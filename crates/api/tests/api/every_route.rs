@@ -42,7 +42,7 @@ async fn management_requests(app: &TestApp) -> Vec<(Method, String)> {
 #[tokio::test]
 async fn every_management_route_refuses_bad_credentials() {
     // Replays and forged signatures count as failures of the admin's key; this test is about
-    // the answers, not the lockout (auth::failed_signatures_are_rate_limited).
+    // the answers, not the throttle (auth::failed_signatures_are_rate_limited_per_access_key).
     let quota = Quota::per_second(std::num::NonZeroU32::new(1_000_000).unwrap());
     let app = spawn_app_with(|state| state.with_auth_failure_quota(quota)).await;
     let other = app.add_tenant(&format!("other_{}", unique())).await;

@@ -40,8 +40,9 @@ bash scripts/console-test.sh
 source scripts/postgres.sh
 trap portico_pg_stop EXIT
 if portico_pg_start; then
-    step "cargo test (PostgreSQL: the store, management API and gateway suites)"
-    cargo test --workspace --locked --tests
+    step "cargo test (PostgreSQL: the store, management API and gateway suites, and the PostgreSQL-only tests)"
+    # The tests that need PostgreSQL are #[ignore]d, so the SQLite pass lists them as ignored.
+    cargo test --workspace --locked --tests -- --include-ignored
     step "SDK suite on PostgreSQL"
     sdk_suite
 elif [ "${CI:-}" = true ]; then

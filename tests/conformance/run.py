@@ -11,7 +11,7 @@ PORTICO_BIN names the binary (default target/debug/portico)."""
 import argparse
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,27 +28,28 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 # under another prefix): only the operations whose handlers ask for the flavor, and the
 # ROMA-only ones, are fuzzed there, which keeps the run inside its CI budget.
 ROMA_REPEATS = r"^/v2/\{project_id\}/apic/instances/\{instance_id\}/(?!openapi/|livedata-apis|data-sources)"
+LISTENING = re.compile(rb"^listening management=(\S+) gateway=\S+$", re.M)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_health(base, proc, deadline=30.0):
+def wait_until_serving(log_path, proc, deadline=30.0):
+    """The base URL the server reports after binding port 0, once /health answers there."""
     end = time.monotonic() + deadline
+    base = None
     while time.monotonic() < end:
         if proc.poll() is not None:
             sys.exit(f"portico exited with {proc.returncode} before /health answered")
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
+        if base is None:
+            found = LISTENING.search(log_path.read_bytes())
+            base = found and "http://" + found[1].decode()
+        else:
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=2) as r:
+                    if r.status == 200:
+                        return base
+            except OSError:
+                pass
         time.sleep(0.1)  # readiness polling only
-    sys.exit(f"GET {base}/health did not answer within {deadline:.0f}s")
+    sys.exit(f"the server did not report its address and answer GET /health within {deadline:.0f}s")
 
 
 def token(base, creds):
@@ -68,14 +69,13 @@ def main():
     args, extra = parser.parse_known_args()
     with tempfile.TemporaryDirectory(prefix="portico-conformance-") as tmp:
         data = Path(tmp) / "data"
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = open(Path(tmp) / "portico.log", "wb")
-        server = subprocess.Popen([str(BIN), "serve", "--listen", f"127.0.0.1:{port}", "--gateway-listen",
-                                   f"127.0.0.1:{free_port()}", "--data-dir", str(data)],
+        log_path = Path(tmp) / "portico.log"
+        log = open(log_path, "wb")
+        server = subprocess.Popen([str(BIN), "serve", "--listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0",
+                                   "--data-dir", str(data)],
                                   stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         try:
-            wait_for_health(base, server)
+            base = wait_until_serving(log_path, server)
             creds = tomllib.loads((data / "credentials.toml").read_text())
             env = dict(os.environ, PORTICO_TOKEN=token(base, creds), PORTICO_PROJECT_ID=creds["project_id"],
                        PORTICO_INSTANCE_ID=creds["instance_id"])

@@ -1,5 +1,5 @@
-// The web console end to end: the real `portico serve` on a fresh data directory and free
-// loopback ports, driven in Debian's headless Chromium through playwright-core. One browser
+// The web console end to end: the real `portico serve` on a fresh data directory and loopback
+// ports it binds itself (port 0, reported on stdout), driven in Debian's headless Chromium through playwright-core. One browser
 // page walks the issue's flow in order: log in, create an environment, a group and APIs,
 // publish, export and read the download, import with a dry run then commit, compare.
 // Screenshots of the main pages go to target/console-screenshots/.
@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +17,20 @@ const binary = process.env.PORTICO_BIN || join(root, 'target/debug/portico');
 const shots = join(root, 'target/console-screenshots');
 const RELEASE = 'DEFAULT_ENVIRONMENT_RELEASE_ID';
 
-function freePort() {
+/** The management address a server started on port 0 reports on stdout (docs/configuration.md). */
+function managementAddress(server) {
   return new Promise((done, fail) => {
-    const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
+    let seen = '';
+    const look = chunk => {
+      seen += chunk;
+      const found = /^listening management=(\S+) gateway=\S+$/m.exec(seen);
+      if (found) {
+        server.stdout.off('data', look);
+        done(found[1]);
+      }
+    };
+    server.stdout.on('data', look);
+    server.once('exit', code => fail(new Error(`portico serve exited with ${code} before reporting its ports`)));
   });
 }
 
@@ -60,12 +67,11 @@ describe('web console', () => {
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portico-console-'));
-    const [port, gatewayPort] = [await freePort(), await freePort()];
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
-      '--gateway-listen', `127.0.0.1:${gatewayPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0',
+      '--gateway-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout.on('data', d => serverLog.push(d));
     server.stderr.on('data', d => serverLog.push(d));
+    base = `http://${await managementAddress(server)}`;
     await waitForHealth(base, server);
     creds = credentials(dataDir);
     apiRoot = `/v2/${creds.project_id}/apigw/instances/${creds.instance_id}`;

@@ -2,7 +2,7 @@
 # End-to-end tests of the web console (/console/) in headless Chromium: Debian's `chromium`
 # and Node.js (installed here when missing, as root), driven by playwright-core (pinned in
 # tests/console/package-lock.json) against target/debug/portico on a fresh data directory and
-# free loopback ports. Screenshots of the main pages land in target/console-screenshots/.
+# loopback ports it binds itself. Screenshots of the main pages land in target/console-screenshots/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test Portico has: formatting and lints, the Rust unit and integration tests
 # (real databases, real HTTP on loopback), then the official Huawei Cloud Python SDK suite
-# against the real `portico` binary and the web console in headless Chromium — all of it on SQLite, then the integration suites again on
-# PostgreSQL (a throwaway server from scripts/postgres.sh). Installs what it needs (the SDK venv,
-# PostgreSQL when missing and run as root) by itself. Without PostgreSQL a local run skips that
-# pass and says so loudly; under CI (CI=true) a missing PostgreSQL is a failure.
+# against the real `portico` binary, the management API's conformance (schemathesis) and the web
+# console in headless Chromium, all of it on SQLite; then the integration suites (with the
+# PostgreSQL-only tests, #[ignore]d in the SQLite pass), the SDK suite and the conformance run
+# again on PostgreSQL (a throwaway server from scripts/postgres.sh). Installs what it needs (the
+# SDK venv, PostgreSQL when missing and run as root) by itself. Without PostgreSQL a local run
+# skips that pass and says so loudly; under CI (CI=true) a missing PostgreSQL is a failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -40,10 +42,13 @@ bash scripts/console-test.sh
 source scripts/postgres.sh
 trap portico_pg_stop EXIT
 if portico_pg_start; then
-    step "cargo test (PostgreSQL: the store, management API and gateway suites)"
-    cargo test --workspace --locked --tests
+    step "cargo test (PostgreSQL: the store, management API and gateway suites, and the PostgreSQL-only tests)"
+    # The tests that need PostgreSQL are #[ignore]d, so the SQLite pass lists them as ignored.
+    cargo test --workspace --locked --tests -- --include-ignored
     step "SDK suite on PostgreSQL"
     sdk_suite
+    step "Management API conformance on PostgreSQL (schemathesis)"
+    "$conformance_venv/bin/python" tests/conformance/run.py
 elif [ "${CI:-}" = true ]; then
     echo "error: PostgreSQL could not be started, and CI never skips the PostgreSQL pass" >&2
     exit 1

@@ -1,5 +1,5 @@
-// The web console end to end: the real `portico serve` on a fresh data directory and free
-// loopback ports, driven in Debian's headless Chromium through playwright-core. One browser
+// The web console end to end: the real `portico serve` on a fresh data directory and loopback
+// ports it binds itself (port 0, reported on stdout), driven in Debian's headless Chromium through playwright-core. One browser
 // page walks the issue's flow in order: log in, create an environment, a group and APIs,
 // publish, export and read the download, import with a dry run then commit, compare.
 // Screenshots of the main pages go to target/console-screenshots/.
@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +17,20 @@ const binary = process.env.PORTICO_BIN || join(root, 'target/debug/portico');
 const shots = join(root, 'target/console-screenshots');
 const RELEASE = 'DEFAULT_ENVIRONMENT_RELEASE_ID';
 
-function freePort() {
+/** The management address a server started on port 0 reports on stdout (docs/configuration.md). */
+function managementAddress(server) {
   return new Promise((done, fail) => {
-    const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
+    let seen = '';
+    const look = chunk => {
+      seen += chunk;
+      const found = /^listening management=(\S+) gateway=\S+$/m.exec(seen);
+      if (found) {
+        server.stdout.off('data', look);
+        done(found[1]);
+      }
+    };
+    server.stdout.on('data', look);
+    server.once('exit', code => fail(new Error(`portico serve exited with ${code} before reporting its ports`)));
   });
 }
 
@@ -43,7 +50,7 @@ function credentials(dataDir) {
 }
 
 describe('web console', () => {
-  let dataDir, server, browser, page, base, creds, token, apiRoot;
+  let dataDir, server, browser, context, page, base, creds, token, apiRoot, consoleSession, instance, groupId;
   const serverLog = [];
 
   const shot = name => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -57,15 +64,36 @@ describe('web console', () => {
   };
   const groupApis = async groupId => (await manage(`/apis?group_id=${groupId}&limit=500`)).apis;
   const groupIdFromUrl = () => /groups\/([0-9a-f]+)$/.exec(page.url())[1];
+  /** Every test gets a page of its own, logged in once the login test has run, opened at
+   * `hash` (when given): a test that fails midway leaves no dialog or half-filled form to the
+   * next. The data the later tests work on (a group, its APIs) is made by the earlier ones. */
+  const openPage = async hash => {
+    await page?.close();
+    page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', e => { throw e; });
+    if (consoleSession) await page.addInitScript(s => sessionStorage.setItem('portico.session', s), consoleSession);
+    if (hash !== undefined) {
+      await page.goto(`${base}/console/${hash}`);
+      await heading().waitFor();
+    }
+  };
+  /** Whether the focused element shows it: an outline, or (the skip link) moved into view. */
+  const focusShows = () => page.evaluate(() => {
+    const e = document.activeElement;
+    const style = getComputedStyle(e);
+    const box = e.getBoundingClientRect();
+    const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    return { what: e.outerHTML.slice(0, 80), shows: outlined && box.right > 0 && box.bottom > 0 };
+  });
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'portico-console-'));
-    const [port, gatewayPort] = [await freePort(), await freePort()];
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
-      '--gateway-listen', `127.0.0.1:${gatewayPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(binary, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0',
+      '--gateway-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout.on('data', d => serverLog.push(d));
     server.stderr.on('data', d => serverLog.push(d));
+    base = `http://${await managementAddress(server)}`;
     await waitForHealth(base, server);
     creds = credentials(dataDir);
     apiRoot = `/v2/${creds.project_id}/apigw/instances/${creds.instance_id}`;
@@ -76,10 +104,7 @@ describe('web console', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     }); // playwright gives every launch a fresh, temporary profile (--user-data-dir)
-    const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', e => { throw e; });
+    context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   });
 
   after(async () => {
@@ -94,6 +119,7 @@ describe('web console', () => {
     const response = await fetch(`${base}/console/`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-security-policy'), /script-src 'self'/);
+    await openPage();
     const external = [];
     page.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('blob:')) external.push(r.url()); });
     await page.goto(`${base}/console`);
@@ -103,24 +129,61 @@ describe('web console', () => {
   });
 
   test('a wrong password is refused, the right one logs in (keyboard only)', async () => {
+    await openPage('#/login');
     await shot('01-login');
-    // The user name field has focus on arrival; Tab and Enter do the rest.
+    const focused = () => page.evaluate(() => document.activeElement.getAttribute('name'));
+    // The user name field has focus on arrival; the keys do the rest.
+    assert.equal(await focused(), 'user');
     await page.keyboard.type(creds.admin_user);
     await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'password');
     await page.keyboard.type('not the password');
     await page.keyboard.press('Enter');
     await page.getByRole('status').filter({ hasText: 'wrong' }).waitFor();
-    await page.getByLabel('Password').fill(creds.admin_password);
-    await page.getByLabel('Password').press('Enter');
+    assert.equal(await focused(), 'password', 'a refused login leaves the focus in the password field');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(creds.admin_password);
+    await page.keyboard.press('Enter');
     await heading().filter({ hasText: 'Instances' }).waitFor();
-    token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('portico.session')).token);
+    consoleSession = await page.evaluate(() => sessionStorage.getItem('portico.session'));
+    token = JSON.parse(consoleSession).token;
     assert.ok(token);
     await shot('02-instances');
+    instance = creds.instance_id;
     await page.locator('main').getByRole('link').first().click();
     await heading().filter({ hasText: 'API groups' }).waitFor();
   });
 
+  test('the skip link is the first stop from the top, and every focus stop shows', async () => {
+    await openPage(`#/i/${instance}/groups`);
+    // Each page puts the focus on <main>; going back from there reaches the header's controls
+    // and, first in the document, the skip link.
+    const stops = [];
+    for (let i = 0; i < 20 && stops.at(-1)?.what.includes('class="skip"') !== true; i++) {
+      await page.keyboard.press('Shift+Tab');
+      stops.push(await focusShows());
+    }
+    assert.ok(stops.at(-1).what.includes('Skip to content'), `no skip link before main: ${JSON.stringify(stops)}`);
+    assert.ok(stops.length > 1, 'the header has controls between the skip link and main');
+    assert.deepEqual(stops.filter(s => !s.shows), [], 'a focused control without a visible focus');
+    const before = page.url();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main', 'the skip link moves the focus to main');
+    assert.equal(page.url(), before, 'the skip link stays on the page');
+    await heading().filter({ hasText: 'API groups' }).waitFor();
+    // Forward from main, through the page's own controls to the end of the page.
+    const inMain = [];
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      if (!await page.evaluate(() => document.getElementById('main').contains(document.activeElement))) break;
+      inMain.push(await focusShows());
+    }
+    assert.ok(inMain.length > 2, `the page's controls take the focus: ${JSON.stringify(inMain)}`);
+    assert.deepEqual(inMain.filter(s => !s.shows), [], 'a focused control without a visible focus');
+  });
+
   test('an environment, a group and two APIs are created', async () => {
+    await openPage(`#/i/${instance}/groups`);
     await page.getByRole('link', { name: 'Environments' }).click();
     await form('Create an environment').getByLabel('Name').fill('staging');
     await form('Create an environment').getByRole('button', { name: 'Create environment' }).click();
@@ -131,6 +194,7 @@ describe('web console', () => {
     await form('Create a group').getByLabel('Name').fill('console_pets');
     await form('Create a group').getByRole('button').click();
     await heading().filter({ hasText: 'Group console_pets' }).waitFor();
+    groupId = groupIdFromUrl();
     for (const [name, method, path] of [['list_pets', 'GET', '/pets'], ['add_pet', 'POST', '/pets']]) {
       const create = form('Create an API');
       await create.getByLabel('Name').fill(name);
@@ -144,6 +208,7 @@ describe('web console', () => {
   });
 
   test('search filters the group’s APIs', async () => {
+    await openPage(`#/i/${instance}/groups/${groupId}`);
     const search = page.getByRole('search', { name: 'Search APIs' });
     await search.getByLabel('Method').selectOption('POST');
     await search.getByRole('button', { name: 'Search' }).click();
@@ -155,7 +220,7 @@ describe('web console', () => {
   });
 
   test('batch publishing asks first, then publishes the selection', async () => {
-    const groupId = groupIdFromUrl();
+    await openPage(`#/i/${instance}/groups/${groupId}`);
     await page.getByLabel('Select list_pets').check();
     await page.getByLabel('Select add_pet').check();
     await page.getByRole('group', { name: 'Batch actions' }).getByLabel('Environment').selectOption({ label: 'RELEASE' });
@@ -177,6 +242,7 @@ describe('web console', () => {
   });
 
   test('an API’s details show where it is published, and it is published singly in staging', async () => {
+    await openPage(`#/i/${instance}/groups/${groupId}`);
     await page.getByRole('link', { name: 'list_pets' }).click();
     await heading().filter({ hasText: 'API list_pets' }).waitFor();
     await page.getByRole('heading', { name: 'Frontend' }).waitFor();
@@ -193,6 +259,7 @@ describe('web console', () => {
   });
 
   test('apps and policies have their tabs', async () => {
+    await openPage(`#/i/${instance}/groups`);
     await page.getByRole('link', { name: 'Apps & policies' }).click();
     await page.getByRole('tab', { name: 'Apps' }).waitFor();
     await page.getByRole('tab', { name: 'Apps' }).press('ArrowRight');
@@ -207,6 +274,7 @@ describe('web console', () => {
 
   let exported;
   test('export previews the document and downloads the same file', async () => {
+    await openPage(`#/i/${instance}/groups`);
     await page.getByRole('link', { name: 'Export' }).click();
     const exporting = form('Export definitions');
     await exporting.getByLabel('Group').selectOption({ label: 'console_pets' });
@@ -228,7 +296,7 @@ describe('web console', () => {
   });
 
   test('import reports a dry run per API, writes nothing, then commits', async () => {
-    const groupId = (await manage('/api-groups?name=console_pets')).groups[0].id;
+    await openPage(`#/i/${instance}/groups`);
     const document = structuredClone(exported);
     document.paths['/pets'].get.description = 'changed by the import';
     document.paths['/owners'] = { get: structuredClone(exported.paths['/pets'].get) };
@@ -263,6 +331,7 @@ describe('web console', () => {
   });
 
   test('compare shows two environments, and drafts against RELEASE, side by side', async () => {
+    await openPage(`#/i/${instance}/groups`);
     await page.getByRole('link', { name: 'Compare' }).click();
     const comparing = form('Compare definitions');
     await comparing.getByLabel('Group').selectOption({ label: 'console_pets' });

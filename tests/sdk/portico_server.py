@@ -1,8 +1,9 @@
-"""Start and stop a real `portico serve` on a free loopback port (used by conftest.py and by the
-tests that need a server of their own, e.g. restart persistence)."""
+"""Start and stop a real `portico serve` on loopback ports it binds itself (port 0; it prints the
+ones it got: docs/configuration.md), used by conftest.py and by the tests that need a server of
+their own, e.g. restart persistence."""
 
 import os
-import socket
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -31,10 +32,7 @@ def database_for(data_dir):
     return ["--database", note.read_text()]
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+LISTENING = re.compile(r"^listening management=127\.0\.0\.1:(\d+) gateway=127\.0\.0\.1:(\d+)$", re.M)
 
 
 class Server:
@@ -42,9 +40,7 @@ class Server:
         """`env`: environment variables to set for the server, besides the inherited ones."""
         self.data_dir = data_dir
         self.env = {**os.environ, **(env or {})}
-        self.port = _free_port()
-        self.gateway_port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.port = self.gateway_port = self.base_url = None  # known once started
         self.stdout_path = log_dir / "portico.stdout"
         self.stderr_path = log_dir / "portico.stderr"
         self.proc = None
@@ -59,9 +55,10 @@ class Server:
         return "\n".join(parts)
 
     def start(self):
-        cmd = [str(BIN), "serve", "--listen", f"127.0.0.1:{self.port}",
-               "--gateway-listen", f"127.0.0.1:{self.gateway_port}", "--data-dir", str(self.data_dir),
-               *database_for(self.data_dir)]
+        # Each start binds new ports: the server reports them after binding port 0.
+        self.port = self.gateway_port = self.base_url = None
+        cmd = [str(BIN), "serve", "--listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0",
+               "--data-dir", str(self.data_dir), *database_for(self.data_dir)]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -70,15 +67,21 @@ class Server:
                 if self.proc.poll() is not None:
                     pytest.fail(f"portico exited with {self.proc.returncode} before /health answered "
                                 f"({' '.join(cmd)})\n{self.output()}", pytrace=False)
-                try:
-                    if s.get(self.base_url + "/health", timeout=2).status_code == 200:
-                        return
-                except Exception:
-                    pass
+                if self.base_url is None:
+                    found = LISTENING.search(self.stdout_path.read_text(errors="replace"))
+                    if found:
+                        self.port, self.gateway_port = int(found[1]), int(found[2])
+                        self.base_url = f"http://127.0.0.1:{self.port}"
+                else:
+                    try:
+                        if s.get(self.base_url + "/health", timeout=2).status_code == 200:
+                            return
+                    except Exception:
+                        pass
                 if time.monotonic() > deadline:
                     self.stop()
-                    pytest.fail(f"GET /health did not answer 200 within {STARTUP_TIMEOUT:.0f}s\n{self.output()}",
-                                pytrace=False)
+                    pytest.fail(f"the server did not report its ports and answer GET /health with 200 within "
+                                f"{STARTUP_TIMEOUT:.0f}s\n{self.output()}", pytrace=False)
                 time.sleep(0.1)  # readiness polling only; no test relies on timing
 
     def stop(self):

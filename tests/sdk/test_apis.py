@@ -13,7 +13,6 @@ from huaweicloudsdkapig.v2 import (
     ShowDetailsOfApiV2Request,
     UpdateApiV2Request,
 )
-from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
 
 import sdkhelpers as h
 
@@ -264,18 +263,20 @@ def test_list_query_with_special_characters(apig, instance_id):
 
 
 def test_deleting_a_published_api_leaves_no_publication(apig, instance_id, new_api, new_env, publish):
+    # APIG's DeleteApiV2 deletes an API with its publication records, backend and authorizations:
+    # a published API is deleted at once, without being taken offline first.
     from huaweicloudsdkapig.v2 import DeleteEnvironmentV2Request
 
     api = new_api()
     env = new_env()
     publish(api.id, env.id)
-    try:
-        apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=api.id))
-    except ServiceResponseException as e:  # refusing is acceptable too; then offline first
-        assert e.status_code in (400, 409) and e.error_code.startswith("APIG."), (e.status_code, e.error_code)
-        publish(api.id, env.id, action="offline")
-        apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=api.id))
+    assert apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, env_id=env.id)).total == 1
+    apig.delete_api_v2(DeleteApiV2Request(instance_id=instance_id, api_id=api.id))
+    h.expect_error(lambda: apig.show_details_of_api_v2(ShowDetailsOfApiV2Request(instance_id=instance_id,
+                                                                                  api_id=api.id)),
+                   404, "APIG.3002")
     assert apig.list_apis_v2(ListApisV2Request(instance_id=instance_id, env_id=env.id)).total == 0
+    # An environment with a publication cannot be deleted: this one has none left.
     apig.delete_environment_v2(DeleteEnvironmentV2Request(instance_id=instance_id, env_id=env.id))
 
 

@@ -5,9 +5,13 @@ there, the SQLite file passes `PRAGMA integrity_check`, and the server works.
 
 The kill is aimed, not timed: a probe outside the server watches the store's write lock (a
 `BEGIN IMMEDIATE` that SQLite refuses, or PostgreSQL's advisory write lock granted to a backend
-in `pg_locks`) and the test kills only once the big request is unanswered and the lock has been
-held on several probes in a row with no other write acknowledged meanwhile: the big write's own
-transaction is open. Every test asserts that this is what happened.
+in `pg_locks`) and which transaction holds it (on PostgreSQL the holder's backend and transaction
+start; on SQLite the database's `data_version`, which any commit moves, so an unchanged version
+under a held lock is one open transaction). The test kills only once the big request is
+unanswered and one transaction, begun after the big request was sent, has held the lock on
+several probes in a row with no other write acknowledged meanwhile: the big write's own
+transaction. Every test asserts that this is what happened, and after the restart that none of
+the big write survived.
 
 PORTICO_CRASH_ROUNDS (default 1) repeats each scenario that many times (RELIABILITY.md).
 """
@@ -50,7 +54,7 @@ MAX_PROBES = 20000
 
 
 class WriteLockProbe:
-    """Whether some connection holds the store's write lock, seen from outside the server."""
+    """Which transaction holds the store's write lock, seen from outside the server."""
 
     def __init__(self, data_dir):
         self.admin = os.environ.get("PORTICO_TEST_POSTGRES")
@@ -60,28 +64,39 @@ class WriteLockProbe:
             self.psql = subprocess.Popen(["psql", self.admin, "-q", "-At", "-v", "ON_ERROR_STOP=1"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         else:
-            self.path = data_dir / "portico.db"
+            self.conn = sqlite3.connect(data_dir / "portico.db", timeout=0, isolation_level=None)
+            self.conn.execute("PRAGMA data_version")
 
-    def held(self):
+    def holder(self):
+        """An identity of the transaction holding the write lock, the same on every probe while
+        that one transaction lasts; None when nobody holds it."""
         if self.admin:
-            self.psql.stdin.write("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                                  f"WHERE l.locktype = 'advisory' AND l.granted AND d.datname = '{self.database}';\n")
-            return int(self.psql.stdout.readline()) > 0
-        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            # One row at most: the lock admits one writer. The `x` ends the answer either way.
+            self.psql.stdin.write(
+                "SELECT a.pid || '@' || a.xact_start FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                f"AND d.datname = '{self.database}' UNION ALL SELECT 'x';\n")
+            rows = [self.psql.stdout.readline().strip()]
+            while rows[-1] != "x":
+                rows.append(self.psql.stdout.readline().strip())
+            assert len(rows) <= 2, f"more than one holder of the write lock: {rows}"
+            return rows[0] if len(rows) == 2 else None
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            return False
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("ROLLBACK")
+            return None
         except sqlite3.OperationalError as e:
             assert "locked" in str(e) or "busy" in str(e), e
-            return True
-        finally:
-            conn.close()
+            # A commit by any other connection moves data_version: while it stays, the holder is
+            # one transaction that has not committed yet.
+            return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self):
         if self.admin:
             self.psql.stdin.close()
             self.psql.wait(timeout=10)
+        else:
+            self.conn.close()
 
 
 def creds_of(data_dir):
@@ -90,13 +105,16 @@ def creds_of(data_dir):
 
 
 class AcknowledgedWrites(threading.Thread):
-    """Creates groups one by one until stopped; remembers the names the server acknowledged."""
+    """Creates groups one by one until stopped; remembers the names the server acknowledged.
+    Only the kill may end it: an error before `killed` is set is kept in `failure`."""
 
     def __init__(self, apig, instance_id):
         super().__init__(daemon=True)
         self.apig, self.instance_id = apig, instance_id
         self.acknowledged = []
         self.stopping = threading.Event()
+        self.killed = threading.Event()
+        self.failure = None
 
     def run(self):
         while not self.stopping.is_set():
@@ -104,8 +122,10 @@ class AcknowledgedWrites(threading.Thread):
             try:
                 self.apig.create_api_group_v2(CreateApiGroupV2Request(
                     instance_id=self.instance_id, body=h.group_body(name=name)))
-            except Exception:
-                return  # the server was killed: this write was never acknowledged
+            except Exception as e:  # noqa: BLE001 - told apart below
+                if not self.killed.is_set():
+                    self.failure = e
+                return  # with the server killed, this write was never acknowledged
             self.acknowledged.append(name)
 
 
@@ -124,19 +144,23 @@ class InFlight(threading.Thread):
             self.outcome = e
 
 
-def kill_inside_the_transaction(srv, probe, big_write, writer):
-    """SIGKILLs the server once `big_write` is unanswered and holds the write lock; returns how
-    many consecutive probes saw it held (None: the write finished before it could be caught)."""
-    held, acks = 0, len(writer.acknowledged)
+def kill_inside_the_transaction(srv, probe, big_write, writer, before):
+    """SIGKILLs the server once `big_write` is unanswered and one transaction, not the one that
+    held the lock (if any) when the big write was sent (`before`), has held the write lock on
+    HELD_PROBES probes in a row with no write acknowledged meanwhile; returns that count (None:
+    the write finished before it could be caught)."""
+    held, acks, holder = 0, len(writer.acknowledged), None
     for _ in range(MAX_PROBES):
         if not big_write.is_alive():
             return None
-        now_acks = len(writer.acknowledged)
-        if probe.held() and now_acks == acks:
+        assert writer.failure is None, f"the acknowledged writes failed: {writer.failure!r}"
+        now_acks, now = len(writer.acknowledged), probe.holder()
+        if now is not None and now != before and now == holder and now_acks == acks:
             held += 1
         else:
-            held, acks = 0, now_acks
+            held, acks, holder = 0, now_acks, now
         if held >= HELD_PROBES and big_write.is_alive():
+            writer.killed.set()
             os.kill(srv.proc.pid, signal.SIGKILL)
             srv.proc.wait(timeout=30)
             return held
@@ -211,16 +235,18 @@ class Crash:
         while len(writer.acknowledged) < 3:  # some writes are acknowledged before the big one
             assert writer.is_alive(), "the acknowledged writes failed"
             time.sleep(0.01)
-        big = InFlight(call)
-        big.start()
         probe = WriteLockProbe(self.data)
         try:
-            held = kill_inside_the_transaction(self.srv, probe, big, writer)
+            before = probe.holder()
+            big = InFlight(call)
+            big.start()
+            held = kill_inside_the_transaction(self.srv, probe, big, writer, before)
         finally:
             probe.close()
         writer.stopping.set()
         writer.join(timeout=60)
         big.join(timeout=60)
+        assert writer.failure is None, f"the acknowledged writes failed: {writer.failure!r}"
         if held is None:
             self.srv.stop()
             return None
@@ -252,13 +278,16 @@ def crash(tmp_path):
     c.stop()
 
 
-def caught(crash, scenario):
-    """Runs `scenario` until a kill lands inside its transaction (a fast machine may finish the
-    write before the probe sees it); returns the acknowledged writes of that round."""
+def caught(crash, prepare, big_write):
+    """Runs `big_write(target)` until a kill lands inside its transaction (a fast machine may
+    finish the write before the probe sees it), each attempt on a fresh target from `prepare()`
+    (a write that finished would make the next attempt on the same target prove nothing);
+    returns the target and the acknowledged writes of the caught attempt."""
     for _ in range(3):
-        acknowledged = scenario()
+        target = prepare()
+        acknowledged = crash.kill_during(lambda: big_write(target))
         if acknowledged is not None:
-            return acknowledged
+            return target, acknowledged
         crash.start()
     pytest.fail("the big write always finished before the kill could land inside it")
 
@@ -267,19 +296,21 @@ def caught(crash, scenario):
 def test_sigkill_during_a_5000_api_import_is_all_or_nothing(crash, tmp_path, round_):
     doc = tmp_path / "big.json"
     doc.write_text(json.dumps(swagger(IMPORT_SIZE, "crash")))
-    group = crash.apig.create_api_group_v2(CreateApiGroupV2Request(
-        instance_id=crash.instance_id, body=h.group_body()))
 
-    acknowledged = caught(crash, lambda: crash.kill_during(
-        lambda: import_into(crash.apig, crash.instance_id, group.id, doc)))
+    def new_group():
+        return crash.apig.create_api_group_v2(CreateApiGroupV2Request(
+            instance_id=crash.instance_id, body=h.group_body())).id
+
+    group_id, acknowledged = caught(
+        crash, new_group, lambda gid: import_into(crash.apig, crash.instance_id, gid, doc))
     crash.restart_and_check(acknowledged)
-    imported = count_apis(crash.apig, crash.instance_id, group.id)
-    assert imported in (0, IMPORT_SIZE), f"half an import survived the crash: {imported} of {IMPORT_SIZE} APIs"
+    imported = count_apis(crash.apig, crash.instance_id, group_id)
+    assert imported == 0, f"the import killed inside its transaction left {imported} of {IMPORT_SIZE} APIs"
     print(f"after the restart: {imported} of {IMPORT_SIZE} APIs imported, {len(acknowledged)} acknowledged writes kept")
 
     # The same import, uninterrupted, now succeeds whole.
-    result = import_into(crash.apig, crash.instance_id, group.id, doc)
-    assert count_apis(crash.apig, crash.instance_id, group.id) == IMPORT_SIZE, h.body_of(result)
+    result = import_into(crash.apig, crash.instance_id, group_id, doc)
+    assert count_apis(crash.apig, crash.instance_id, group_id) == IMPORT_SIZE, h.body_of(result)
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
@@ -295,19 +326,20 @@ def test_sigkill_during_a_1000_api_batch_publish_is_all_or_nothing(crash, tmp_pa
             instance_id=crash.instance_id, group_id=group.id, offset=offset, limit=500))
         ids += [a.id for a in page.apis]
         offset += len(page.apis)
-    env = crash.apig.create_environment_v2(CreateEnvironmentV2Request(
-        instance_id=crash.instance_id, body=h.env_body()))
+    def new_env():
+        return crash.apig.create_environment_v2(CreateEnvironmentV2Request(
+            instance_id=crash.instance_id, body=h.env_body())).id
 
-    def publish():
+    def publish(env_id):
         return crash.apig.batch_publish_or_offline_api_v2(BatchPublishOrOfflineApiV2Request(
-            instance_id=crash.instance_id, action="online", body=ApiBatchPublish(env_id=env.id, apis=ids)))
+            instance_id=crash.instance_id, action="online", body=ApiBatchPublish(env_id=env_id, apis=ids)))
 
-    acknowledged = caught(crash, lambda: crash.kill_during(publish))
+    env_id, acknowledged = caught(crash, new_env, publish)
     crash.restart_and_check(acknowledged)
-    published = count_apis(crash.apig, crash.instance_id, group.id, env.id)
-    assert published in (0, PUBLISH_SIZE), f"half a batch publish survived the crash: {published} of {PUBLISH_SIZE}"
+    published = count_apis(crash.apig, crash.instance_id, group.id, env_id)
+    assert published == 0, f"the publish killed inside its transaction left {published} of {PUBLISH_SIZE} published"
     print(f"after the restart: {published} of {PUBLISH_SIZE} APIs published, {len(acknowledged)} acknowledged writes kept")
 
-    result = publish()
+    result = publish(env_id)
     assert len(result.success) == PUBLISH_SIZE and not result.failure, h.body_of(result)
-    assert count_apis(crash.apig, crash.instance_id, group.id, env.id) == PUBLISH_SIZE
+    assert count_apis(crash.apig, crash.instance_id, group.id, env_id) == PUBLISH_SIZE

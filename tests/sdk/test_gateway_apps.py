@@ -102,22 +102,30 @@ def test_sdk_throttled_app(apig, instance_id, new_group, new_api, publish, gatew
     api = new_api(group_id=group.id, auth_type="APP", backend_type="MOCK", backend_api=None,
                   mock_info=ApiMockCreate(result_content="ok"))
     record = publish(api.id, h.RELEASE_ENV_ID)
-    app = apig.create_an_app_v2(CreateAnAppV2Request(instance_id=instance_id,
-                                                     body=AppCreate(name=h.unique("app"))))
-    apig.create_authorizing_apps_v2(CreateAuthorizingAppsV2Request(
-        instance_id=instance_id, body=ApiAuthCreate(env_id=h.RELEASE_ENV_ID, app_ids=[app.id], api_ids=[api.id])))
+    # Two apps: the first shows when the policy is live on the data plane, the second then counts
+    # from zero (per app, in a one-hour window) and gets exactly the limit.
+    herald, counted = (apig.create_an_app_v2(CreateAnAppV2Request(instance_id=instance_id,
+                                                                  body=AppCreate(name=h.unique("app"))))
+                       for _ in range(2))
+    apig.create_authorizing_apps_v2(CreateAuthorizingAppsV2Request(instance_id=instance_id, body=ApiAuthCreate(
+        env_id=h.RELEASE_ENV_ID, app_ids=[herald.id, counted.id], api_ids=[api.id])))
     path = api.req_uri
-    ready = until(lambda: signed_call(gateway_url, host, path, app.app_key, app.app_secret),
-                  lambda r: r.status_code == 200)
-    assert ready.status_code == 200, ready.text
+    for app in (herald, counted):
+        ready = until(lambda: signed_call(gateway_url, host, path, app.app_key, app.app_secret),
+                      lambda r: r.status_code == 200)
+        assert ready.status_code == 200, ready.text
 
+    limit = 2
     throttle = apig.create_request_throttling_policy_v2(CreateRequestThrottlingPolicyV2Request(
         instance_id=instance_id, body=ThrottleBaseInfo(name=h.unique("throttle"), api_call_limits=100,
-                                                       app_call_limits=2, time_interval=1, time_unit="HOUR")))
+                                                       app_call_limits=limit, time_interval=1, time_unit="HOUR")))
     apig.associate_request_throttling_policy_v2(AssociateRequestThrottlingPolicyV2Request(
         instance_id=instance_id, body=ThrottleApiBindingCreate(strategy_id=throttle.id,
                                                                publish_ids=[record.publish_id])))
-    limited = until(lambda: signed_call(gateway_url, host, path, app.app_key, app.app_secret),
-                    lambda r: r.status_code == 429)
-    assert (limited.status_code, error_code(limited)) == (429, "APIG.0308"), limited.text
-    assert "app call limit" in limited.json()["error_msg"]
+    live = until(lambda: signed_call(gateway_url, host, path, herald.app_key, herald.app_secret),
+                 lambda r: r.status_code == 429)
+    assert (live.status_code, error_code(live)) == (429, "APIG.0308"), live.text
+
+    answers = [signed_call(gateway_url, host, path, counted.app_key, counted.app_secret) for _ in range(limit + 1)]
+    assert [r.status_code for r in answers] == [200] * limit + [429], [r.text for r in answers]
+    assert error_code(answers[-1]) == "APIG.0308" and "app call limit" in answers[-1].json()["error_msg"]

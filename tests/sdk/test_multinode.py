@@ -3,14 +3,20 @@
 The nodes share the database, `secrets.key` (copied from the node that bootstrapped, as
 docs/configuration.md says) and the credentials. The module checks that a write through one node
 is seen at once by another's management API (nothing is cached per node), reaches every data plane,
-that tokens, AK/SK credentials and apps made through one node work on the others, and that under
-concurrent writes through all three, one node killed with SIGKILL costs no acknowledged write and
-does not stop the others. It needs PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass; on
-SQLite it is skipped, and `-ra` (pytest.ini) lists the skip in the summary."""
+that tokens, AK/SK credentials and apps made through one node work on the others, that a secret
+reset, an AppCode deletion, a cancelled authorization and an offline API on one node are refused
+by another's management API at once and by its gateway once it reloads, that throttling limits
+are shared among the live nodes (and regrown when one dies and its lease runs out), that a killed
+node's async task ends `failed` with the "server stopped" reason, and that under concurrent writes
+through all three, one node killed with SIGKILL costs no acknowledged write and does not stop the
+others. Extra nodes, started for the tests that kill one, join the same database. It needs
+PostgreSQL: scripts/test.sh runs it in its PostgreSQL pass; on SQLite it is skipped, and `-ra`
+(pytest.ini) lists the skip in the summary."""
 
 import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 import tomllib
@@ -22,7 +28,20 @@ from huaweicloudsdkapig.v2 import (
     ApiAuthCreate,
     ApiMockCreate,
     AppCreate,
+    AppResetCreate,
+    AssociateRequestThrottlingPolicyV2Request,
+    AuthOpt,
+    CancelingAuthorizationV2Request,
     CreateAnAppV2Request,
+    CreateAppCodeAutoV2Request,
+    CreateRequestThrottlingPolicyV2Request,
+    DeleteAppCodeV2Request,
+    ListApiGroupsV2Request,
+    ListAppsBindedToApiV2Request,
+    ResettingAppSecretV2Request,
+    ShowDetailsOfAppV2Request,
+    ThrottleApiBindingCreate,
+    ThrottleBaseInfo,
     CreateApiGroupV2Request,
     CreateApiV2Request,
     CreateAuthorizingAppsV2Request,
@@ -41,7 +60,7 @@ from huaweicloudsdkcore.http.formdata import FormFile
 import sdkhelpers as h
 from conftest import build_client
 from portico_server import Server, database_for
-from test_gateway_apps import call, signed_call, until
+from test_gateway_apps import call, error_code, signed_call, until
 
 if not os.environ.get("PORTICO_TEST_POSTGRES"):
     pytest.skip("SKIPPED: the 3-node tests need PostgreSQL (PORTICO_TEST_POSTGRES; scripts/test.sh "
@@ -68,6 +87,13 @@ class Node:
         return f"http://127.0.0.1:{self.server.gateway_port}"
 
 
+def problems_of(servers):
+    """The servers that died (not by the tests' SIGKILL) or panicked."""
+    return [f"{s.data_dir}: {'panicked' if 'panicked' in s.output(tail=None) else 'died'}\n{s.output()}"
+            for s in servers
+            if s.proc.returncode != -9 and (s.proc.poll() is not None or "panicked" in s.output(tail=None))]
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
@@ -89,12 +115,67 @@ def cluster(tmp_path_factory):
         creds = tomllib.load(f)
     assert not any((d / "credentials.toml").exists() for d in dirs[1:]), "only the first node bootstraps"
     yield creds, [Node(s, creds) for s in servers]
-    problems = [f"node {i}: {'panicked' if 'panicked' in s.output(tail=None) else 'died'}\n{s.output()}"
-                for i, s in enumerate(servers)
-                if s.proc.returncode != -9 and (s.proc.poll() is not None or "panicked" in s.output(tail=None))]
+    problems = problems_of(servers)
     for s in servers:
         s.stop()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def spare(cluster, tmp_path_factory):
+    """spare() starts one more node on the cluster's database, for a test to kill."""
+    creds, nodes = cluster
+    first = nodes[0].server.data_dir
+    started = []
+
+    def start():
+        root = tmp_path_factory.mktemp("spare")
+        data = root / "data"
+        data.mkdir()
+        shutil.copy(str(first) + ".postgres-url", str(data) + ".postgres-url")
+        shutil.copy2(first / "secrets.key", data / "secrets.key")
+        started.append(Server(data, root, env=NODE_ENV))
+        started[-1].start()
+        return Node(started[-1], creds)
+
+    yield start
+    problems = problems_of(started)
+    for s in started:
+        s.stop()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def database(cluster):
+    """The cluster's database URL, for the probes that look at it from outside (psql)."""
+    _, nodes = cluster
+    first = nodes[0].server.data_dir
+    return (first.parent / (first.name + ".postgres-url")).read_text()
+
+
+def psql(url, query):
+    return subprocess.run(["psql", url, "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", query], check=True,
+                          capture_output=True, text=True, timeout=30).stdout.split()
+
+
+def settle(url, live):
+    """Waits until the database holds exactly `live` node leases and every one of them has been
+    renewed twice since: a node renews its lease, counts the leases and hands that count to its
+    throttles in one heartbeat, so after the second renewal each node divides by `live`."""
+    deadline = time.monotonic() + PATIENCE
+    renewals = None
+    while True:
+        rows = dict(row.split("|") for row in psql(url, "SELECT id || '|' || heartbeat_ms FROM nodes"))
+        if renewals is None or set(rows) != set(renewals):
+            renewals = {node: [beat] for node, beat in rows.items()} if len(rows) == live else None
+        else:
+            for node, beat in rows.items():
+                if renewals[node][-1] != beat:
+                    renewals[node].append(beat)
+            if all(len(beats) > 2 for beats in renewals.values()):
+                return
+        assert time.monotonic() < deadline, f"the leases did not settle at {live} nodes: {rows}"
+        time.sleep(0.05)  # polling the database only; nothing asserts how long it took
 
 
 def show_api(node, iid, api_id):
@@ -177,13 +258,154 @@ def test_tokens_credentials_and_apps_work_on_every_node(cluster):
         assert (ok.status_code, ok.text) == (200, "signed"), ok.text
 
 
+def test_revocations_on_one_node_hold_on_another(cluster):
+    creds, (a, b, _) = cluster
+    iid = creds["instance_id"]
+    group = a.apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=iid, body=h.group_body()))
+    host = h.body_of(group)["sl_domain"]
+    api = mock_api(a, iid, group.id, "revocable", auth_type="APP", auth_opt=AuthOpt(app_code_auth_type="HEADER"))
+    publish(a, iid, api.id)
+    app = a.apig.create_an_app_v2(CreateAnAppV2Request(instance_id=iid, body=AppCreate(name=h.unique("app"))))
+    granted = a.apig.create_authorizing_apps_v2(CreateAuthorizingAppsV2Request(
+        instance_id=iid, body=ApiAuthCreate(env_id=h.RELEASE_ENV_ID, app_ids=[app.id], api_ids=[api.id])))
+    code = a.apig.create_app_code_auto_v2(CreateAppCodeAutoV2Request(instance_id=iid, app_id=app.id))
+    by_code = {"X-Apig-AppCode": code.app_code}
+
+    def signed(secret):
+        return signed_call(b.gateway_url, host, api.req_uri, app.app_key, secret)
+
+    def refused(probe, status, code):
+        r = until(probe, lambda r: r.status_code == status)
+        assert (r.status_code, error_code(r)) == (status, code), r.text
+
+    for probe in (lambda: signed(app.app_secret), lambda: call(b.gateway_url, host, api.req_uri, by_code)):
+        ok = until(probe, lambda r: r.status_code == 200)
+        assert (ok.status_code, ok.text) == (200, "revocable"), ok.text
+
+    new_secret = a.apig.resetting_app_secret_v2(ResettingAppSecretV2Request(
+        instance_id=iid, app_id=app.id, body=AppResetCreate())).app_secret
+    shown = b.apig.show_details_of_app_v2(ShowDetailsOfAppV2Request(instance_id=iid, app_id=app.id))
+    assert shown.app_secret == new_secret != app.app_secret, "node b's management API served the old secret"
+    refused(lambda: signed(app.app_secret), 401, "APIG.0304")
+    assert signed(new_secret).status_code == 200
+
+    a.apig.delete_app_code_v2(DeleteAppCodeV2Request(instance_id=iid, app_id=app.id, app_code_id=code.id))
+    refused(lambda: call(b.gateway_url, host, api.req_uri, by_code), 401, "APIG.0304")
+
+    a.apig.canceling_authorization_v2(CancelingAuthorizationV2Request(instance_id=iid,
+                                                                      app_auth_id=granted.auths[0].id))
+    bound = b.apig.list_apps_binded_to_api_v2(ListAppsBindedToApiV2Request(instance_id=iid, api_id=api.id))
+    assert bound.total == 0, f"node b's management API still lists the cancelled authorization: {bound}"
+    refused(lambda: signed(new_secret), 403, "APIG.0305")
+
+    a.apig.create_or_delete_publish_record_for_api_v2(CreateOrDeletePublishRecordForApiV2Request(
+        instance_id=iid, body=ApiActionInfo(action="offline", env_id=h.RELEASE_ENV_ID, api_id=api.id)))
+    assert h.RELEASE_ENV_ID not in (h.body_of(show_api(b, iid, api.id)).get("run_env_id") or "")
+    refused(lambda: call(b.gateway_url, host, api.req_uri), 404, "APIG.0101")
+
+
+def test_a_dead_nodes_task_ends_failed_with_the_node_stopped_reason(cluster, spare, database, tmp_path):
+    creds, (a, _, _) = cluster
+    iid = creds["instance_id"]
+    victim = spare()
+    document = big_import_document(5)
+    doc = tmp_path / "held.json"
+    doc.write_text(json.dumps(document))
+    # A table lock held here makes every insert into `apis` wait: the import cannot finish, so
+    # its task is still `processing` when its node dies.
+    holder = subprocess.Popen(["psql", database, "-q", "-At", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        holder.stdin.write("BEGIN; LOCK TABLE apis IN EXCLUSIVE MODE; SELECT 'locked';\n")
+        assert holder.stdout.readline().strip() == "locked"
+        task_id = victim.apig.import_api_definitions_async(ImportApiDefinitionsAsyncRequest(
+            instance_id=iid, body=ImportApiDefinitionsAsyncRequestBody(file_name=FormFile(str(doc))))).task_id
+        deadline = time.monotonic() + PATIENCE
+        while psql(database, "SELECT count(*) FROM pg_locks WHERE relation = 'apis'::regclass AND NOT granted") \
+                == ["0"]:
+            assert time.monotonic() < deadline, "the import never reached its insert into apis"
+            time.sleep(0.05)  # polling only
+        task = a.apig.show_async_task_result(ShowAsyncTaskResultRequest(instance_id=iid, task_id=task_id))
+        assert task.task_status == "processing", task
+        victim.server.proc.kill()
+        victim.server.proc.wait(timeout=10)
+    finally:
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    deadline = time.monotonic() + PATIENCE
+    while task.task_status == "processing" and time.monotonic() < deadline:
+        time.sleep(0.2)  # polling only: a survivor fails the task once the victim's lease runs out
+        task = a.apig.show_async_task_result(ShowAsyncTaskResultRequest(instance_id=iid, task_id=task_id))
+    assert task.task_status == "failed", task
+    assert json.loads(task.task_result) == {"error_code": "APIG.9999",
+                                            "error_msg": "The server stopped while the task ran"}, task
+    groups = a.apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id=iid, name=document["info"]["title"]))
+    assert groups.total == 0, "the killed node's import was applied in part"
+
+
+def test_throttling_limits_are_shared_among_the_live_nodes(cluster, spare, database):
+    creds, nodes = cluster
+    iid = creds["instance_id"]
+    victim = spare()
+    everyone = [*nodes, victim]
+    settle(database, len(everyone))
+    group = nodes[0].apig.create_api_group_v2(CreateApiGroupV2Request(instance_id=iid, body=h.group_body()))
+    host = h.body_of(group)["sl_domain"]
+    # Two publications under one policy with per-API counts: the herald shows each node has the
+    # policy, so the calls counted on the other start from zero everywhere.
+    herald, counted = (mock_api(nodes[0], iid, group.id, "throttled") for _ in range(2))
+    records = [publish(nodes[0], iid, api.id) for api in (herald, counted)]
+    for node in everyone:
+        for api in (herald, counted):
+            served = until(lambda: call(node.gateway_url, host, api.req_uri), lambda r: r.status_code == 200)
+            assert served.status_code == 200, served.text
+    limit = 8
+    throttle = nodes[0].apig.create_request_throttling_policy_v2(CreateRequestThrottlingPolicyV2Request(
+        instance_id=iid, body=ThrottleBaseInfo(name=h.unique("throttle"), api_call_limits=limit, time_interval=1,
+                                               time_unit="HOUR", type=1)))
+    nodes[0].apig.associate_request_throttling_policy_v2(AssociateRequestThrottlingPolicyV2Request(
+        instance_id=iid, body=ThrottleApiBindingCreate(strategy_id=throttle.id,
+                                                       publish_ids=[r.publish_id for r in records])))
+    for node in everyone:
+        live = until(lambda: call(node.gateway_url, host, herald.req_uri), lambda r: r.status_code == 429)
+        assert (live.status_code, error_code(live)) == (429, "APIG.0308"), live.text
+
+    def round_robin(over):
+        """Calls the counted API on each node in turn until each has refused one; the admitted
+        calls per node."""
+        admitted, open_ = {id(n): 0 for n in over}, list(over)
+        while open_:
+            for node in list(open_):
+                r = call(node.gateway_url, host, counted.req_uri)
+                assert r.status_code in (200, 429), r.text
+                if r.status_code == 200:
+                    admitted[id(node)] += 1
+                else:
+                    open_.remove(node)
+        return list(admitted.values())
+
+    shares = round_robin(everyone)
+    n = len(everyone)
+    assert shares == [-(-limit // n)] * n and sum(shares) <= limit + n - 1, shares
+
+    victim.server.proc.kill()
+    victim.server.proc.wait(timeout=10)
+    settle(database, len(nodes))
+    grown = round_robin(nodes)
+    n = len(nodes)
+    assert [s + g for s, g in zip(shares, grown)] == [-(-limit // n)] * n, (shares, grown)
+    assert sum(shares[:n]) + sum(grown) <= limit + n - 1
+
+
 def big_import_document(n):
     paths = {f"/bulk/{i}": {"get": {"operationId": f"bulk_{i}", "x-apigateway-backend": {
         "type": "MOCK", "mockEndpoints": {"result-content": "x"}}}} for i in range(n)}
     return {"swagger": "2.0", "info": {"title": h.unique("bulk"), "version": "1"}, "paths": paths}
 
 
-def test_concurrent_writes_survive_a_killed_node(cluster, tmp_path):
+def test_concurrent_writes_survive_a_killed_node(cluster):
     creds, nodes = cluster
     iid = creds["instance_id"]
     victim = nodes[2]
@@ -213,12 +435,6 @@ def test_concurrent_writes_survive_a_killed_node(cluster, tmp_path):
             if not (index == 2 and killed.is_set()):
                 failures.append(f"node {index}: {type(e).__name__}: {e}")
 
-    # An async import on the victim, likely still running when it dies: another node must end it.
-    doc = tmp_path / "bulk.json"
-    doc.write_text(json.dumps(big_import_document(2000)))
-    task_id = victim.apig.import_api_definitions_async(ImportApiDefinitionsAsyncRequest(
-        instance_id=iid, body=ImportApiDefinitionsAsyncRequestBody(file_name=FormFile(str(doc))))).task_id
-
     with ThreadPoolExecutor(max_workers=NODES * WRITERS_PER_NODE) as pool:
         futures = [pool.submit(writer, i) for i in range(NODES) for _ in range(WRITERS_PER_NODE)]
         with lock:
@@ -247,15 +463,3 @@ def test_concurrent_writes_survive_a_killed_node(cluster, tmp_path):
                 assert got["name"] == name
                 if obj_id in published:
                     assert h.RELEASE_ENV_ID in (got.get("run_env_id") or "").split("|"), got
-
-    # The killed node's task is finished or failed by a survivor once the victim's lease runs out.
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        task = nodes[0].apig.show_async_task_result(ShowAsyncTaskResultRequest(instance_id=iid, task_id=task_id))
-        if task.task_status in ("succeed", "failed") or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)  # polling only
-    print(f"the killed node's async import ended {task.task_status}; {len(acked)} writes acknowledged")
-    assert task.task_status in ("succeed", "failed"), f"the dead node's task stayed {task.task_status}"
-    if task.task_status == "failed":
-        assert "stopped" in task.task_result, task.task_result

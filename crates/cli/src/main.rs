@@ -362,6 +362,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         workers = settings.gateway.workers,
         "gateway listening"
     );
+    // Port 0 binds a free port: this line tells whoever started the server which one it got.
+    println!("listening management={} gateway={}", listener.local_addr()?, gateway_listener.local_addr()?);
     // The peer address keys the rate limit of failed logins and signature checks.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let management = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped.clone()));

@@ -74,4 +74,9 @@ async function route() {
 }
 
 window.addEventListener('hashchange', route);
+// The skip link's own `#main` would be taken for a route (and lead to the instances page).
+document.querySelector('.skip').addEventListener('click', event => {
+  event.preventDefault();
+  document.getElementById('main').focus();
+});
 route();

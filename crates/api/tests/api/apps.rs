@@ -220,18 +220,21 @@ async fn offline_and_app_deletion_remove_authorizations() {
     let (api, _) = published_api(&app).await;
     let consumer = create_app(&app, &json!({ "name": "gone_app" })).await;
     let body = json!({ "env_id": RELEASE, "app_ids": [id(&consumer)], "api_ids": [id(&api)] });
-    app.post("/app-auths", &body).await;
+    let (_, granted) = app.post("/app-auths", &body).await;
+    assert_eq!(granted["auths"][0]["auth_result"]["status"], "SUCCESS", "{granted}");
+    let bound_to_app = format!("/app-auths/binded-apis{}", query(&[("app_id", id(&consumer))]));
+    assert_list(&app.get(&bound_to_app).await.1, "auths", 1, 1);
     app.offline(id(&api), RELEASE).await;
-    let (_, bound) = app.get(&format!("/app-auths/binded-apis{}", query(&[("app_id", id(&consumer))]))).await;
-    assert_list(&bound, "auths", 0, 0);
+    assert_list(&app.get(&bound_to_app).await.1, "auths", 0, 0);
 
     app.publish(id(&api), RELEASE).await;
     let (_, granted) = app.post("/app-auths", &body).await;
     assert_eq!(granted["auths"][0]["auth_result"]["status"], "SUCCESS", "{granted}");
+    let bound_to_api = format!("/app-auths/binded-apis{}", query(&[("api_id", id(&api))]));
+    assert_list(&app.get(&bound_to_api).await.1, "auths", 1, 1);
     assert_eq!(app.delete(&format!("/apps/{}", id(&consumer))).await.0, StatusCode::NO_CONTENT);
     assert_error(&app.get(&format!("/apps/{}", id(&consumer))).await, StatusCode::NOT_FOUND, "APIG.3004");
-    let (_, bound) = app.get(&format!("/app-auths/binded-apis{}", query(&[("api_id", id(&api))]))).await;
-    assert_list(&bound, "auths", 0, 0);
+    assert_list(&app.get(&bound_to_api).await.1, "auths", 0, 0);
     assert_error(&app.delete(&format!("/apps/{}", id(&consumer))).await, StatusCode::NOT_FOUND, "APIG.3004");
 }
 

@@ -108,10 +108,13 @@ async fn bindings() {
     assert_error(&app.delete(&format!("/sign-bindings/{binding_id}")).await, StatusCode::NOT_FOUND, "APIG.3016");
 
     // Offline removes the binding.
-    app.post("/sign-bindings", &json!({ "sign_id": id(&sign), "publish_ids": [publish_id] })).await;
+    let (status, rebound) =
+        app.post("/sign-bindings", &json!({ "sign_id": id(&sign), "publish_ids": [publish_id] })).await;
+    assert_eq!(status, StatusCode::CREATED, "{rebound}");
+    let bound = format!("/sign-bindings/binded-apis{}", query(&[("sign_id", id(&sign))]));
+    assert_list(&app.get(&bound).await.1, "bindings", 1, 1);
     app.offline(id(&api), RELEASE).await;
-    let (_, apis) = app.get(&format!("/sign-bindings/binded-apis{}", query(&[("sign_id", id(&sign))]))).await;
-    assert_list(&apis, "bindings", 0, 0);
+    assert_list(&app.get(&bound).await.1, "bindings", 0, 0);
     assert_eq!(app.delete(&format!("/signs/{}", id(&sign))).await.0, StatusCode::NO_CONTENT);
     assert_missing(&app.get("/sign-bindings/binded-apis").await, "sign_id");
 }

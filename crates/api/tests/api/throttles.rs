@@ -237,7 +237,10 @@ async fn unbind_one_and_in_batches() {
     assert_missing(&app.put(&path, &json!({})).await, "throttle_bindings");
 
     // Deleting an API removes its bindings too.
-    app.post("/throttle-bindings", &json!({ "strategy_id": id(&throttle), "publish_ids": [second] })).await;
+    let (status, rebound) =
+        app.post("/throttle-bindings", &json!({ "strategy_id": id(&throttle), "publish_ids": [second] })).await;
+    assert_eq!(status, StatusCode::CREATED, "{rebound}");
+    assert_eq!(app.get(&format!("/throttles/{}", id(&throttle))).await.1["bind_num"], 1);
     assert_eq!(app.delete(&format!("/apis/{}", id(&api))).await.0, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&format!("/throttles/{}", id(&throttle))).await.1["bind_num"], 0);
 }

@@ -148,10 +148,14 @@ pub async fn spawn_backend(name: &'static str) -> SocketAddr {
     addr
 }
 
-/// A loopback address nothing listens on.
+/// A loopback address nothing listens on, held to the end of the test process: a socket bound
+/// there without `listen` refuses every connection, and no parallel test can take the port.
 pub async fn closed_port() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("address")
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().expect("loopback")).expect("bind");
+    let addr = socket.local_addr().expect("address");
+    std::mem::forget(socket);
+    addr
 }
 
 impl TestGateway {

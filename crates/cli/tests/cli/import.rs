@@ -16,7 +16,7 @@ fn document(title: &str, with_a_bad_operation: bool) -> String {
 #[test]
 fn an_import_with_failed_apis_exits_non_zero_after_the_report_and_so_does_its_dry_run() {
     let data_dir = tempfile::tempdir().unwrap();
-    let server = Server::start(data_dir.path());
+    let server = Server::start(data_dir.path(), &[]);
     let import = |file: &std::path::Path, dry_run: bool| {
         let mut command = portico();
         command.arg("import").arg(file).arg("--data-dir").arg(data_dir.path()).args(["--server", &server.base_url]);

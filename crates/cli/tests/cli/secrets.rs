@@ -1,6 +1,8 @@
 //! Passwords of database URLs never reach the terminal (issue 21, item 6).
 
-use crate::{portico, text};
+use std::process::Command;
+
+use crate::{Server, portico, text};
 
 const SECRET: &str = "s3cret-Pa55";
 
@@ -39,4 +41,34 @@ fn a_database_url_in_the_environment_or_a_broken_configuration_line_is_not_print
     assert!(!broken.status.success());
     assert!(text(&broken).contains("invalid configuration"), "{}", text(&broken));
     assert!(!text(&broken).contains(SECRET), "{}", text(&broken));
+}
+
+/// On PostgreSQL (`PORTICO_TEST_POSTGRES`, an admin URL, as `scripts/postgres.sh` sets it), the
+/// start-up line naming the database masks a password the URL carries; the test server trusts
+/// local connections, so any password connects. Without it the test says so and checks nothing.
+#[test]
+fn a_server_on_postgresql_logs_its_database_without_the_password() {
+    let Some(admin) = std::env::var("PORTICO_TEST_POSTGRES").ok().filter(|url| !url.is_empty()) else {
+        eprintln!("PORTICO_TEST_POSTGRES is not set: no PostgreSQL server to start on");
+        return;
+    };
+    let database = format!("portico_cli_{}", std::process::id());
+    let psql = |sql: &str| {
+        let status = Command::new("psql").args([admin.as_str(), "-q", "-c", sql]).status().expect("psql runs");
+        assert!(status.success(), "psql {sql}");
+    };
+    psql(&format!("CREATE DATABASE \"{database}\""));
+    let (scheme, rest) = admin.split_once("://").expect("a URL");
+    let host_and_port = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host_and_port = host_and_port.split_once('/').map_or(host_and_port, |(host, _)| host);
+    let url = format!("{scheme}://postgres:{SECRET}@{host_and_port}/{database}");
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path(), &["--database", &url]);
+    let log = server.log();
+    drop(server);
+    psql(&format!("DROP DATABASE \"{database}\" WITH (FORCE)"));
+    assert!(log.contains("storage on PostgreSQL"), "{log}");
+    assert!(log.contains("postgres:***@"), "{log}");
+    assert!(!log.contains(SECRET), "{log}");
 }

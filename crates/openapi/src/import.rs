@@ -45,9 +45,10 @@ pub enum DocumentError {
     /// Mappings and sequences nested deeper than the limit.
     #[error("the file nests mappings and sequences deeper than {MAX_DEPTH} levels, the limit")]
     TooDeep,
-    /// YAML aliases that would expand the document past its budget of values.
+    /// YAML aliases that would expand the document past its budget of values, or that
+    /// `yaml_serde` refuses to replay that often.
     #[error(
-        "the file's YAML aliases expand it past {0} values, the limit for its size (its length in bytes plus 100,000)"
+        "the file's YAML aliases expand it too far: past {0} values (its length in bytes plus 100,000), or its aliases replayed more than 100 times per node of the file"
     )]
     TooLarge(usize),
 }

@@ -223,7 +223,7 @@ def test_catalogs(dlm, ws):
 
 
 def test_an_api_without_a_catalog_goes_to_the_root_and_an_update_without_one_keeps_it(dlm, ws):
-    """Issue 21, item 8: `catalog_id` is optional in the API reference."""
+    """`catalog_id` is optional in the API reference: the root catalog, or the API's own on update."""
     rootless = script_api(h.unique("rootless"))
     rootless.catalog_id = None
     api_id = create(dlm, ws, rootless)

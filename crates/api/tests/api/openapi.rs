@@ -526,7 +526,7 @@ async fn imported_references_are_checked_and_recorded_as_a_create_would() {
     assert_error(&in_use, StatusCode::CONFLICT, "APIG.3323");
 }
 
-/// Issue 21, item 4: nesting and alias expansion are bounded before the document is built.
+/// Nesting and alias expansion are bounded before the document is built.
 #[tokio::test]
 async fn an_import_nesting_too_deeply_or_expanding_aliases_too_far_is_refused_naming_the_limit() {
     let app = spawn_app().await;
@@ -552,7 +552,7 @@ async fn an_import_nesting_too_deeply_or_expanding_aliases_too_far_is_refused_na
     }
 }
 
-/// Issue 21, item 5: an operation that takes its `security` through a YAML merge key keeps it.
+/// An operation that takes its `security` through a YAML merge key keeps it.
 #[tokio::test]
 async fn merge_keys_carry_authentication_into_an_operation() {
     let app = spawn_app().await;

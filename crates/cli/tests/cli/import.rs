@@ -1,4 +1,4 @@
-//! `portico import`'s exit status follows what became of the APIs (issue 21, item 7).
+//! `portico import`'s exit status follows what became of the APIs.
 
 use crate::{Server, portico, text};
 

@@ -1,4 +1,4 @@
-//! Passwords of database URLs never reach the terminal (issue 21, item 6).
+//! Passwords of database URLs never reach the terminal.
 
 use std::process::Command;
 
@@ -45,13 +45,13 @@ fn a_database_url_in_the_environment_or_a_broken_configuration_line_is_not_print
 
 /// On PostgreSQL (`PORTICO_TEST_POSTGRES`, an admin URL, as `scripts/postgres.sh` sets it), the
 /// start-up line naming the database masks a password the URL carries; the test server trusts
-/// local connections, so any password connects. Without it the test says so and checks nothing.
+/// local connections, so any password connects. Ignored in the SQLite pass; the PostgreSQL pass
+/// of `scripts/test.sh` runs it (`--include-ignored`).
 #[test]
+#[ignore = "needs PostgreSQL: the PostgreSQL pass of scripts/test.sh runs it (--include-ignored)"]
 fn a_server_on_postgresql_logs_its_database_without_the_password() {
-    let Some(admin) = std::env::var("PORTICO_TEST_POSTGRES").ok().filter(|url| !url.is_empty()) else {
-        eprintln!("PORTICO_TEST_POSTGRES is not set: no PostgreSQL server to start on");
-        return;
-    };
+    let admin = std::env::var("PORTICO_TEST_POSTGRES")
+        .unwrap_or_else(|_| panic!("PORTICO_TEST_POSTGRES names no PostgreSQL server"));
     let database = format!("portico_cli_{}", std::process::id());
     let psql = |sql: &str| {
         let status = Command::new("psql").args([admin.as_str(), "-q", "-c", sql]).status().expect("psql runs");

@@ -222,6 +222,25 @@ def test_catalogs(dlm, ws):
                404, "DLM.4042")
 
 
+def test_an_api_without_a_catalog_goes_to_the_root_and_an_update_without_one_keeps_it(dlm, ws):
+    """`catalog_id` is optional in the API reference: the root catalog, or the API's own on update."""
+    rootless = script_api(h.unique("rootless"))
+    rootless.catalog_id = None
+    api_id = create(dlm, ws, rootless)
+    in_root = dlm.list_api_catalog_list(ListApiCatalogListRequest(workspace=ws, catalog_id="0"))
+    assert [a.id for a in in_root.apis] == [api_id]
+
+    sales = dlm.create_service_catalog(CreateServiceCatalogRequest(
+        workspace=ws, body=ApiCatalogCreateParaDTO(pid="0", name="sales")))
+    moved = script_api(rootless.name, catalog_id=sales.catalog_id)
+    dlm.update_api(UpdateApiRequest(workspace=ws, api_id=api_id, body=moved))
+    moved.catalog_id, moved.description = None, "still in sales"
+    dlm.update_api(UpdateApiRequest(workspace=ws, api_id=api_id, body=moved))
+    in_sales = dlm.list_api_catalog_list(ListApiCatalogListRequest(workspace=ws, catalog_id=sales.catalog_id))
+    assert [a.id for a in in_sales.apis] == [api_id]
+    assert dlm.show_api(ShowApiRequest(workspace=ws, api_id=api_id)).description == "still in sales"
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         payload = json.dumps({"backend_path": self.path}).encode()

@@ -2,7 +2,10 @@
 //! variables (`PORTICO_…`) and flags. clap merges the last two, so a flag beats its variable.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use anyhow::Context;
 use clap::Args;
@@ -22,8 +25,8 @@ pub struct SettingsArgs {
     data_dir: Option<PathBuf>,
     /// The database: `postgres://…` for PostgreSQL (many nodes); without it, the SQLite file
     /// `portico.db` in the data directory.
-    #[arg(long, env = "PORTICO_DATABASE")]
-    database: Option<String>,
+    #[arg(long, env = "PORTICO_DATABASE", hide_env_values = true)]
+    database: Option<DatabaseUrl>,
     /// TOML configuration file (see docs/configuration.md).
     #[arg(long, env = "PORTICO_CONFIG")]
     config: Option<PathBuf>,
@@ -51,7 +54,7 @@ pub enum LogFormat {
 struct FileSettings {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
-    database: Option<String>,
+    database: Option<DatabaseUrl>,
     token_ttl_hours: Option<u32>,
     group_domain_suffix: Option<String>,
     log_format: Option<LogFormat>,
@@ -60,6 +63,89 @@ struct FileSettings {
     gateway: GatewayFileSettings,
     #[serde(default)]
     cluster: ClusterFileSettings,
+}
+
+/// A database URL. It prints (`Display`, `Debug`) without its password, so that settings and
+/// errors can show it; [`DatabaseUrl::expose`] gives the whole URL to connect with.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as given, password included.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Infallible> {
+        Ok(DatabaseUrl(s.to_owned()))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&mask_passwords(&self.0))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&mask_passwords(&self.0), f)
+    }
+}
+
+/// `text` with every password that a URL (`scheme://user:password@host`) or a connection
+/// parameter (`password=…`, as in `?password=` or libpq's `key=value` strings) holds replaced by
+/// `***`. Errors are passed through it before they are printed, since a library's message may
+/// quote a URL or a configuration line. When unsure where a password ends it masks more: a
+/// password may hold `/`, `?` or `#` unencoded, so the user part runs to the last `@` before a
+/// space or a quote.
+pub fn mask_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let (head, tail) = rest.split_at(scheme_end + 3);
+        out.push_str(head);
+        let token_end = tail.find(|c: char| c.is_whitespace() || "\"'`".contains(c)).unwrap_or(tail.len());
+        let (token, after) = tail.split_at(token_end);
+        match token.rfind('@').and_then(|at| token[..at].find(':').map(|colon| (colon, at))) {
+            Some((colon, at)) => {
+                out.push_str(&token[..=colon]);
+                out.push_str("***");
+                out.push_str(&token[at..]);
+            }
+            None => out.push_str(token),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    mask_password_parameters(&out)
+}
+
+fn mask_password_parameters(text: &str) -> String {
+    const KEY: &str = "password=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(KEY) {
+        let value_start = from + found + KEY.len();
+        let value_end = text[value_start..]
+            .find(|c: char| c.is_whitespace() || "&\"'`".contains(c))
+            .map_or(text.len(), |end| value_start + end);
+        out.push_str(&text[copied..value_start]);
+        if value_end > value_start {
+            out.push_str("***");
+        }
+        copied = value_end;
+        from = value_end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// The `[cluster]` table.
@@ -117,7 +203,7 @@ pub struct Settings {
     pub listen: String,
     pub data_dir: PathBuf,
     /// A `postgres://` URL, or `None` for the SQLite file in `data_dir`.
-    pub database: Option<String>,
+    pub database: Option<DatabaseUrl>,
     pub token_ttl: time::Duration,
     pub group_domain_suffix: String,
     pub log_format: LogFormat,
@@ -201,6 +287,28 @@ mod tests {
         assert_eq!(file.gateway.reload_interval_ms, Some(200));
         assert_eq!(file.gateway.decoded_versions, Some(portico_gateway::versions::DEFAULT_CAPACITY));
         assert_eq!(file.cluster.node_lease_ms, Some(10_000));
+    }
+
+    #[test]
+    fn passwords_are_masked_wherever_a_url_or_parameter_holds_one() {
+        for (text, masked) in [
+            ("postgres://portico:s3cret@db:5432/portico", "postgres://portico:***@db:5432/portico"),
+            ("mysql://root:p@ss/w#rd@db/x and more", "mysql://root:***@db/x and more"),
+            (
+                "postgres://db/portico?user=p&password=s3cret&sslmode=require",
+                "postgres://db/portico?user=p&password=***&sslmode=require",
+            ),
+            ("host=db PASSWORD=s3cret user=p", "host=db PASSWORD=*** user=p"),
+            ("database = \"postgres://u:s3cret@db/x\" oops", "database = \"postgres://u:***@db/x\" oops"),
+            ("postgres://user@db/x, postgres://db/x", "postgres://user@db/x, postgres://db/x"),
+            ("no url: here", "no url: here"),
+        ] {
+            assert_eq!(mask_passwords(text), masked);
+        }
+        let url: DatabaseUrl = "postgres://u:s3cret@db/x".parse().unwrap();
+        assert_eq!(url.expose(), "postgres://u:s3cret@db/x");
+        let printed = format!("{url} {url:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
     }
 
     #[test]

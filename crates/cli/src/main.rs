@@ -113,7 +113,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", config::mask_passwords(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -226,15 +226,18 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         .create(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
     match &settings.database {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+        Some(url) if url.expose().starts_with("postgres://") || url.expose().starts_with("postgresql://") => {
             let key_file = settings.data_dir.join(SECRETS_KEY_FILE);
-            let store = PgStore::connect_url(url, &key_file).await.context("cannot open the PostgreSQL database")?;
+            let store =
+                PgStore::connect_url(url.expose(), &key_file).await.context("cannot open the PostgreSQL database")?;
+            tracing::info!(database = %url, "storage on PostgreSQL");
             Ok(Arc::new(store))
         }
-        Some(other) => bail!("unsupported database {other:?}: give a postgres:// URL, or none for SQLite"),
+        Some(other) => bail!("unsupported database \"{other}\": give a postgres:// URL, or none for SQLite"),
         None => {
             let path = settings.data_dir.join("portico.db");
             let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
+            tracing::info!(database = %path.display(), "storage on SQLite");
             Ok(Arc::new(store))
         }
     }

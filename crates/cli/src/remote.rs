@@ -302,6 +302,15 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let result: Value = check(response).await?.json().await?;
     bar.finish_and_clear();
     print!("{}", report(&result, args.dry_run));
+    // Scripts and CI pipelines read the exit status, not the report.
+    let failed = result["failure"].as_array().map_or(0, Vec::len);
+    if failed > 0 {
+        let apis = if failed == 1 { "API" } else { "APIs" };
+        if args.dry_run {
+            bail!("{failed} {apis} would fail to import (dry run)");
+        }
+        bail!("{failed} {apis} failed to import");
+    }
     Ok(())
 }
 

@@ -252,7 +252,10 @@ const POSITIONS: &[&str] = &[
     "REQUEST_PARAMETER_POSITION_HEADER",
     "REQUEST_PARAMETER_POSITION_BODY",
 ];
-const REQUIRED: &[&str] = &["catalog_id", "name", "api_type", "auth_type", "path", "protocol", "request_type"];
+/// What Portico cannot default. The API reference marks every field optional, but an API without
+/// a name, a path or a method cannot be served, and APIG documents no default for them; the
+/// catalog has one (the root), see [`DsApiDefinition::from_json_in`].
+const REQUIRED: &[&str] = &["name", "api_type", "auth_type", "path", "protocol", "request_type"];
 
 fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), FieldError> {
     if allowed.contains(&value) { Ok(()) } else { Err(FieldError::invalid(field)) }
@@ -266,11 +269,23 @@ fn present(field: &str, value: Option<&String>) -> Result<(), FieldError> {
 }
 
 impl DsApiDefinition {
-    /// Parses and validates a CreateApi / UpdateApi body.
+    /// Parses and validates a CreateApi body; without `catalog_id` the API goes to the root
+    /// catalog, as in DataArts.
     pub fn from_json(body: &[u8]) -> Result<DsApiDefinition, FieldError> {
-        let definition: DsApiDefinition = crate::parse_body(body, REQUIRED)?;
-        definition.validate()?;
-        Ok(definition)
+        Self::from_json_in(body, ROOT_CATALOG_ID)
+    }
+
+    /// Parses and validates a CreateApi / UpdateApi body whose API goes to `default_catalog`
+    /// unless the body names a catalog (absent, `null` and `""` name none): UpdateApi passes the
+    /// API's own, so an update that leaves the catalog out does not move the API.
+    pub fn from_json_in(body: &[u8], default_catalog: &str) -> Result<DsApiDefinition, FieldError> {
+        let mut value = crate::error::parse_json(body)?;
+        if let Some(object) = value.as_object_mut()
+            && object.get("catalog_id").is_none_or(|c| c.is_null() || c == "")
+        {
+            object.insert("catalog_id".into(), default_catalog.into());
+        }
+        Self::from_value(value)
     }
 
     /// Validates a value already in wire form (an imported workbook row).
@@ -538,5 +553,18 @@ mod tests {
         b.as_object_mut().unwrap().remove("path");
         assert_eq!(DsApiDefinition::from_value(b).unwrap_err(), FieldError::Missing("path".into()));
         assert_eq!(DlmType::parse(Some("OTHER")).unwrap_err(), FieldError::invalid("Dlm-Type"));
+    }
+
+    #[test]
+    fn without_a_catalog_an_api_goes_to_the_default_one() {
+        let mut b = body("API_SPECIFIC_TYPE_SCRIPT");
+        b.as_object_mut().unwrap().remove("catalog_id");
+        let bytes = serde_json::to_vec(&b).unwrap();
+        assert_eq!(DsApiDefinition::from_json(&bytes).unwrap().catalog_id, ROOT_CATALOG_ID);
+        assert_eq!(DsApiDefinition::from_json_in(&bytes, "c1").unwrap().catalog_id, "c1");
+        b["catalog_id"] = json!(null);
+        assert_eq!(DsApiDefinition::from_json_in(&serde_json::to_vec(&b).unwrap(), "c1").unwrap().catalog_id, "c1");
+        b["catalog_id"] = json!("c2");
+        assert_eq!(DsApiDefinition::from_json_in(&serde_json::to_vec(&b).unwrap(), "c1").unwrap().catalog_id, "c2");
     }
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use portico_model::{ApiDefinition, FieldError};
 use serde_json::{Map, Value, json};
 
+use crate::read::{MAX_DEPTH, read_value};
 use crate::{OasVersion, Object, keys};
 
 /// What the document's names refer to in the instance it is imported into.
@@ -41,6 +42,15 @@ pub enum DocumentError {
     /// Parsed, but not a Swagger 2.0 or OpenAPI 3 document.
     #[error("the file is not a Swagger 2.0 or OpenAPI 3.x document: {0}")]
     NotOpenApi(String),
+    /// Mappings and sequences nested deeper than the limit.
+    #[error("the file nests mappings and sequences deeper than {MAX_DEPTH} levels, the limit")]
+    TooDeep,
+    /// YAML aliases that would expand the document past its budget of values, or that
+    /// `yaml_serde` refuses to replay that often.
+    #[error(
+        "the file's YAML aliases expand it too far: past {0} values (its length in bytes plus 100,000), or its aliases replayed more than 100 times per node of the file"
+    )]
+    TooLarge(usize),
 }
 
 /// One operation of the document and what became of it.
@@ -131,18 +141,6 @@ pub fn parse(bytes: &[u8], context: &ImportContext) -> Result<ParsedDocument, Do
         }
     }
     Ok(ParsedDocument { oas, title: text("title"), description: text("description"), extensions, apis })
-}
-
-/// JSON when it starts like JSON (much faster), YAML otherwise; YAML also reads JSON.
-pub(crate) fn read_value(bytes: &[u8]) -> Result<Value, DocumentError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{')
-        && let Ok(v) = serde_json::from_slice(bytes)
-    {
-        return Ok(v);
-    }
-    yaml_serde::from_slice(bytes).map_err(|e| DocumentError::Syntax(e.to_string()))
 }
 
 struct Reader<'a> {

@@ -36,6 +36,7 @@ mod form;
 mod import;
 pub mod keys;
 mod livedata;
+mod read;
 mod yaml;
 
 use std::collections::{BTreeMap, HashMap};

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::export::PrintableJson;
-use crate::import::read_value;
+use crate::read::read_value;
 use crate::{DocumentError, Format, WriteError, keys};
 
 /// Writes the Swagger 2.0 document of `apis` (ordered by path, then method) titled `title`.

@@ -214,8 +214,8 @@ async fn update_api(
     Path(p): Path<ApiPath>,
     body: Bytes,
 ) -> DsResult<StatusCode> {
-    let definition = DsApiDefinition::from_json(&body)?;
     let existing = state.store.ds_api(&ws.workspace, &p.api_id).await?;
+    let definition = DsApiDefinition::from_json_in(&body, &existing.definition.catalog_id)?;
     let authorization_status = match (existing.authorization_status, definition.initial_authorization()) {
         (AuthorizationStatus::Authorized, AuthorizationStatus::Unauthorized) => AuthorizationStatus::Authorized,
         (_, fresh) => fresh,

@@ -525,3 +525,60 @@ async fn imported_references_are_checked_and_recorded_as_a_create_would() {
     let in_use = app.delete(&format!("/authorizers/{}", authorizer["id"].as_str().unwrap())).await;
     assert_error(&in_use, StatusCode::CONFLICT, "APIG.3323");
 }
+
+/// Nesting and alias expansion are bounded before the document is built.
+#[tokio::test]
+async fn an_import_nesting_too_deeply_or_expanding_aliases_too_far_is_refused_naming_the_limit() {
+    let app = spawn_app().await;
+    let brackets = "[".repeat(100_000);
+    let mappings: String = (0..400).map(|level| format!("{}k{level}:\n", " ".repeat(level))).collect();
+    for (what, file) in [("brackets", brackets.as_str()), ("block mappings", mappings.as_str())] {
+        let (status, body) = app.upload("/openapi/import", &[], file.as_bytes()).await;
+        assert_error(&(status, body.clone()), StatusCode::BAD_REQUEST, "APIG.2011");
+        let message = body["error_msg"].as_str().unwrap();
+        assert!(message.contains("deeper than 128 levels"), "{what}: {message}");
+    }
+
+    let laughs: String = (1..10)
+        .map(|level| format!("l{level}: &l{level} [{}]\n", vec![format!("*l{}", level - 1); 10].join(",")))
+        .collect();
+    let laughs = format!("l0: &l0 [lol]\n{laughs}");
+    let wide = format!("a: &a [{}]\nb: [{}]\n", vec!["x"; 16_000].join(","), vec!["*a"; 16_000].join(","));
+    for (what, file) in [("billion laughs", laughs), ("wide aliases", wide)] {
+        let (status, body) = app.upload("/openapi/import", &[], file.as_bytes()).await;
+        assert_error(&(status, body.clone()), StatusCode::BAD_REQUEST, "APIG.2011");
+        let message = body["error_msg"].as_str().unwrap();
+        assert!(message.contains("YAML aliases expand it too far"), "{what}: {message}");
+    }
+}
+
+/// An operation that takes its `security` through a YAML merge key keeps it.
+#[tokio::test]
+async fn merge_keys_carry_authentication_into_an_operation() {
+    let app = spawn_app().await;
+    let file = format!(
+        r#"swagger: "2.0"
+info: {{title: merged_{}, version: "1"}}
+securityDefinitions:
+  apig-auth-iam: {{type: apiKey, name: unused, in: header, x-apigateway-auth-type: IAM}}
+paths:
+  /secured:
+    get: &secured
+      operationId: secured_api
+      security:
+        - apig-auth-iam: []
+      responses: {{default: {{description: ok}}}}
+  /merged:
+    get:
+      <<: *secured
+      operationId: merged_api
+"#,
+        unique()
+    );
+    let (status, result) = app.upload("/openapi/import", &[], file.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    let merged = result["success"].as_array().unwrap().iter().find(|api| api["path"] == "/merged").expect("imported");
+    let (_, api) = app.get(&format!("/apis/{}", merged["id"].as_str().unwrap())).await;
+    assert_eq!(api["name"], "merged_api");
+    assert_eq!(api["auth_type"], "IAM", "{api}");
+}

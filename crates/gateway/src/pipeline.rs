@@ -679,11 +679,9 @@ impl Gateway {
         error: Option<&GatewayError>,
     ) {
         let latency = ctx.started.elapsed();
-        let (api_id, env) = match &ctx.route {
-            Some(r) => (r.api.api.id.as_str(), &*r.api.env_name),
-            None => ("", ctx.stage.as_str()),
-        };
-        metrics::record(api_id, env, status, latency);
+        let route = ctx.route.as_ref().map(|r| &*r.api.entry);
+        metrics::record(route, status, latency);
+        let api_id = route.map_or("", |entry| &entry.api_id);
         let error_code = error.map(|e| e.code().0).unwrap_or("");
         tracing::info!(
             target: "portico_gateway::access",

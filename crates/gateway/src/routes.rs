@@ -40,8 +40,8 @@ pub struct RouteEntry {
     pub publish_id: String,
     /// The live version.
     pub version_id: String,
-    /// The API's id.
-    pub api_id: String,
+    /// The API's id (shared with the metrics' `api_id` label).
+    pub api_id: Arc<str>,
     /// The frontend method (`ANY` matches every method).
     pub method: Method,
     /// Names of the path parameters, in template order.
@@ -448,7 +448,7 @@ impl RouteTable {
                 env_name: shared.get(live_api.env_name),
                 publish_id: live_api.publish_id,
                 version_id: live_api.version_id,
-                api_id: live_api.api_id,
+                api_id: live_api.api_id.into(),
                 method,
                 path_params: path_params.into(),
                 variables: vars,
@@ -643,7 +643,7 @@ mod tests {
     }
 
     fn hit(t: &RouteTable, host: &str, stage: &str, method: &str, path: &str) -> Result<String, Miss> {
-        t.lookup(host, stage, method, path).map(|m| m.entry.api_id.clone())
+        t.lookup(host, stage, method, path).map(|m| m.entry.api_id.to_string())
     }
 
     #[test]
@@ -705,7 +705,7 @@ mod tests {
     fn a_prefix_with_a_trailing_slash_matches_below_it() {
         let t = table(vec![live("slash", "g1", "RELEASE", "GET", "/shop/{id}/items/", "SWA")]);
         let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/shop/7/items/below").unwrap();
-        assert_eq!((m.entry.api_id.as_str(), m.rest.as_str()), ("slash", "/below"));
+        assert_eq!((&*m.entry.api_id, m.rest.as_str()), ("slash", "/below"));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items/"), Ok("slash".into()));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items"), Ok("slash".into()));
     }
@@ -717,7 +717,7 @@ mod tests {
             with_uri(live("opening", "g1", "RELEASE", "GET", "/ab", "NORMAL"), "/a{b"),
         ]);
         let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/sh}}op/7/items/x").unwrap();
-        assert_eq!((m.entry.api_id.as_str(), m.rest.as_str()), ("closing", "/x"));
+        assert_eq!((&*m.entry.api_id, m.rest.as_str()), ("closing", "/x"));
         assert_eq!(m.path_params, vec![("id".to_string(), "7".to_string())]);
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/sh}op/7/items"), Err(Miss::Path));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/a{b"), Ok("opening".into()));

@@ -91,6 +91,9 @@ pub enum GatewayError {
     /// A bug or an unexpected failure inside the gateway.
     #[error("internal gateway error")]
     Internal,
+    /// `GET /ready` while the database does not answer.
+    #[error("not ready: the database does not answer")]
+    NotReady,
 }
 
 impl GatewayError {
@@ -117,6 +120,7 @@ impl GatewayError {
             GatewayError::AuthorizerFailed(_) => ("APIG.0311", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::AuthorizerConfig(_) => ("APIG.0312", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::Internal => ("APIG.0901", StatusCode::INTERNAL_SERVER_ERROR),
+            GatewayError::NotReady => ("APIG.0902", StatusCode::SERVICE_UNAVAILABLE),
         }
     }
 
@@ -141,7 +145,8 @@ impl GatewayError {
             GatewayError::BackendConfig(_)
             | GatewayError::NoFunction(_)
             | GatewayError::AuthorizerConfig(_)
-            | GatewayError::Internal => ErrorSource::Internal,
+            | GatewayError::Internal
+            | GatewayError::NotReady => ErrorSource::Internal,
         }
     }
 
@@ -162,7 +167,10 @@ impl GatewayError {
             GatewayError::Throttled(_) => "THROTTLED",
             GatewayError::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
             GatewayError::BackendTimeout(_) => "BACKEND_TIMEOUT",
-            GatewayError::BackendConfig(_) | GatewayError::NoFunction(_) | GatewayError::Internal => "DEFAULT_5XX",
+            GatewayError::BackendConfig(_)
+            | GatewayError::NoFunction(_)
+            | GatewayError::Internal
+            | GatewayError::NotReady => "DEFAULT_5XX",
         }
     }
 

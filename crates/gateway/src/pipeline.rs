@@ -133,6 +133,7 @@ impl Default for GatewayConfig {
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
     table: Arc<ArcSwap<RouteTable>>,
+    store: Arc<dyn Store>,
     versions: Arc<VersionCache>,
     loaded: Arc<AtomicU64>,
     auth: Authenticator,
@@ -149,6 +150,12 @@ const STAGE: &str = "x-stage";
 /// How long a custom authorizer's function may take.
 const AUTHORIZER_TIMEOUT_MS: u64 = 5000;
 const DEFAULT_STAGE: &str = "RELEASE";
+/// The probes a load balancer sends to the port it sends traffic to, answered as the management
+/// listener answers them, but only when no API serves the request (see [`Gateway::answer_probe`]).
+const HEALTH: &str = "/health";
+const READY: &str = "/ready";
+/// How long `/ready` waits for the database: a probe that hangs is as bad as a failed one.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Gateway {
     /// A gateway serving `table`, reading the published versions it serves from `store`; fails
@@ -165,7 +172,8 @@ impl Gateway {
         Ok(Gateway {
             channel_states,
             table: Arc::new(ArcSwap::from_pointee(table)),
-            versions: Arc::new(VersionCache::new(store, config.decoded_versions)),
+            versions: Arc::new(VersionCache::new(store.clone(), config.decoded_versions)),
+            store,
             loaded: Arc::new(AtomicU64::new(0)),
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
@@ -183,6 +191,7 @@ impl Gateway {
     pub fn worker(&self) -> Gateway {
         Gateway {
             table: self.table.clone(),
+            store: self.store.clone(),
             versions: self.versions.clone(),
             loaded: self.loaded.clone(),
             auth: self.auth.clone(),
@@ -261,7 +270,13 @@ impl Gateway {
 
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
         let table = self.table.load_full();
-        let route = self.route(ctx, &table, &request).await?;
+        let route = match self.route(ctx, &table, &request).await {
+            Ok(route) => route,
+            Err(GatewayError::NoRoute(_)) if is_probe(&request) => {
+                return self.answer_probe(request.uri().path()).await;
+            }
+            Err(e) => return Err(e),
+        };
         ctx.route = Some(route.clone());
         for plugin in self.plugins.iter() {
             if let Some(response) = plugin.request_filter(ctx) {
@@ -340,6 +355,33 @@ impl Gateway {
             ctx.group_responses = table.group_responses(host).cloned();
         }
         found
+    }
+
+    /// `GET /health` (the process serves) and `GET /ready` (the database answers too; 503
+    /// `APIG.0902` otherwise) on the gateway listener. Asked only when no API matched: an API
+    /// published at `/health` is served as APIG would serve it, and shadows the probe for its
+    /// group's hosts and environment.
+    async fn answer_probe(&self, path: &str) -> Result<Response<Body>, GatewayError> {
+        let text = if path == READY {
+            match tokio::time::timeout(READY_TIMEOUT, self.store.ready()).await {
+                Ok(Ok(())) => "READY",
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "gateway /ready: the database does not answer");
+                    return Err(GatewayError::NotReady);
+                }
+                Err(_) => {
+                    tracing::warn!("gateway /ready: the database did not answer in time");
+                    return Err(GatewayError::NotReady);
+                }
+            }
+        } else {
+            "OK"
+        };
+        let mut response = Response::new(full(text));
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        Ok(response)
     }
 
     /// Phase 3: access control by the bound ACL. Before authentication (no caller yet) an IP
@@ -711,6 +753,12 @@ struct ProxyInput<'a> {
     body: Bytes,
     /// What the backend custom authorizer allowed the request with.
     backend_context: Vec<(String, String)>,
+}
+
+/// Whether `request` is a load balancer's probe ([`HEALTH`], [`READY`]).
+fn is_probe<B>(request: &Request<B>) -> bool {
+    matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+        && matches!(request.uri().path(), HEALTH | READY)
 }
 
 fn host<B>(request: &Request<B>) -> &str {

@@ -299,6 +299,11 @@ impl TestGateway {
         reply
     }
 
+    /// The data directory of the store (for `portico_store::testing::execute`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     /// GET as `host`.
     pub async fn get(&self, host: &str, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
         self.call(reqwest::Method::GET, host, path_and_query, headers, "").await

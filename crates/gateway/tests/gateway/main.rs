@@ -7,5 +7,6 @@ mod channels;
 mod helpers;
 mod params;
 mod policies;
+mod probes;
 mod routing;
 mod tls;

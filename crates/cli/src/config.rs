@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use portico_gateway::ConnectionLimits;
 use serde::Deserialize;
 
 /// Flags (and their environment variables) every command takes.
@@ -36,6 +37,24 @@ pub struct SettingsArgs {
     /// How long a node may go without a heartbeat before the others take it for dead, in ms.
     #[arg(long, env = "PORTICO_NODE_LEASE_MS")]
     node_lease_ms: Option<u64>,
+    /// Management listener: how long a client may take to send a request head, in ms.
+    #[arg(long, env = "PORTICO_HEADER_READ_TIMEOUT_MS")]
+    header_read_timeout_ms: Option<u64>,
+    /// Management listener: how long a connection may stay idle, in ms.
+    #[arg(long, env = "PORTICO_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// Management listener: connections open at once.
+    #[arg(long, env = "PORTICO_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Gateway listener: how long a client may take to send a request head, in ms.
+    #[arg(long, env = "PORTICO_GATEWAY_HEADER_READ_TIMEOUT_MS")]
+    gateway_header_read_timeout_ms: Option<u64>,
+    /// Gateway listener: how long a connection may stay idle, in ms.
+    #[arg(long, env = "PORTICO_GATEWAY_IDLE_TIMEOUT_MS")]
+    gateway_idle_timeout_ms: Option<u64>,
+    /// Gateway listener: connections open at once.
+    #[arg(long, env = "PORTICO_GATEWAY_MAX_CONNECTIONS")]
+    gateway_max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -56,6 +75,9 @@ struct FileSettings {
     group_domain_suffix: Option<String>,
     log_format: Option<LogFormat>,
     log: Option<String>,
+    header_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
     #[serde(default)]
     gateway: GatewayFileSettings,
     #[serde(default)]
@@ -87,6 +109,9 @@ struct GatewayFileSettings {
     reload_interval_ms: Option<u64>,
     decoded_versions: Option<usize>,
     workers: Option<usize>,
+    header_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     backend_ca_file: Option<PathBuf>,
@@ -109,6 +134,8 @@ pub struct GatewaySettings {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub backend_ca_file: Option<PathBuf>,
     pub functions: HashMap<String, String>,
+    /// Time and connection limits of the gateway listener.
+    pub connections: ConnectionLimits,
 }
 
 /// The resolved settings.
@@ -124,6 +151,8 @@ pub struct Settings {
     pub log_filter: String,
     pub gateway: GatewaySettings,
     pub cluster: ClusterSettings,
+    /// Time and connection limits of the management listener.
+    pub connections: ConnectionLimits,
 }
 
 impl Settings {
@@ -140,7 +169,18 @@ impl Settings {
         if lease_ms <= 2 * heartbeat_ms {
             anyhow::bail!("node_lease_ms ({lease_ms}) must be more than twice heartbeat_interval_ms ({heartbeat_ms})");
         }
+        let connections = connection_limits(
+            args.header_read_timeout_ms.or(file.header_read_timeout_ms),
+            args.idle_timeout_ms.or(file.idle_timeout_ms),
+            args.max_connections.or(file.max_connections),
+        );
+        let gateway_connections = connection_limits(
+            args.gateway_header_read_timeout_ms.or(file.gateway.header_read_timeout_ms),
+            args.gateway_idle_timeout_ms.or(file.gateway.idle_timeout_ms),
+            args.gateway_max_connections.or(file.gateway.max_connections),
+        );
         Ok(Settings {
+            connections,
             cluster: ClusterSettings {
                 heartbeat_interval: std::time::Duration::from_millis(heartbeat_ms),
                 node_lease: std::time::Duration::from_millis(lease_ms),
@@ -173,8 +213,20 @@ impl Settings {
                     .unwrap_or(portico_gateway::versions::DEFAULT_CAPACITY)
                     .max(1),
                 functions: file.gateway.functions,
+                connections: gateway_connections,
             },
         })
+    }
+}
+
+/// A listener's limits: the given ones, the defaults for the others (none may be zero).
+fn connection_limits(header_read_ms: Option<u64>, idle_ms: Option<u64>, max: Option<usize>) -> ConnectionLimits {
+    let defaults = ConnectionLimits::default();
+    let millis = |ms: Option<u64>, default| ms.map_or(default, |ms| std::time::Duration::from_millis(ms.max(1)));
+    ConnectionLimits {
+        header_read_timeout: millis(header_read_ms, defaults.header_read_timeout),
+        idle_timeout: millis(idle_ms, defaults.idle_timeout),
+        max_connections: max.map_or(defaults.max_connections, |n| n.max(1)),
     }
 }
 
@@ -201,6 +253,10 @@ mod tests {
         assert_eq!(file.gateway.reload_interval_ms, Some(200));
         assert_eq!(file.gateway.decoded_versions, Some(portico_gateway::versions::DEFAULT_CAPACITY));
         assert_eq!(file.cluster.node_lease_ms, Some(10_000));
+        let defaults = ConnectionLimits::default();
+        assert_eq!(file.header_read_timeout_ms, Some(defaults.header_read_timeout.as_millis() as u64));
+        assert_eq!(file.gateway.idle_timeout_ms, Some(defaults.idle_timeout.as_millis() as u64));
+        assert_eq!(file.gateway.max_connections, Some(defaults.max_connections));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! let gateway = Arc::new(Gateway::new(table, store.clone(), Authenticator::new(key), GatewayConfig::default())?);
 //! tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, std::time::Duration::from_millis(200)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
-//! portico_gateway::serve(listener, gateway, None, std::future::pending()).await?;
+//! portico_gateway::serve(listener, gateway, None, Default::default(), std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -46,4 +46,4 @@ pub use auth::{Authenticator, Caller};
 pub use error::{ErrorSource, GatewayError};
 pub use pipeline::{Ctx, Gateway, GatewayConfig, Plugin};
 pub use routes::RouteTable;
-pub use server::{load_routes, serve, serve_on_threads, watch};
+pub use server::{ConnectionLimits, load_routes, serve, serve_on_threads, serve_with, watch};

@@ -5,6 +5,7 @@ mod auth;
 mod backends;
 mod channels;
 mod helpers;
+mod listeners;
 mod params;
 mod policies;
 mod probes;

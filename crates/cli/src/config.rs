@@ -106,6 +106,7 @@ pub struct ClusterSettings {
 struct GatewayFileSettings {
     listen: Option<String>,
     max_body_bytes: Option<usize>,
+    max_buffered_bytes: Option<usize>,
     reload_interval_ms: Option<u64>,
     decoded_versions: Option<usize>,
     workers: Option<usize>,
@@ -124,6 +125,8 @@ struct GatewayFileSettings {
 pub struct GatewaySettings {
     pub listen: String,
     pub max_body_bytes: usize,
+    /// The memory request bodies held whole may take together.
+    pub max_buffered_bytes: usize,
     /// The shortest time between the starts of two route-table rebuilds.
     pub reload_interval: std::time::Duration,
     /// Published versions kept decoded in memory (`portico_gateway::versions::VersionCache`).
@@ -179,6 +182,7 @@ impl Settings {
             args.gateway_idle_timeout_ms.or(file.gateway.idle_timeout_ms),
             args.gateway_max_connections.or(file.gateway.max_connections),
         );
+        let defaults = portico_gateway::GatewayConfig::default();
         Ok(Settings {
             connections,
             cluster: ClusterSettings {
@@ -203,7 +207,8 @@ impl Settings {
                     std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1)
                 }),
                 listen: args.gateway_listen.or(file.gateway.listen).unwrap_or_else(|| "127.0.0.1:8081".into()),
-                max_body_bytes: file.gateway.max_body_bytes.unwrap_or(32 * 1024 * 1024),
+                max_body_bytes: file.gateway.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+                max_buffered_bytes: file.gateway.max_buffered_bytes.unwrap_or(defaults.max_buffered_bytes),
                 reload_interval: std::time::Duration::from_millis(
                     file.gateway.reload_interval_ms.unwrap_or(200).max(10),
                 ),
@@ -257,6 +262,9 @@ mod tests {
         assert_eq!(file.header_read_timeout_ms, Some(defaults.header_read_timeout.as_millis() as u64));
         assert_eq!(file.gateway.idle_timeout_ms, Some(defaults.idle_timeout.as_millis() as u64));
         assert_eq!(file.gateway.max_connections, Some(defaults.max_connections));
+        let gateway = portico_gateway::GatewayConfig::default();
+        assert_eq!(file.gateway.max_body_bytes, Some(gateway.max_body_bytes));
+        assert_eq!(file.gateway.max_buffered_bytes, Some(gateway.max_buffered_bytes));
     }
 
     #[test]

@@ -329,6 +329,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let gateway_config = GatewayConfig {
         functions: settings.gateway.functions.clone(),
         max_body_bytes: settings.gateway.max_body_bytes,
+        max_buffered_bytes: settings.gateway.max_buffered_bytes,
         backend_roots,
         account: state.config.domain_name.clone(),
         decoded_versions: settings.gateway.decoded_versions,

@@ -43,6 +43,9 @@ pub enum GatewayError {
     /// The request body is larger than the gateway accepts.
     #[error("the request body exceeds {0} bytes")]
     BodyTooLarge(usize),
+    /// Request bodies held whole take all the memory allowed them (`max_buffered_bytes`).
+    #[error("the gateway holds too many request bodies; try again later")]
+    BodyBudgetSpent,
     /// IAM authentication failed (no token, bad token, expired token, other project).
     #[error("IAM authentication failed: {0}")]
     IamAuth(String),
@@ -104,6 +107,7 @@ impl GatewayError {
             GatewayError::MissingParam { .. } => ("APIG.0102", StatusCode::BAD_REQUEST),
             GatewayError::InvalidParam { .. } => ("APIG.0103", StatusCode::BAD_REQUEST),
             GatewayError::BodyTooLarge(_) => ("APIG.0104", StatusCode::PAYLOAD_TOO_LARGE),
+            GatewayError::BodyBudgetSpent => ("APIG.0105", StatusCode::SERVICE_UNAVAILABLE),
             GatewayError::BackendUnavailable(_) => ("APIG.0201", StatusCode::BAD_GATEWAY),
             GatewayError::BackendTimeout(_) => ("APIG.0202", StatusCode::GATEWAY_TIMEOUT),
             GatewayError::BackendConfig(_) => ("APIG.0203", StatusCode::INTERNAL_SERVER_ERROR),
@@ -146,7 +150,8 @@ impl GatewayError {
             | GatewayError::NoFunction(_)
             | GatewayError::AuthorizerConfig(_)
             | GatewayError::Internal
-            | GatewayError::NotReady => ErrorSource::Internal,
+            | GatewayError::NotReady
+            | GatewayError::BodyBudgetSpent => ErrorSource::Internal,
         }
     }
 
@@ -170,7 +175,8 @@ impl GatewayError {
             GatewayError::BackendConfig(_)
             | GatewayError::NoFunction(_)
             | GatewayError::Internal
-            | GatewayError::NotReady => "DEFAULT_5XX",
+            | GatewayError::NotReady
+            | GatewayError::BodyBudgetSpent => "DEFAULT_5XX",
         }
     }
 

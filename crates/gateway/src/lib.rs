@@ -27,6 +27,7 @@ pub mod apps;
 pub mod auth;
 pub mod authorizers;
 pub mod backend;
+pub mod body;
 pub mod channels;
 mod cors;
 pub mod error;

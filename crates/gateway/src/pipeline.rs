@@ -2,9 +2,10 @@
 //!
 //! 1. [`Gateway::route`]: host, `X-Stage` and path → a live API (or `APIG.0101`).
 //! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight).
-//! 3. [`Gateway::access`] for IP ACLs; the body is read; [`Gateway::authenticate`]: NONE, IAM,
-//!    APP (see [`crate::auth`]); [`Gateway::access`] again for account ACLs;
-//!    [`Gateway::throttle`].
+//! 3. [`Gateway::access`] for IP ACLs; [`Gateway::authenticate`]: NONE, IAM, APP (see
+//!    [`crate::auth`]); [`Gateway::access`] again for account ACLs; [`Gateway::throttle`]. The
+//!    body is read whole only by the phases that need it ([`crate::body`]); otherwise it streams
+//!    to the backend in phase 6.
 //! 4. [`Gateway::params`]: frontend parameters resolved and validated.
 //! 5. [`Gateway::select`]: backend policy conditions → the backend.
 //! 6. [`Gateway::proxy`]: mock answer, or the upstream request (retries, timeout).
@@ -25,9 +26,9 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use portico_model::{GatewayResponse, MemberGroupUrlInfo, ParamOrigin};
+use portico_model::{AuthType, GatewayResponse, MemberGroupUrlInfo, ParamOrigin};
 use portico_store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,6 +38,7 @@ use portico_auth::signature::RequestParts;
 use crate::auth::{Authenticator, Caller};
 use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
 use crate::backend::{self, Backend, BuildInput, Facts, HttpTarget, Selected, SystemContext};
+use crate::body::{BodyBudget, RequestBody};
 use crate::channels::{Channel, ChannelStates, HealthCheck, Member, PickFacts, probe_address};
 use crate::cors::Cors;
 use crate::error::GatewayError;
@@ -106,6 +108,8 @@ pub struct GatewayConfig {
     pub functions: HashMap<String, String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The memory that request bodies held whole may take together, in bytes ([`BodyBudget`]).
+    pub max_buffered_bytes: usize,
     /// `$context.serverName`.
     pub server_name: String,
     /// CA certificates trusted for HTTPS backends, beside Mozilla's roots.
@@ -122,6 +126,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             functions: HashMap::new(),
             max_body_bytes: 32 * 1024 * 1024,
+            max_buffered_bytes: 256 * 1024 * 1024,
             server_name: "portico".into(),
             backend_roots: Vec::new(),
             account: "portico".into(),
@@ -139,6 +144,7 @@ pub struct Gateway {
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
     throttler: Arc<Throttler>,
+    budget: BodyBudget,
     verdicts: Arc<VerdictCache>,
     channel_states: Arc<ChannelStates>,
     upstream: Upstream,
@@ -178,6 +184,7 @@ impl Gateway {
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
             throttler: Arc::new(Throttler::default()),
+            budget: BodyBudget::new(config.max_buffered_bytes),
             verdicts: Arc::new(VerdictCache::default()),
             upstream: Upstream::new(client_tls.clone()),
             client_tls,
@@ -197,6 +204,7 @@ impl Gateway {
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
             throttler: self.throttler.clone(),
+            budget: self.budget.clone(),
             verdicts: self.verdicts.clone(),
             channel_states: self.channel_states.clone(),
             upstream: Upstream::new(self.client_tls.clone()),
@@ -288,17 +296,25 @@ impl Gateway {
         }
         self.access(ctx, &route)?;
         let (parts, body) = request.into_parts();
-        // Read before authentication: an app signature covers the body.
-        let body = Limited::new(body, self.config.max_body_bytes)
-            .collect()
-            .await
-            .map_err(|_| GatewayError::BodyTooLarge(self.config.max_body_bytes))?
-            .to_bytes();
+        let content_length = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut body = RequestBody::new(body, content_length, self.config.max_body_bytes)?;
         let query: Vec<(String, String)> =
             parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
         ctx.caller = Some(match &route.api.bound.authorizer {
-            Some(authorizer) => self.authorize(authorizer, &parts, &query, &body).await?,
-            None => self.authenticate(ctx, &table, &route, &parts, &body)?,
+            Some(authorizer) => {
+                let body = body.whole(&self.budget).await?;
+                self.authorize(authorizer, &parts, &query, body).await?
+            }
+            // An app signature covers the body.
+            None if route.api.api.definition.auth_type == AuthType::App => {
+                let body = body.whole(&self.budget).await?;
+                self.authenticate(ctx, &table, &route, &parts, body)?
+            }
+            None => self.authenticate(ctx, &table, &route, &parts, &[])?,
         });
         self.access(ctx, &route)?;
         self.throttle(ctx, &route)?;
@@ -309,7 +325,8 @@ impl Gateway {
                 let authorizer = table.backend_authorizer(id).ok_or_else(|| {
                     GatewayError::AuthorizerConfig(format!("backend custom authorizer {id} does not exist"))
                 })?;
-                self.call_authorizer(authorizer, &parts, &query, &body).await?
+                let body = body.whole(&self.budget).await?;
+                self.call_authorizer(authorizer, &parts, &query, body).await?
             }
             None => Vec::new(),
         };
@@ -569,6 +586,13 @@ impl Gateway {
             }
         };
         let api = &route.api;
+        let mut body = input.body;
+        // Signing covers the body, and a retry sends it again: those need it whole. Otherwise
+        // it streams to the backend as it arrives.
+        let retries = retry_budget(&input.parts.method, target.retry_count);
+        if api.bound.signature.is_some() || retries > 0 {
+            body.whole(&self.budget).await?;
+        }
         // A backend by member groups: the group is chosen first, and says how it is called.
         let member_group = if target.vpc_channel_status == 4 {
             let (channel, group, info) = self.choose_member_group(table, &target)?;
@@ -618,8 +642,12 @@ impl Gateway {
             member: None,
         };
         let signature = api.bound.signature.as_deref();
+        let signed = match signature {
+            Some(_) => body.whole(&self.budget).await?.clone(),
+            None => Bytes::new(),
+        };
         let sign = |outgoing: &mut backend::Outgoing| match signature {
-            Some(key) => backend::sign_request(outgoing, &input.body, key, OffsetDateTime::now_utc()),
+            Some(key) => backend::sign_request(outgoing, &signed, key, OffsetDateTime::now_utc()),
             None => Ok(()),
         };
         let by_channel = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1);
@@ -635,12 +663,11 @@ impl Gateway {
                 let mut outgoing = backend::build_request(&target, &build)?;
                 sign(&mut outgoing)?;
                 ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-                return self.upstream.send(outgoing, input.body, &target).await;
+                return self.upstream.send(outgoing, &mut body, &target).await;
             }
         };
         // Failover: each retry `retry_count` allows goes to a member not tried yet.
         let facts = PickFacts { source_ip: ctx.peer.ip(), path: input.parts.uri.path() };
-        let retries = retry_budget(&input.parts.method, target.retry_count);
         let mut tried = Vec::new();
         loop {
             let (index, _in_flight) = self.channel_states.pick(channel, group_id, facts, &tried).ok_or_else(|| {
@@ -650,7 +677,8 @@ impl Gateway {
             let mut outgoing = backend::build_request(&target, &BuildInput { member: Some(member), ..build })?;
             sign(&mut outgoing)?;
             ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-            let error = match self.upstream.send_once(&outgoing, input.body.clone(), target.timeout_ms).await {
+            let Some(attempt) = body.attempt() else { return Err(GatewayError::Internal) };
+            let error = match self.upstream.send_once(&outgoing, attempt, target.timeout_ms).await {
                 Ok(response) => return Ok(response),
                 Err(e) => e,
             };
@@ -750,7 +778,7 @@ struct ProxyInput<'a> {
     parts: &'a http::request::Parts,
     query: &'a [(String, String)],
     params: &'a ParamValues,
-    body: Bytes,
+    body: RequestBody,
     /// What the backend custom authorizer allowed the request with.
     backend_context: Vec<(String, String)>,
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod backends;
+mod bodies;
 mod channels;
 mod helpers;
 mod listeners;

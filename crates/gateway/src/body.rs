@@ -145,7 +145,7 @@ struct Capped {
     limit: usize,
 }
 
-/// The error a [`Capped`] body ends with: the backend request fails, and the gateway answers 413.
+/// The error a streamed body over the limit ends with: the backend request fails, and the gateway answers 413.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body exceeds {0} bytes")]
 pub struct TooLarge(pub usize);

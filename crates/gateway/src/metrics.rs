@@ -18,7 +18,7 @@ use http::StatusCode;
 use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::routes::RouteEntry;
+use crate::entry::RouteEntry;
 
 const REQUESTS: &str = "portico_gateway_requests_total";
 const DURATION: &str = "portico_gateway_request_duration_seconds";

@@ -16,7 +16,6 @@
 //! Per-request state lives in [`Ctx`]; state shared by requests lives in [`Gateway`].
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,10 +24,8 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use portico_model::{AuthType, GatewayResponse, MemberGroupUrlInfo, ParamOrigin};
+use portico_model::{AuthType, MemberGroupUrlInfo, ParamOrigin};
 use portico_store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,69 +34,22 @@ use portico_auth::signature::RequestParts;
 
 use crate::auth::{Authenticator, Caller};
 use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
-use crate::backend::{self, Backend, BuildInput, Facts, HttpTarget, Selected, SystemContext};
+use crate::backend::{self, Backend, BuildInput, HttpTarget, Selected, SystemContext};
 use crate::body::{BodyBudget, RequestBody};
 use crate::channels::{Channel, ChannelStates, HealthCheck, Member, PickFacts, probe_address};
+use crate::context::{Body, Ctx, Plugin, full};
 use crate::cors::Cors;
+use crate::entry::{RouteApi, RouteHit, RouteMatch};
 use crate::error::GatewayError;
 use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
+use crate::policies::Facts;
 use crate::proxy::{Upstream, retry_budget};
 use crate::responses::error_response;
-use crate::routes::{Miss, RouteApi, RouteHit, RouteMatch, RouteTable};
+use crate::routes::{Miss, RouteTable};
 use crate::throttle::{Subject, Throttler};
 use crate::tls::{self, TlsError};
 use crate::versions::VersionCache;
-
-/// Response body type of the gateway.
-pub type Body = BoxBody<Bytes, hyper::Error>;
-
-/// An empty body.
-pub fn empty() -> Body {
-    full(Bytes::new())
-}
-
-/// A body of `bytes`.
-pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
-}
-
-/// A policy that runs around the request (CORS).
-pub trait Plugin: Send + Sync {
-    /// After routing, before authentication: `Some` answers the request without going further.
-    fn request_filter(&self, ctx: &Ctx) -> Option<Response<Body>>;
-    /// Adjusts the response headers of every routed request (errors included).
-    fn response_filter(&self, ctx: &Ctx, headers: &mut HeaderMap);
-}
-
-/// Per-request state, passed through every phase.
-#[derive(Debug)]
-pub struct Ctx {
-    /// 32 hex digits, also `X-Request-Id` and `$context.requestId`.
-    pub request_id: String,
-    /// When the request arrived.
-    pub started: Instant,
-    /// Wall-clock arrival time.
-    pub received_at: OffsetDateTime,
-    /// The client.
-    pub peer: SocketAddr,
-    /// The gateway address the client reached.
-    pub local: SocketAddr,
-    /// The environment name asked for (`X-Stage`, default `RELEASE`).
-    pub stage: String,
-    /// The matched API.
-    pub route: Option<RouteMatch>,
-    /// When no API matched: the `default` gateway response of the group the host names.
-    pub group_responses: Option<Arc<GatewayResponse>>,
-    /// Whether this is a CORS preflight routed by its `Access-Control-Request-Method`.
-    pub preflight: bool,
-    /// Who is calling.
-    pub caller: Option<Caller>,
-    /// The backend policy that applied.
-    pub policy: Option<String>,
-    /// Backend kind and address, for the access log.
-    pub upstream: Option<String>,
-}
 
 /// Gateway settings from configuration.
 #[derive(Debug, Clone)]

@@ -20,8 +20,8 @@ use portico_model::{BackendProtocol, Method};
 
 use crate::backend::{HOP_BY_HOP, HttpTarget, Outgoing};
 use crate::body::{RequestBody, TooLarge, UpstreamBody, whole};
+use crate::context::Body;
 use crate::error::GatewayError;
-use crate::pipeline::Body;
 
 /// Idle keep-alive connections kept per backend host.
 const MAX_IDLE_PER_HOST: usize = 256;

@@ -189,9 +189,9 @@ fn gateway_service(
     local: SocketAddr,
 ) -> impl Service<
     Request<Incoming>,
-    Response = Response<crate::pipeline::Body>,
+    Response = Response<crate::context::Body>,
     Error = Infallible,
-    Future = impl Future<Output = Result<Response<crate::pipeline::Body>, Infallible>> + Send + 'static,
+    Future = impl Future<Output = Result<Response<crate::context::Body>, Infallible>> + Send + 'static,
 > + Send
 + 'static {
     service_fn(move |request| {
@@ -469,14 +469,43 @@ pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store:
     Ok(table)
 }
 
+/// Runs the channels' active health checks forever: every second, each channel whose
+/// interval has passed has all its members probed (concurrently, each within the check's
+/// timeout), and the results update [`crate::channels::ChannelStates`].
+async fn check_health(gateway: Arc<Gateway>) {
+    let mut due: std::collections::HashMap<String, std::time::Instant> = std::collections::HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tick.tick().await;
+        let table = gateway.routes();
+        let now = std::time::Instant::now();
+        due.retain(|id, _| table.channel(id).is_some());
+        for channel in table.channels() {
+            let Some(check) = &channel.health else { continue };
+            if due.get(&channel.id).is_some_and(|at| *at > now) {
+                continue;
+            }
+            due.insert(channel.id.clone(), now + check.interval);
+            let (gateway, channel) = (gateway.clone(), channel.clone());
+            tokio::spawn(async move {
+                for (index, member) in channel.members.iter().enumerate() {
+                    let Some(check) = &channel.health else { return };
+                    let ok = tokio::time::timeout(check.timeout, gateway.probe(member, check)).await.unwrap_or(false);
+                    gateway.channel_states().record(&channel, index, ok);
+                }
+            });
+        }
+    }
+}
+
 /// Rebuilds the route table whenever what is live changes ([`Store::live_changed`]) and swaps
-/// it in, and runs the VPC channels' health checks ([`crate::channels::check_health`]); runs
+/// it in, and runs the VPC channels' health checks (`check_health`, above); runs
 /// until the task is dropped. `seen` is the generation the gateway's current table was built
 /// at. Two rebuilds start at least `spacing` apart: a change after a quiet spell is applied at
 /// once, and a burst of writes is folded into few rebuilds (one takes a CPU for half a second at
 /// 100,000 routes).
 pub async fn watch(store: Arc<dyn Store>, gateway: Arc<Gateway>, seen: u64, spacing: Duration) {
-    tokio::join!(reload(store, gateway.clone(), seen, spacing), crate::channels::check_health(gateway));
+    tokio::join!(reload(store, gateway.clone(), seen, spacing), check_health(gateway));
 }
 
 async fn reload(store: Arc<dyn Store>, gateway: Arc<Gateway>, mut seen: u64, spacing: Duration) {

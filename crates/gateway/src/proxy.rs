@@ -55,7 +55,7 @@ impl Upstream {
         body: &mut RequestBody,
         target: &HttpTarget,
     ) -> Result<Response<Body>, GatewayError> {
-        let retries = retry_budget(&outgoing.method, target.retry_count);
+        let retries = if body.is_stream() { 0 } else { retry_budget(&outgoing.method, target.retry_count) };
         let mut attempt = 0;
         loop {
             let Some(body) = body.attempt() else { return Err(GatewayError::Internal) };

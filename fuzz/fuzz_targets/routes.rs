@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use portico_gateway::RouteTable;
-use portico_gateway::routes::RouteHit;
+use portico_gateway::entry::RouteHit;
 use portico_model::{Api, ApiDefinition, ApiGroup, MatchMode, Method};
 use portico_store::{LiveApi, LiveSet, RouteKey};
 use serde_json::json;

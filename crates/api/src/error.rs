@@ -91,6 +91,13 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "APIG.2031", message)
     }
 
+    /// 503 `APIG.9998`: `GET /ready` while the database does not answer; the cause is logged
+    /// here, once.
+    pub fn not_ready(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "not ready: the database does not answer");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "APIG.9998", "The database does not answer")
+    }
+
     /// 500 with nothing internal in it; the cause is logged here, once.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "request failed");

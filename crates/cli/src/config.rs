@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use anyhow::Context;
 use clap::Args;
+use portico_gateway::ConnectionLimits;
 use serde::Deserialize;
 
 /// Flags (and their environment variables) every command takes.
@@ -39,6 +40,24 @@ pub struct SettingsArgs {
     /// How long a node may go without a heartbeat before the others take it for dead, in ms.
     #[arg(long, env = "PORTICO_NODE_LEASE_MS")]
     node_lease_ms: Option<u64>,
+    /// Management listener: how long a client may take to send a request head, in ms.
+    #[arg(long, env = "PORTICO_HEADER_READ_TIMEOUT_MS")]
+    header_read_timeout_ms: Option<u64>,
+    /// Management listener: how long a connection may stay idle, in ms.
+    #[arg(long, env = "PORTICO_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// Management listener: connections open at once.
+    #[arg(long, env = "PORTICO_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Gateway listener: how long a client may take to send a request head, in ms.
+    #[arg(long, env = "PORTICO_GATEWAY_HEADER_READ_TIMEOUT_MS")]
+    gateway_header_read_timeout_ms: Option<u64>,
+    /// Gateway listener: how long a connection may stay idle, in ms.
+    #[arg(long, env = "PORTICO_GATEWAY_IDLE_TIMEOUT_MS")]
+    gateway_idle_timeout_ms: Option<u64>,
+    /// Gateway listener: connections open at once.
+    #[arg(long, env = "PORTICO_GATEWAY_MAX_CONNECTIONS")]
+    gateway_max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -59,6 +78,9 @@ struct FileSettings {
     group_domain_suffix: Option<String>,
     log_format: Option<LogFormat>,
     log: Option<String>,
+    header_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
     #[serde(default)]
     gateway: GatewayFileSettings,
     #[serde(default)]
@@ -170,9 +192,13 @@ pub struct ClusterSettings {
 struct GatewayFileSettings {
     listen: Option<String>,
     max_body_bytes: Option<usize>,
+    max_buffered_bytes: Option<usize>,
     reload_interval_ms: Option<u64>,
     decoded_versions: Option<usize>,
     workers: Option<usize>,
+    header_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     backend_ca_file: Option<PathBuf>,
@@ -185,6 +211,8 @@ struct GatewayFileSettings {
 pub struct GatewaySettings {
     pub listen: String,
     pub max_body_bytes: usize,
+    /// The memory request bodies held whole may take together.
+    pub max_buffered_bytes: usize,
     /// The shortest time between the starts of two route-table rebuilds.
     pub reload_interval: std::time::Duration,
     /// Published versions kept decoded in memory (`portico_gateway::versions::VersionCache`).
@@ -195,6 +223,8 @@ pub struct GatewaySettings {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub backend_ca_file: Option<PathBuf>,
     pub functions: HashMap<String, String>,
+    /// Time and connection limits of the gateway listener.
+    pub connections: ConnectionLimits,
 }
 
 /// The resolved settings.
@@ -210,6 +240,8 @@ pub struct Settings {
     pub log_filter: String,
     pub gateway: GatewaySettings,
     pub cluster: ClusterSettings,
+    /// Time and connection limits of the management listener.
+    pub connections: ConnectionLimits,
 }
 
 impl Settings {
@@ -226,7 +258,19 @@ impl Settings {
         if lease_ms <= 2 * heartbeat_ms {
             anyhow::bail!("node_lease_ms ({lease_ms}) must be more than twice heartbeat_interval_ms ({heartbeat_ms})");
         }
+        let connections = connection_limits(
+            args.header_read_timeout_ms.or(file.header_read_timeout_ms),
+            args.idle_timeout_ms.or(file.idle_timeout_ms),
+            args.max_connections.or(file.max_connections),
+        );
+        let gateway_connections = connection_limits(
+            args.gateway_header_read_timeout_ms.or(file.gateway.header_read_timeout_ms),
+            args.gateway_idle_timeout_ms.or(file.gateway.idle_timeout_ms),
+            args.gateway_max_connections.or(file.gateway.max_connections),
+        );
+        let defaults = portico_gateway::GatewayConfig::default();
         Ok(Settings {
+            connections,
             cluster: ClusterSettings {
                 heartbeat_interval: std::time::Duration::from_millis(heartbeat_ms),
                 node_lease: std::time::Duration::from_millis(lease_ms),
@@ -249,7 +293,8 @@ impl Settings {
                     std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1)
                 }),
                 listen: args.gateway_listen.or(file.gateway.listen).unwrap_or_else(|| "127.0.0.1:8081".into()),
-                max_body_bytes: file.gateway.max_body_bytes.unwrap_or(32 * 1024 * 1024),
+                max_body_bytes: file.gateway.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+                max_buffered_bytes: file.gateway.max_buffered_bytes.unwrap_or(defaults.max_buffered_bytes),
                 reload_interval: std::time::Duration::from_millis(
                     file.gateway.reload_interval_ms.unwrap_or(200).max(10),
                 ),
@@ -259,8 +304,20 @@ impl Settings {
                     .unwrap_or(portico_gateway::versions::DEFAULT_CAPACITY)
                     .max(1),
                 functions: file.gateway.functions,
+                connections: gateway_connections,
             },
         })
+    }
+}
+
+/// A listener's limits: the given ones, the defaults for the others (none may be zero).
+fn connection_limits(header_read_ms: Option<u64>, idle_ms: Option<u64>, max: Option<usize>) -> ConnectionLimits {
+    let defaults = ConnectionLimits::default();
+    let millis = |ms: Option<u64>, default| ms.map_or(default, |ms| std::time::Duration::from_millis(ms.max(1)));
+    ConnectionLimits {
+        header_read_timeout: millis(header_read_ms, defaults.header_read_timeout),
+        idle_timeout: millis(idle_ms, defaults.idle_timeout),
+        max_connections: max.map_or(defaults.max_connections, |n| n.max(1)),
     }
 }
 
@@ -287,6 +344,13 @@ mod tests {
         assert_eq!(file.gateway.reload_interval_ms, Some(200));
         assert_eq!(file.gateway.decoded_versions, Some(portico_gateway::versions::DEFAULT_CAPACITY));
         assert_eq!(file.cluster.node_lease_ms, Some(10_000));
+        let defaults = ConnectionLimits::default();
+        assert_eq!(file.header_read_timeout_ms, Some(defaults.header_read_timeout.as_millis() as u64));
+        assert_eq!(file.gateway.idle_timeout_ms, Some(defaults.idle_timeout.as_millis() as u64));
+        assert_eq!(file.gateway.max_connections, Some(defaults.max_connections));
+        let gateway = portico_gateway::GatewayConfig::default();
+        assert_eq!(file.gateway.max_body_bytes, Some(gateway.max_body_bytes));
+        assert_eq!(file.gateway.max_buffered_bytes, Some(gateway.max_buffered_bytes));
     }
 
     #[test]

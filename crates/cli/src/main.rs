@@ -332,6 +332,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let gateway_config = GatewayConfig {
         functions: settings.gateway.functions.clone(),
         max_body_bytes: settings.gateway.max_body_bytes,
+        max_buffered_bytes: settings.gateway.max_buffered_bytes,
         backend_roots,
         account: state.config.domain_name.clone(),
         decoded_versions: settings.gateway.decoded_versions,
@@ -367,17 +368,26 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     // Port 0 binds a free port: this line tells whoever started the server which one it got.
     println!("listening management={} gateway={}", listener.local_addr()?, gateway_listener.local_addr()?);
-    // The peer address keys the rate limit of failed logins and signature checks.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let management = axum::serve(listener, app).with_graceful_shutdown(until_stopped(stopped.clone()));
+    // Served by the gateway's connection handling, for the same time and connection limits.
+    let make = move |peer, _local| {
+        let app = hyper_util::service::TowerToHyperService::new(app.clone());
+        hyper::service::service_fn(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+            // The peer address keys the rate limit of failed logins and signature checks.
+            request.extensions_mut().insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(peer));
+            hyper::service::Service::call(&app, request)
+        })
+    };
+    let management =
+        portico_gateway::serve_with(listener, make, None, settings.connections, until_stopped(stopped.clone()));
     let data_plane = portico_gateway::serve_on_threads(
         gateway_listener,
         &gateway,
         tls,
+        settings.gateway.connections,
         settings.gateway.workers,
         until_stopped(stopped),
     );
-    let (management, data_plane) = tokio::join!(management.into_future(), data_plane);
+    let (management, data_plane) = tokio::join!(management, data_plane);
     watcher.abort();
     heartbeats.abort();
     match store.leave(now(), TASK_CUT_OFF).await {

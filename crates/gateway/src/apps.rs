@@ -4,7 +4,7 @@
 //! authorized for the API in the environment it is called in.
 //!
 //! Everything is read from the route table ([`AppDirectory`] and
-//! [`crate::routes::ApiPolicies::authorized_apps`]), built with the rest of it: no store query
+//! [`crate::entry::ApiPolicies::authorized_apps`]), built with the rest of it: no store query
 //! per request.
 
 use std::collections::HashMap;
@@ -15,8 +15,8 @@ use portico_store::LiveApp;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::entry::RouteApi;
 use crate::error::GatewayError;
-use crate::routes::RouteApi;
 
 /// The header that carries an AppCode.
 pub const APP_CODE_HEADER: &str = "x-apig-appcode";

@@ -11,8 +11,8 @@ use portico_model::AuthType;
 use time::OffsetDateTime;
 
 use crate::apps::AppDirectory;
+use crate::entry::RouteApi;
 use crate::error::GatewayError;
-use crate::routes::RouteApi;
 
 /// Who is calling, once authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]

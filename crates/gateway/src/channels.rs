@@ -2,7 +2,7 @@
 //! served by the members of its channel. A [`Channel`] (members, strategy, health check) is
 //! compiled into the route table; what changes while requests run (health, open requests per
 //! member, the round-robin position) lives in [`ChannelStates`], held by the gateway across
-//! table reloads and shared by its worker threads, and kept current by [`check_health`].
+//! table reloads and shared by its worker threads, and kept current by the health-check loop beside the server (`watch`).
 //!
 //! Strategies (`balance_strategy`): 1 weighted round robin, 2 weighted least connections
 //! (requests in flight per unit of weight), 3 source-IP hash, 4 URI hash (both weighted).
@@ -24,11 +24,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portico_model::VpcChannel;
-
-use crate::pipeline::Gateway;
 
 /// One addressable member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -338,40 +336,12 @@ impl ChannelStates {
         Some((chosen, InFlight(member)))
     }
 
-    fn record(&self, channel: &Channel, index: usize, ok: bool) {
+    /// Records the result of a health check of `channel`'s member `index`.
+    pub(crate) fn record(&self, channel: &Channel, index: usize, ok: bool) {
         if let (Some(state), Some(check)) = (self.state(&channel.id), &channel.health)
             && let Some((_, member)) = state.members.get(index)
         {
             member.record(ok, check);
-        }
-    }
-}
-
-/// Runs the channels' active health checks forever: every second, each channel whose
-/// interval has passed has all its members probed (concurrently, each within the check's
-/// timeout), and the results update [`ChannelStates`].
-pub async fn check_health(gateway: Arc<Gateway>) {
-    let mut due: HashMap<String, Instant> = HashMap::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    loop {
-        tick.tick().await;
-        let table = gateway.routes();
-        let now = Instant::now();
-        due.retain(|id, _| table.channel(id).is_some());
-        for channel in table.channels() {
-            let Some(check) = &channel.health else { continue };
-            if due.get(&channel.id).is_some_and(|at| *at > now) {
-                continue;
-            }
-            due.insert(channel.id.clone(), now + check.interval);
-            let (gateway, channel) = (gateway.clone(), channel.clone());
-            tokio::spawn(async move {
-                for (index, member) in channel.members.iter().enumerate() {
-                    let Some(check) = &channel.health else { return };
-                    let ok = tokio::time::timeout(check.timeout, gateway.probe(member, check)).await.unwrap_or(false);
-                    gateway.channel_states().record(&channel, index, ok);
-                }
-            });
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-use crate::pipeline::{Body, Ctx, Plugin, empty};
+use crate::context::{Body, Ctx, Plugin, empty};
 
 const HEADERS: [(&str, &str); 4] = [
     ("access-control-max-age", "172800"),

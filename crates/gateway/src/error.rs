@@ -43,6 +43,9 @@ pub enum GatewayError {
     /// The request body is larger than the gateway accepts.
     #[error("the request body exceeds {0} bytes")]
     BodyTooLarge(usize),
+    /// Request bodies held whole take all the memory allowed them (`max_buffered_bytes`).
+    #[error("the gateway holds too many request bodies; try again later")]
+    BodyBudgetSpent,
     /// IAM authentication failed (no token, bad token, expired token, other project).
     #[error("IAM authentication failed: {0}")]
     IamAuth(String),
@@ -91,6 +94,9 @@ pub enum GatewayError {
     /// A bug or an unexpected failure inside the gateway.
     #[error("internal gateway error")]
     Internal,
+    /// `GET /ready` while the database does not answer.
+    #[error("not ready: the database does not answer")]
+    NotReady,
 }
 
 impl GatewayError {
@@ -101,6 +107,7 @@ impl GatewayError {
             GatewayError::MissingParam { .. } => ("APIG.0102", StatusCode::BAD_REQUEST),
             GatewayError::InvalidParam { .. } => ("APIG.0103", StatusCode::BAD_REQUEST),
             GatewayError::BodyTooLarge(_) => ("APIG.0104", StatusCode::PAYLOAD_TOO_LARGE),
+            GatewayError::BodyBudgetSpent => ("APIG.0105", StatusCode::SERVICE_UNAVAILABLE),
             GatewayError::BackendUnavailable(_) => ("APIG.0201", StatusCode::BAD_GATEWAY),
             GatewayError::BackendTimeout(_) => ("APIG.0202", StatusCode::GATEWAY_TIMEOUT),
             GatewayError::BackendConfig(_) => ("APIG.0203", StatusCode::INTERNAL_SERVER_ERROR),
@@ -117,6 +124,7 @@ impl GatewayError {
             GatewayError::AuthorizerFailed(_) => ("APIG.0311", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::AuthorizerConfig(_) => ("APIG.0312", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::Internal => ("APIG.0901", StatusCode::INTERNAL_SERVER_ERROR),
+            GatewayError::NotReady => ("APIG.0902", StatusCode::SERVICE_UNAVAILABLE),
         }
     }
 
@@ -141,7 +149,9 @@ impl GatewayError {
             GatewayError::BackendConfig(_)
             | GatewayError::NoFunction(_)
             | GatewayError::AuthorizerConfig(_)
-            | GatewayError::Internal => ErrorSource::Internal,
+            | GatewayError::Internal
+            | GatewayError::NotReady
+            | GatewayError::BodyBudgetSpent => ErrorSource::Internal,
         }
     }
 
@@ -162,7 +172,11 @@ impl GatewayError {
             GatewayError::Throttled(_) => "THROTTLED",
             GatewayError::BackendUnavailable(_) => "BACKEND_UNAVAILABLE",
             GatewayError::BackendTimeout(_) => "BACKEND_TIMEOUT",
-            GatewayError::BackendConfig(_) | GatewayError::NoFunction(_) | GatewayError::Internal => "DEFAULT_5XX",
+            GatewayError::BackendConfig(_)
+            | GatewayError::NoFunction(_)
+            | GatewayError::Internal
+            | GatewayError::NotReady
+            | GatewayError::BodyBudgetSpent => "DEFAULT_5XX",
         }
     }
 

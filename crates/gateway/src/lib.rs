@@ -17,7 +17,7 @@
 //! let gateway = Arc::new(Gateway::new(table, store.clone(), Authenticator::new(key), GatewayConfig::default())?);
 //! tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, std::time::Duration::from_millis(200)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
-//! portico_gateway::serve(listener, gateway, None, std::future::pending()).await?;
+//! portico_gateway::serve(listener, gateway, None, Default::default(), std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -27,13 +27,17 @@ pub mod apps;
 pub mod auth;
 pub mod authorizers;
 pub mod backend;
+pub mod body;
 pub mod channels;
+pub mod context;
 mod cors;
+pub mod entry;
 pub mod error;
 mod ip;
 pub mod metrics;
 pub mod params;
 pub mod pipeline;
+pub mod policies;
 mod proxy;
 pub mod responses;
 pub mod routes;
@@ -43,7 +47,8 @@ pub mod tls;
 pub mod versions;
 
 pub use auth::{Authenticator, Caller};
+pub use context::{Ctx, Plugin};
 pub use error::{ErrorSource, GatewayError};
-pub use pipeline::{Ctx, Gateway, GatewayConfig, Plugin};
+pub use pipeline::{Gateway, GatewayConfig};
 pub use routes::RouteTable;
-pub use server::{load_routes, serve, serve_on_threads, watch};
+pub use server::{ConnectionLimits, load_routes, serve, serve_on_threads, serve_with, watch};

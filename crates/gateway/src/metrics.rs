@@ -4,14 +4,21 @@
 //! - `portico_gateway_request_duration_seconds{api_id, env}`: latency histogram (from arrival to
 //!   response headers).
 //!
-//! Requests that match no API carry `api_id=""`. The recorder is process-wide: the first call to
-//! [`install`] sets it up, later calls return the same handle.
+//! Every label comes from a bounded set, so clients cannot grow the series: a routed request is
+//! labelled with its live API and that API's environment; one that matches no API carries
+//! `api_id=""` and `env="unmatched"`, whatever `X-Stage` it sent; `status` is one of the 900
+//! codes HTTP allows. The label strings are shared, not built per request: `api_id` and `env`
+//! are the route entry's own `Arc<str>`s, statuses come from a table made once. The recorder is
+//! process-wide: the first call to [`install`] sets it up, later calls return the same handle.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http::StatusCode;
+use metrics::{Label, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::entry::RouteEntry;
 
 const REQUESTS: &str = "portico_gateway_requests_total";
 const DURATION: &str = "portico_gateway_request_duration_seconds";
@@ -58,9 +65,26 @@ pub fn render(handle: &PrometheusHandle) -> String {
     handle.render()
 }
 
-pub(crate) fn record(api_id: &str, env: &str, status: StatusCode, latency: Duration) {
-    let (api_id, env) = (api_id.to_string(), env.to_string());
-    metrics::counter!(REQUESTS, "api_id" => api_id.clone(), "env" => env.clone(), "status" => status.as_str().to_string())
-        .increment(1);
-    metrics::histogram!(DURATION, "api_id" => api_id, "env" => env).record(latency.as_secs_f64());
+/// The `env` label of a request that matched no API.
+pub const UNMATCHED: &str = "unmatched";
+
+/// Records one answered request; `route` is the API it matched, if any.
+pub(crate) fn record(route: Option<&RouteEntry>, status: StatusCode, latency: Duration) {
+    let (api_id, env) = match route {
+        Some(entry) => (SharedString::from(entry.api_id.clone()), SharedString::from(entry.env_name.clone())),
+        None => (SharedString::const_str(""), SharedString::const_str(UNMATCHED)),
+    };
+    let api_id = Label::new("api_id", api_id);
+    let env = Label::new("env", env);
+    let status = Label::new("status", status_label(status));
+    metrics::counter!(REQUESTS, vec![api_id.clone(), env.clone(), status]).increment(1);
+    metrics::histogram!(DURATION, vec![api_id, env]).record(latency.as_secs_f64());
+}
+
+/// `status` as a label value, from a table of every code `StatusCode` can hold (100 to 999).
+fn status_label(status: StatusCode) -> SharedString {
+    static CODES: OnceLock<Box<[Arc<str>]>> = OnceLock::new();
+    let codes = CODES.get_or_init(|| (100..1000u16).map(|code| Arc::from(code.to_string())).collect());
+    // `StatusCode` only holds 100 to 999: the index is in the table.
+    SharedString::from(codes[usize::from(status.as_u16() - 100)].clone())
 }

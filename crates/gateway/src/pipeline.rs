@@ -2,9 +2,10 @@
 //!
 //! 1. [`Gateway::route`]: host, `X-Stage` and path → a live API (or `APIG.0101`).
 //! 2. plugins' [`Plugin::request_filter`]: may answer early (CORS preflight).
-//! 3. [`Gateway::access`] for IP ACLs; the body is read; [`Gateway::authenticate`]: NONE, IAM,
-//!    APP (see [`crate::auth`]); [`Gateway::access`] again for account ACLs;
-//!    [`Gateway::throttle`].
+//! 3. [`Gateway::access`] for IP ACLs; [`Gateway::authenticate`]: NONE, IAM, APP (see
+//!    [`crate::auth`]); [`Gateway::access`] again for account ACLs; [`Gateway::throttle`]. The
+//!    body is read whole only by the phases that need it ([`crate::body`]); otherwise it streams
+//!    to the backend in phase 6.
 //! 4. [`Gateway::params`]: frontend parameters resolved and validated.
 //! 5. [`Gateway::select`]: backend policy conditions → the backend.
 //! 6. [`Gateway::proxy`]: mock answer, or the upstream request (retries, timeout).
@@ -15,7 +16,6 @@
 //! Per-request state lives in [`Ctx`]; state shared by requests lives in [`Gateway`].
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,10 +24,8 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use portico_model::{GatewayResponse, MemberGroupUrlInfo, ParamOrigin};
+use portico_model::{AuthType, MemberGroupUrlInfo, ParamOrigin};
 use portico_store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -36,68 +34,22 @@ use portico_auth::signature::RequestParts;
 
 use crate::auth::{Authenticator, Caller};
 use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
-use crate::backend::{self, Backend, BuildInput, Facts, HttpTarget, Selected, SystemContext};
+use crate::backend::{self, Backend, BuildInput, HttpTarget, Selected, SystemContext};
+use crate::body::{BodyBudget, RequestBody};
 use crate::channels::{Channel, ChannelStates, HealthCheck, Member, PickFacts, probe_address};
+use crate::context::{Body, Ctx, Plugin, full};
 use crate::cors::Cors;
+use crate::entry::{RouteApi, RouteHit, RouteMatch};
 use crate::error::GatewayError;
 use crate::metrics;
 use crate::params::{self, ParamValues, RequestView};
+use crate::policies::Facts;
 use crate::proxy::{Upstream, retry_budget};
 use crate::responses::error_response;
-use crate::routes::{Miss, RouteApi, RouteHit, RouteMatch, RouteTable};
+use crate::routes::{Miss, RouteTable};
 use crate::throttle::{Subject, Throttler};
 use crate::tls::{self, TlsError};
 use crate::versions::VersionCache;
-
-/// Response body type of the gateway.
-pub type Body = BoxBody<Bytes, hyper::Error>;
-
-/// An empty body.
-pub fn empty() -> Body {
-    full(Bytes::new())
-}
-
-/// A body of `bytes`.
-pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
-}
-
-/// A policy that runs around the request (CORS).
-pub trait Plugin: Send + Sync {
-    /// After routing, before authentication: `Some` answers the request without going further.
-    fn request_filter(&self, ctx: &Ctx) -> Option<Response<Body>>;
-    /// Adjusts the response headers of every routed request (errors included).
-    fn response_filter(&self, ctx: &Ctx, headers: &mut HeaderMap);
-}
-
-/// Per-request state, passed through every phase.
-#[derive(Debug)]
-pub struct Ctx {
-    /// 32 hex digits, also `X-Request-Id` and `$context.requestId`.
-    pub request_id: String,
-    /// When the request arrived.
-    pub started: Instant,
-    /// Wall-clock arrival time.
-    pub received_at: OffsetDateTime,
-    /// The client.
-    pub peer: SocketAddr,
-    /// The gateway address the client reached.
-    pub local: SocketAddr,
-    /// The environment name asked for (`X-Stage`, default `RELEASE`).
-    pub stage: String,
-    /// The matched API.
-    pub route: Option<RouteMatch>,
-    /// When no API matched: the `default` gateway response of the group the host names.
-    pub group_responses: Option<Arc<GatewayResponse>>,
-    /// Whether this is a CORS preflight routed by its `Access-Control-Request-Method`.
-    pub preflight: bool,
-    /// Who is calling.
-    pub caller: Option<Caller>,
-    /// The backend policy that applied.
-    pub policy: Option<String>,
-    /// Backend kind and address, for the access log.
-    pub upstream: Option<String>,
-}
 
 /// Gateway settings from configuration.
 #[derive(Debug, Clone)]
@@ -106,6 +58,8 @@ pub struct GatewayConfig {
     pub functions: HashMap<String, String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The memory that request bodies held whole may take together, in bytes ([`BodyBudget`]).
+    pub max_buffered_bytes: usize,
     /// `$context.serverName`.
     pub server_name: String,
     /// CA certificates trusted for HTTPS backends, beside Mozilla's roots.
@@ -122,6 +76,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             functions: HashMap::new(),
             max_body_bytes: 32 * 1024 * 1024,
+            max_buffered_bytes: 256 * 1024 * 1024,
             server_name: "portico".into(),
             backend_roots: Vec::new(),
             account: "portico".into(),
@@ -133,11 +88,13 @@ impl Default for GatewayConfig {
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
     table: Arc<ArcSwap<RouteTable>>,
+    store: Arc<dyn Store>,
     versions: Arc<VersionCache>,
     loaded: Arc<AtomicU64>,
     auth: Authenticator,
     plugins: Arc<[Box<dyn Plugin>]>,
     throttler: Arc<Throttler>,
+    budget: BodyBudget,
     verdicts: Arc<VerdictCache>,
     channel_states: Arc<ChannelStates>,
     upstream: Upstream,
@@ -149,6 +106,12 @@ const STAGE: &str = "x-stage";
 /// How long a custom authorizer's function may take.
 const AUTHORIZER_TIMEOUT_MS: u64 = 5000;
 const DEFAULT_STAGE: &str = "RELEASE";
+/// The probes a load balancer sends to the port it sends traffic to, answered as the management
+/// listener answers them, but only when no API serves the request (see [`Gateway::answer_probe`]).
+const HEALTH: &str = "/health";
+const READY: &str = "/ready";
+/// How long `/ready` waits for the database: a probe that hangs is as bad as a failed one.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Gateway {
     /// A gateway serving `table`, reading the published versions it serves from `store`; fails
@@ -165,11 +128,13 @@ impl Gateway {
         Ok(Gateway {
             channel_states,
             table: Arc::new(ArcSwap::from_pointee(table)),
-            versions: Arc::new(VersionCache::new(store, config.decoded_versions)),
+            versions: Arc::new(VersionCache::new(store.clone(), config.decoded_versions)),
+            store,
             loaded: Arc::new(AtomicU64::new(0)),
             auth,
             plugins: Arc::new([Box::new(Cors) as Box<dyn Plugin>]),
             throttler: Arc::new(Throttler::default()),
+            budget: BodyBudget::new(config.max_buffered_bytes),
             verdicts: Arc::new(VerdictCache::default()),
             upstream: Upstream::new(client_tls.clone()),
             client_tls,
@@ -183,11 +148,13 @@ impl Gateway {
     pub fn worker(&self) -> Gateway {
         Gateway {
             table: self.table.clone(),
+            store: self.store.clone(),
             versions: self.versions.clone(),
             loaded: self.loaded.clone(),
             auth: self.auth.clone(),
             plugins: self.plugins.clone(),
             throttler: self.throttler.clone(),
+            budget: self.budget.clone(),
             verdicts: self.verdicts.clone(),
             channel_states: self.channel_states.clone(),
             upstream: Upstream::new(self.client_tls.clone()),
@@ -261,7 +228,13 @@ impl Gateway {
 
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
         let table = self.table.load_full();
-        let route = self.route(ctx, &table, &request).await?;
+        let route = match self.route(ctx, &table, &request).await {
+            Ok(route) => route,
+            Err(GatewayError::NoRoute(_)) if is_probe(&request) => {
+                return self.answer_probe(request.uri().path()).await;
+            }
+            Err(e) => return Err(e),
+        };
         ctx.route = Some(route.clone());
         for plugin in self.plugins.iter() {
             if let Some(response) = plugin.request_filter(ctx) {
@@ -273,17 +246,25 @@ impl Gateway {
         }
         self.access(ctx, &route)?;
         let (parts, body) = request.into_parts();
-        // Read before authentication: an app signature covers the body.
-        let body = Limited::new(body, self.config.max_body_bytes)
-            .collect()
-            .await
-            .map_err(|_| GatewayError::BodyTooLarge(self.config.max_body_bytes))?
-            .to_bytes();
+        let content_length = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut body = RequestBody::new(body, content_length, self.config.max_body_bytes)?;
         let query: Vec<(String, String)> =
             parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
         ctx.caller = Some(match &route.api.bound.authorizer {
-            Some(authorizer) => self.authorize(authorizer, &parts, &query, &body).await?,
-            None => self.authenticate(ctx, &table, &route, &parts, &body)?,
+            Some(authorizer) => {
+                let body = body.whole(&self.budget).await?;
+                self.authorize(authorizer, &parts, &query, body).await?
+            }
+            // An app signature covers the body.
+            None if route.api.api.definition.auth_type == AuthType::App => {
+                let body = body.whole(&self.budget).await?;
+                self.authenticate(ctx, &table, &route, &parts, body)?
+            }
+            None => self.authenticate(ctx, &table, &route, &parts, &[])?,
         });
         self.access(ctx, &route)?;
         self.throttle(ctx, &route)?;
@@ -294,7 +275,8 @@ impl Gateway {
                 let authorizer = table.backend_authorizer(id).ok_or_else(|| {
                     GatewayError::AuthorizerConfig(format!("backend custom authorizer {id} does not exist"))
                 })?;
-                self.call_authorizer(authorizer, &parts, &query, &body).await?
+                let body = body.whole(&self.budget).await?;
+                self.call_authorizer(authorizer, &parts, &query, body).await?
             }
             None => Vec::new(),
         };
@@ -340,6 +322,33 @@ impl Gateway {
             ctx.group_responses = table.group_responses(host).cloned();
         }
         found
+    }
+
+    /// `GET /health` (the process serves) and `GET /ready` (the database answers too; 503
+    /// `APIG.0902` otherwise) on the gateway listener. Asked only when no API matched: an API
+    /// published at `/health` is served as APIG would serve it, and shadows the probe for its
+    /// group's hosts and environment.
+    async fn answer_probe(&self, path: &str) -> Result<Response<Body>, GatewayError> {
+        let text = if path == READY {
+            match tokio::time::timeout(READY_TIMEOUT, self.store.ready()).await {
+                Ok(Ok(())) => "READY",
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "gateway /ready: the database does not answer");
+                    return Err(GatewayError::NotReady);
+                }
+                Err(_) => {
+                    tracing::warn!("gateway /ready: the database did not answer in time");
+                    return Err(GatewayError::NotReady);
+                }
+            }
+        } else {
+            "OK"
+        };
+        let mut response = Response::new(full(text));
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        Ok(response)
     }
 
     /// Phase 3: access control by the bound ACL. Before authentication (no caller yet) an IP
@@ -527,6 +536,13 @@ impl Gateway {
             }
         };
         let api = &route.api;
+        let mut body = input.body;
+        // Signing covers the body, and a retry sends it again: those need it whole. Otherwise
+        // it streams to the backend as it arrives.
+        let retries = retry_budget(&input.parts.method, target.retry_count);
+        if api.bound.signature.is_some() || retries > 0 {
+            body.whole(&self.budget).await?;
+        }
         // A backend by member groups: the group is chosen first, and says how it is called.
         let member_group = if target.vpc_channel_status == 4 {
             let (channel, group, info) = self.choose_member_group(table, &target)?;
@@ -576,8 +592,12 @@ impl Gateway {
             member: None,
         };
         let signature = api.bound.signature.as_deref();
+        let signed = match signature {
+            Some(_) => body.whole(&self.budget).await?.clone(),
+            None => Bytes::new(),
+        };
         let sign = |outgoing: &mut backend::Outgoing| match signature {
-            Some(key) => backend::sign_request(outgoing, &input.body, key, OffsetDateTime::now_utc()),
+            Some(key) => backend::sign_request(outgoing, &signed, key, OffsetDateTime::now_utc()),
             None => Ok(()),
         };
         let by_channel = target.vpc_channel.as_ref().filter(|_| target.vpc_channel_status == 1);
@@ -593,12 +613,11 @@ impl Gateway {
                 let mut outgoing = backend::build_request(&target, &build)?;
                 sign(&mut outgoing)?;
                 ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-                return self.upstream.send(outgoing, input.body, &target).await;
+                return self.upstream.send(outgoing, &mut body, &target).await;
             }
         };
         // Failover: each retry `retry_count` allows goes to a member not tried yet.
         let facts = PickFacts { source_ip: ctx.peer.ip(), path: input.parts.uri.path() };
-        let retries = retry_budget(&input.parts.method, target.retry_count);
         let mut tried = Vec::new();
         loop {
             let (index, _in_flight) = self.channel_states.pick(channel, group_id, facts, &tried).ok_or_else(|| {
@@ -608,7 +627,8 @@ impl Gateway {
             let mut outgoing = backend::build_request(&target, &BuildInput { member: Some(member), ..build })?;
             sign(&mut outgoing)?;
             ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-            let error = match self.upstream.send_once(&outgoing, input.body.clone(), target.timeout_ms).await {
+            let Some(attempt) = body.attempt() else { return Err(GatewayError::Internal) };
+            let error = match self.upstream.send_once(&outgoing, attempt, target.timeout_ms).await {
                 Ok(response) => return Ok(response),
                 Err(e) => e,
             };
@@ -679,11 +699,9 @@ impl Gateway {
         error: Option<&GatewayError>,
     ) {
         let latency = ctx.started.elapsed();
-        let (api_id, env) = match &ctx.route {
-            Some(r) => (r.api.api.id.as_str(), &*r.api.env_name),
-            None => ("", ctx.stage.as_str()),
-        };
-        metrics::record(api_id, env, status, latency);
+        let route = ctx.route.as_ref().map(|r| &*r.api.entry);
+        metrics::record(route, status, latency);
+        let api_id = route.map_or("", |entry| &entry.api_id);
         let error_code = error.map(|e| e.code().0).unwrap_or("");
         tracing::info!(
             target: "portico_gateway::access",
@@ -710,9 +728,15 @@ struct ProxyInput<'a> {
     parts: &'a http::request::Parts,
     query: &'a [(String, String)],
     params: &'a ParamValues,
-    body: Bytes,
+    body: RequestBody,
     /// What the backend custom authorizer allowed the request with.
     backend_context: Vec<(String, String)>,
+}
+
+/// Whether `request` is a load balancer's probe ([`HEALTH`], [`READY`]).
+fn is_probe<B>(request: &Request<B>) -> bool {
+    matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+        && matches!(request.uri().path(), HEALTH | READY)
 }
 
 fn host<B>(request: &Request<B>) -> &str {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -19,15 +19,16 @@ use hyper_util::rt::TokioExecutor;
 use portico_model::{BackendProtocol, Method};
 
 use crate::backend::{HOP_BY_HOP, HttpTarget, Outgoing};
+use crate::body::{RequestBody, TooLarge, UpstreamBody, whole};
+use crate::context::Body;
 use crate::error::GatewayError;
-use crate::pipeline::Body;
 
 /// Idle keep-alive connections kept per backend host.
 const MAX_IDLE_PER_HOST: usize = 256;
 
 /// The pooled client towards backends (HTTP, and HTTPS with rustls).
 pub struct Upstream {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, UpstreamBody>,
 }
 
 impl Upstream {
@@ -46,17 +47,19 @@ impl Upstream {
         Upstream { client }
     }
 
-    /// Sends `outgoing` with `body`, retrying as `target.retry_count` allows.
+    /// Sends `outgoing` with `body`, retrying as `target.retry_count` allows (a streamed body
+    /// can be sent once only).
     pub async fn send(
         &self,
         outgoing: Outgoing,
-        body: Bytes,
+        body: &mut RequestBody,
         target: &HttpTarget,
     ) -> Result<Response<Body>, GatewayError> {
-        let retries = retry_budget(&outgoing.method, target.retry_count);
+        let retries = if body.is_stream() { 0 } else { retry_budget(&outgoing.method, target.retry_count) };
         let mut attempt = 0;
         loop {
-            let error = match self.send_once(&outgoing, body.clone(), target.timeout_ms).await {
+            let Some(body) = body.attempt() else { return Err(GatewayError::Internal) };
+            let error = match self.send_once(&outgoing, body, target.timeout_ms).await {
                 Ok(response) => return Ok(response),
                 Err(e) => e,
             };
@@ -72,13 +75,13 @@ impl Upstream {
     pub async fn send_once(
         &self,
         outgoing: &Outgoing,
-        body: Bytes,
+        body: UpstreamBody,
         timeout_ms: u64,
     ) -> Result<Response<Body>, GatewayError> {
         let uri: Uri = format!("{}://{}{}", outgoing.scheme, outgoing.authority, outgoing.path_and_query)
             .parse()
             .map_err(|_| GatewayError::BackendConfig("invalid backend URL".into()))?;
-        let mut request = Request::new(Full::new(body));
+        let mut request = Request::new(body);
         *request.method_mut() = outgoing.method.clone();
         *request.uri_mut() = uri;
         *request.headers_mut() = outgoing.headers.clone();
@@ -89,7 +92,10 @@ impl Upstream {
                 }
                 Ok(response.map(|b| b.boxed()))
             }
-            Ok(Err(e)) => Err(GatewayError::BackendUnavailable(describe(&e))),
+            Ok(Err(e)) => match too_large(&e) {
+                Some(limit) => Err(GatewayError::BodyTooLarge(limit)),
+                None => Err(GatewayError::BackendUnavailable(describe(&e))),
+            },
             Err(_) => Err(GatewayError::BackendTimeout(timeout_ms)),
         }
     }
@@ -99,7 +105,7 @@ impl Upstream {
     pub async fn call_function(&self, url: &str, event: String, timeout_ms: u64) -> Result<Bytes, GatewayError> {
         let failed = |why: String| GatewayError::AuthorizerFailed(why);
         let uri: Uri = url.parse().map_err(|_| GatewayError::AuthorizerConfig(format!("invalid endpoint {url:?}")))?;
-        let mut request = Request::new(Full::new(Bytes::from(event)));
+        let mut request = Request::new(whole(Bytes::from(event)));
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = uri;
         request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
@@ -122,7 +128,7 @@ impl Upstream {
     pub async fn probe(&self, scheme: &str, address: &str, method: &str, path: &str, codes: &[(u16, u16)]) -> bool {
         let Ok(uri) = format!("{scheme}://{address}{path}").parse::<Uri>() else { return false };
         let Ok(method) = http::Method::from_bytes(method.as_bytes()) else { return false };
-        let mut request = Request::new(Full::new(Bytes::new()));
+        let mut request = Request::new(whole(Bytes::new()));
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         match self.client.request(request).await {
@@ -133,6 +139,18 @@ impl Upstream {
             Err(_) => false,
         }
     }
+}
+
+/// The limit a streamed request body went over, when that is why the backend request failed.
+fn too_large(error: &(dyn std::error::Error + 'static)) -> Option<usize> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(TooLarge(limit)) = e.downcast_ref::<TooLarge>() {
+            return Some(*limit);
+        }
+        cause = e.source();
+    }
+    None
 }
 
 /// How many times a request may be sent again after no response arrived (see the module

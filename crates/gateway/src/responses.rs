@@ -14,8 +14,8 @@
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use portico_model::{GatewayResponse, ResponseInfo};
 
+use crate::context::{Body, Ctx, full};
 use crate::error::GatewayError;
-use crate::pipeline::{Body, Ctx, full};
 
 /// The answer to `error` for the request in `ctx`.
 pub fn error_response(error: &GatewayError, ctx: &Ctx) -> Response<Body> {

@@ -14,105 +14,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use portico_model::{Api, ApiGroup, AuthType, GatewayResponse, MatchMode, Method, Signature, ThrottleSpecial};
+use portico_model::{ApiGroup, AuthType, GatewayResponse, MatchMode, Method, Signature, ThrottleSpecial};
 use portico_store::{LivePolicies, LiveSet, PolicyKind, RouteKey};
 
 use crate::acl::AclPolicy;
 use crate::apps::AppDirectory;
 use crate::authorizers::CompiledAuthorizer;
-use crate::backend::{CompiledPolicy, compile_policies};
 use crate::channels::Channel;
+use crate::entry::{ApiPolicies, RouteEntry, RouteHit};
 use crate::throttle::ThrottlePolicy;
-
-/// One live publication in the table: where it lives and what is bound to it. Its published
-/// version is decoded only when a request reaches it ([`crate::versions::VersionCache`]).
-#[derive(Debug)]
-pub struct RouteEntry {
-    /// Its instance.
-    pub instance_id: Arc<str>,
-    /// The instance's project.
-    pub project_id: Arc<str>,
-    /// The environment it is live in.
-    pub env_id: Arc<str>,
-    /// That environment's name.
-    pub env_name: Arc<str>,
-    /// Publish record id.
-    pub publish_id: String,
-    /// The live version.
-    pub version_id: String,
-    /// The API's id.
-    pub api_id: String,
-    /// The frontend method (`ANY` matches every method).
-    pub method: Method,
-    /// Names of the path parameters, in template order.
-    pub path_params: Arc<[String]>,
-    /// The group's variables in this environment (`#name#` → value).
-    pub variables: Arc<HashMap<String, String>>,
-    /// What is bound to the publish record, and the gateway response in force.
-    pub bound: ApiPolicies,
-}
-
-/// One published version, decoded and compiled once, shared by every request (and every
-/// table) that serves it: versions never change.
-#[derive(Debug)]
-pub struct PreparedVersion {
-    /// The published snapshot.
-    pub api: Arc<Api>,
-    /// Its backend policies, compiled.
-    pub policies: Arc<[CompiledPolicy]>,
-}
-
-impl PreparedVersion {
-    /// Also reports the backend policies that cannot be compiled.
-    pub fn new(api: Api) -> (PreparedVersion, Vec<String>) {
-        let (policies, problems) = compile_policies(&api.definition);
-        let problems = problems.into_iter().map(|p| format!("API {}: {p}", api.id)).collect();
-        (PreparedVersion { api: Arc::new(api), policies: policies.into() }, problems)
-    }
-}
-
-/// A live API with its version decoded: what the phases of a request work on. It derefs to
-/// its [`RouteEntry`].
-#[derive(Debug)]
-pub struct RouteApi {
-    /// Where it lives and what is bound to it.
-    pub entry: Arc<RouteEntry>,
-    /// The published snapshot.
-    pub api: Arc<Api>,
-    /// Backend policies, compiled.
-    pub policies: Arc<[CompiledPolicy]>,
-}
-
-impl RouteApi {
-    /// `entry` served by `version`.
-    pub fn new(entry: Arc<RouteEntry>, version: &PreparedVersion) -> RouteApi {
-        RouteApi { entry, api: version.api.clone(), policies: version.policies.clone() }
-    }
-}
-
-impl std::ops::Deref for RouteApi {
-    type Target = RouteEntry;
-    fn deref(&self) -> &RouteEntry {
-        &self.entry
-    }
-}
-
-/// The policies of one publish record, shared with the other records bound to the same ones.
-#[derive(Debug, Default)]
-pub struct ApiPolicies {
-    /// Apps authorized for the API in this environment (APP authentication).
-    pub authorized_apps: HashSet<String>,
-    /// The bound request throttling policy.
-    pub throttle: Option<Arc<ThrottlePolicy>>,
-    /// The bound ACL policy.
-    pub acl: Option<Arc<AclPolicy>>,
-    /// The bound signature key (signs the backend request).
-    pub signature: Option<Arc<Signature>>,
-    /// The gateway response the API names (`response_id`), else its group's `default`.
-    pub responses: Option<Arc<GatewayResponse>>,
-    /// The frontend custom authorizer (`auth_type` AUTHORIZER).
-    pub authorizer: Option<Arc<CompiledAuthorizer>>,
-}
 
 /// The policy objects of a [`LivePolicies`], compiled once and shared by the publish records
 /// bound to them.
@@ -196,30 +106,6 @@ impl PolicyIndex {
             },
         }
     }
-}
-
-/// A successful lookup in the table.
-#[derive(Debug, Clone)]
-pub struct RouteHit {
-    /// The publication.
-    pub entry: Arc<RouteEntry>,
-    /// Path parameter values (percent-decoded), by frontend name.
-    pub path_params: Vec<(String, String)>,
-    /// For a prefix (`SWA`) match, the part of the path after the matched prefix (`""` or
-    /// `/…`); it is appended to the backend path.
-    pub rest: String,
-}
-
-/// A lookup with the API's version decoded: what the phases of a request work on.
-#[derive(Debug, Clone)]
-pub struct RouteMatch {
-    /// The API.
-    pub api: Arc<RouteApi>,
-    /// Path parameter values (percent-decoded), by frontend name.
-    pub path_params: Vec<(String, String)>,
-    /// For a prefix (`SWA`) match, the part of the path after the matched prefix (`""` or
-    /// `/…`); it is appended to the backend path.
-    pub rest: String,
 }
 
 #[derive(Default)]
@@ -448,7 +334,7 @@ impl RouteTable {
                 env_name: shared.get(live_api.env_name),
                 publish_id: live_api.publish_id,
                 version_id: live_api.version_id,
-                api_id: live_api.api_id,
+                api_id: live_api.api_id.into(),
                 method,
                 path_params: path_params.into(),
                 variables: vars,
@@ -566,7 +452,7 @@ fn strip_port(host: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portico_model::{ApiDefinition, EnvVariable};
+    use portico_model::{Api, ApiDefinition, EnvVariable};
     use portico_store::LiveApi;
     use serde_json::json;
     use time::OffsetDateTime;
@@ -643,7 +529,7 @@ mod tests {
     }
 
     fn hit(t: &RouteTable, host: &str, stage: &str, method: &str, path: &str) -> Result<String, Miss> {
-        t.lookup(host, stage, method, path).map(|m| m.entry.api_id.clone())
+        t.lookup(host, stage, method, path).map(|m| m.entry.api_id.to_string())
     }
 
     #[test]
@@ -705,7 +591,7 @@ mod tests {
     fn a_prefix_with_a_trailing_slash_matches_below_it() {
         let t = table(vec![live("slash", "g1", "RELEASE", "GET", "/shop/{id}/items/", "SWA")]);
         let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/shop/7/items/below").unwrap();
-        assert_eq!((m.entry.api_id.as_str(), m.rest.as_str()), ("slash", "/below"));
+        assert_eq!((&*m.entry.api_id, m.rest.as_str()), ("slash", "/below"));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items/"), Ok("slash".into()));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/shop/7/items"), Ok("slash".into()));
     }
@@ -717,7 +603,7 @@ mod tests {
             with_uri(live("opening", "g1", "RELEASE", "GET", "/ab", "NORMAL"), "/a{b"),
         ]);
         let m = t.lookup("g1.apig.test", "RELEASE", "GET", "/sh}}op/7/items/x").unwrap();
-        assert_eq!((m.entry.api_id.as_str(), m.rest.as_str()), ("closing", "/x"));
+        assert_eq!((&*m.entry.api_id, m.rest.as_str()), ("closing", "/x"));
         assert_eq!(m.path_params, vec![("id".to_string(), "7".to_string())]);
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/sh}op/7/items"), Err(Miss::Path));
         assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/a{b"), Ok("opening".into()));

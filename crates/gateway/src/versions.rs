@@ -11,7 +11,7 @@ use std::sync::Arc;
 use portico_store::{Store, StoreError};
 
 use crate::GatewayError;
-use crate::routes::{PreparedVersion, RouteEntry};
+use crate::entry::{PreparedVersion, RouteEntry};
 
 /// Decoded versions kept by default: about the memory of the 10,000-route table itself.
 pub const DEFAULT_CAPACITY: usize = 16_384;

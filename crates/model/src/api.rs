@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::{from_value, parse_json};
-use crate::{FieldError, new_id, rules};
+use crate::new_id;
 
 macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
@@ -600,23 +599,6 @@ fn normal() -> MatchMode {
 }
 
 impl ApiDefinition {
-    /// Parses and validates a `CreateApiV2`/`UpdateApiV2` body: required fields first
-    /// (`APIG.2001`), then types and enums, then every value and cross-field rule (`APIG.2011`).
-    /// Server-assigned fields in the body are ignored; call [`ApiDefinition::prepare`] next.
-    pub fn from_json(body: &[u8]) -> Result<ApiDefinition, FieldError> {
-        let value = parse_json(body)?;
-        Self::from_value(value)
-    }
-
-    /// As [`ApiDefinition::from_json`], from an already parsed document.
-    pub fn from_value(value: serde_json::Value) -> Result<ApiDefinition, FieldError> {
-        rules::check_required(&value)?;
-        let mut def: ApiDefinition = from_value(&value).map_err(|e| name_policy_field(e, &value))?;
-        rules::validate_api(&def)?;
-        def.drop_unused_backends();
-        Ok(def)
-    }
-
     /// Assigns ids and times to the definition and all its parts, and derives the fields that
     /// follow from others (`required` of PATH parameters, `req_param_id` of mapped parameters,
     /// `auth_opt`, which APIG always reports).
@@ -677,21 +659,6 @@ impl ApiDefinition {
             .map(|p| &mut p.common)
             .chain(self.policy_functions.iter_mut().map(|p| &mut p.common))
             .chain(self.policy_mocks.iter_mut().map(|p| &mut p.common))
-    }
-}
-
-/// serde loses the path of an error inside a flattened struct, so an invalid `effect_mode`
-/// reports only `policy_https[0]`; parsing that policy's common part alone finds the field.
-fn name_policy_field(error: FieldError, doc: &serde_json::Value) -> FieldError {
-    let FieldError::Invalid(path) = &error else { return error };
-    let Some((list, index)) = path.strip_suffix(']').and_then(|p| p.split_once('[')) else { return error };
-    if !["policy_https", "policy_functions", "policy_mocks"].contains(&list) {
-        return error;
-    }
-    let element = index.parse::<usize>().ok().and_then(|i| doc.get(list)?.get(i));
-    match element.map(from_value::<PolicyCommon>) {
-        Some(Err(FieldError::Invalid(inner))) => FieldError::Invalid(format!("{path}.{inner}")),
-        _ => error,
     }
 }
 

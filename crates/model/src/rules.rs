@@ -1,6 +1,8 @@
 //! The validation rules of APIG's `ApiCreate`, and the character-set rules shared by other
 //! objects. Presence is checked on the raw document (so a missing field is told apart from a
-//! wrongly typed one), everything else on the typed definition.
+//! wrongly typed one), everything else on the typed definition. [`ApiDefinition::from_json`]
+//! and [`ApiDefinition::from_value`], which apply them, live here too, so that the types in
+//! `api.rs` import nothing from the rules that judge them.
 
 use std::net::IpAddr;
 
@@ -8,6 +10,7 @@ use serde_json::Value;
 
 use crate::FieldError;
 use crate::api::*;
+use crate::error::{from_value, parse_json};
 
 type Rule = Result<(), FieldError>;
 
@@ -569,5 +572,39 @@ fn check_backend(api: &ApiDefinition) -> Rule {
             max_len("mock_info.remark", m.remark.as_ref(), 255)?;
             max_len("mock_info.version", m.version.as_ref(), 64)
         }
+    }
+}
+
+impl ApiDefinition {
+    /// Parses and validates a `CreateApiV2`/`UpdateApiV2` body: required fields first
+    /// (`APIG.2001`), then types and enums, then every value and cross-field rule (`APIG.2011`).
+    /// Server-assigned fields in the body are ignored; call [`ApiDefinition::prepare`] next.
+    pub fn from_json(body: &[u8]) -> Result<ApiDefinition, FieldError> {
+        let value = parse_json(body)?;
+        Self::from_value(value)
+    }
+
+    /// As [`ApiDefinition::from_json`], from an already parsed document.
+    pub fn from_value(value: serde_json::Value) -> Result<ApiDefinition, FieldError> {
+        check_required(&value)?;
+        let mut def: ApiDefinition = from_value(&value).map_err(|e| name_policy_field(e, &value))?;
+        validate_api(&def)?;
+        def.drop_unused_backends();
+        Ok(def)
+    }
+}
+
+/// serde loses the path of an error inside a flattened struct, so an invalid `effect_mode`
+/// reports only `policy_https[0]`; parsing that policy's common part alone finds the field.
+fn name_policy_field(error: FieldError, doc: &serde_json::Value) -> FieldError {
+    let FieldError::Invalid(path) = &error else { return error };
+    let Some((list, index)) = path.strip_suffix(']').and_then(|p| p.split_once('[')) else { return error };
+    if !["policy_https", "policy_functions", "policy_mocks"].contains(&list) {
+        return error;
+    }
+    let element = index.parse::<usize>().ok().and_then(|i| doc.get(list)?.get(i));
+    match element.map(from_value::<PolicyCommon>) {
+        Some(Err(FieldError::Invalid(inner))) => FieldError::Invalid(format!("{path}.{inner}")),
+        _ => error,
     }
 }

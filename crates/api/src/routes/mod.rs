@@ -62,10 +62,14 @@ async fn health() -> &'static str {
 /// out of rotation (`/health` only says the process is up).
 #[utoipa::path(get, path = "/ready", tag = "service", responses(
     (status = 200, description = "The database answers", body = PlainText, content_type = "text/plain"),
-    (status = 500, description = "The database does not answer", body = ErrorBody)))]
+    (status = 503, description = "The database does not answer (within 5 s)", body = ErrorBody)))]
 async fn ready(State(state): State<AppState>) -> ApiResult<&'static str> {
-    state.store.ready().await?;
-    Ok("READY")
+    // A probe that hangs is as bad as a failed one: the pool would wait for a connection 30 s.
+    match tokio::time::timeout(std::time::Duration::from_secs(5), state.store.ready()).await {
+        Ok(Ok(())) => Ok("READY"),
+        Ok(Err(e)) => Err(ApiError::not_ready(&e)),
+        Err(_) => Err(ApiError::not_ready(&"no answer within 5 s")),
+    }
 }
 
 /// Prometheus text: the data plane's series and the management API's, when the server was

@@ -13,7 +13,7 @@ use axum::extract::Request;
 use axum::http::HeaderMap;
 use portico_api::FirstStart;
 use portico_auth::token::{self, TokenClaims, TokenKey};
-use portico_gateway::{Authenticator, Gateway, GatewayConfig};
+use portico_gateway::{Authenticator, ConnectionLimits, Gateway, GatewayConfig};
 use portico_model::{Api, ApiDefinition, ApiGroup, EnvVariable, Environment, new_id, now};
 use portico_store::Store;
 use reqwest::StatusCode;
@@ -71,6 +71,15 @@ pub async fn spawn_gateway_config(config: GatewayConfig) -> TestGateway {
 
 /// Starts a gateway with `config`, its listener speaking TLS when `tls` is given.
 pub async fn spawn_gateway_tls(config: GatewayConfig, tls: Option<Arc<rustls::ServerConfig>>) -> TestGateway {
+    spawn_gateway_limits(config, tls, ConnectionLimits::default()).await
+}
+
+/// Starts a gateway with `config`, TLS when `tls` is given, and its listener's `limits`.
+pub async fn spawn_gateway_limits(
+    config: GatewayConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: ConnectionLimits,
+) -> TestGateway {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let store = portico_store::testing::fresh_store(data_dir.path()).await.expect("open the store");
     let FirstStart { bootstrap, .. } = FirstStart::generate();
@@ -88,7 +97,7 @@ pub async fn spawn_gateway_tls(config: GatewayConfig, tls: Option<Arc<rustls::Se
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
-    tokio::spawn(portico_gateway::serve(listener, gateway.clone(), tls, std::future::pending()));
+    tokio::spawn(portico_gateway::serve(listener, gateway.clone(), tls, limits, std::future::pending()));
     TestGateway {
         address: format!("http://{addr}"),
         addr,
@@ -301,6 +310,11 @@ impl TestGateway {
         let request_id = reply.header("x-request-id").unwrap_or_default();
         assert_eq!(request_id.len(), 32, "every gateway response has an X-Request-Id");
         reply
+    }
+
+    /// The data directory of the store (for `portico_store::testing::execute`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
     }
 
     /// GET as `host`.

@@ -3,9 +3,12 @@
 
 mod auth;
 mod backends;
+mod bodies;
 mod channels;
 mod helpers;
+mod listeners;
 mod params;
 mod policies;
+mod probes;
 mod routing;
 mod tls;

@@ -1,0 +1,68 @@
+//! The request context: what every phase of [`crate::pipeline`] reads and writes ([`Ctx`]),
+//! the response [`Body`], and the [`Plugin`] seam. It sits below the phases, so that plugins
+//! (CORS), gateway responses and the proxy use it without importing the pipeline.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, Response};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use portico_model::GatewayResponse;
+use time::OffsetDateTime;
+
+use crate::auth::Caller;
+use crate::entry::RouteMatch;
+
+/// Response body type of the gateway.
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// An empty body.
+pub fn empty() -> Body {
+    full(Bytes::new())
+}
+
+/// A body of `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).map_err(|never: Infallible| match never {}).boxed()
+}
+
+/// A policy that runs around the request (CORS).
+pub trait Plugin: Send + Sync {
+    /// After routing, before authentication: `Some` answers the request without going further.
+    fn request_filter(&self, ctx: &Ctx) -> Option<Response<Body>>;
+    /// Adjusts the response headers of every routed request (errors included).
+    fn response_filter(&self, ctx: &Ctx, headers: &mut HeaderMap);
+}
+
+/// Per-request state, passed through every phase.
+#[derive(Debug)]
+pub struct Ctx {
+    /// 32 hex digits, also `X-Request-Id` and `$context.requestId`.
+    pub request_id: String,
+    /// When the request arrived.
+    pub started: Instant,
+    /// Wall-clock arrival time.
+    pub received_at: OffsetDateTime,
+    /// The client.
+    pub peer: SocketAddr,
+    /// The gateway address the client reached.
+    pub local: SocketAddr,
+    /// The environment name asked for (`X-Stage`, default `RELEASE`).
+    pub stage: String,
+    /// The matched API.
+    pub route: Option<RouteMatch>,
+    /// When no API matched: the `default` gateway response of the group the host names.
+    pub group_responses: Option<Arc<GatewayResponse>>,
+    /// Whether this is a CORS preflight routed by its `Access-Control-Request-Method`.
+    pub preflight: bool,
+    /// Who is calling.
+    pub caller: Option<Caller>,
+    /// The backend policy that applied.
+    pub policy: Option<String>,
+    /// Backend kind and address, for the access log.
+    pub upstream: Option<String>,
+}

@@ -1,4 +1,4 @@
-"""Three `portico serve` nodes on one PostgreSQL database (issue 7), driven by the official SDK.
+"""Three `portico serve` nodes on one PostgreSQL database, driven by the official SDK.
 
 The nodes share the database, `secrets.key` (copied from the node that bootstrapped, as
 docs/configuration.md says) and the credentials. The module checks that a write through one node

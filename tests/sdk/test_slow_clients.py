@@ -1,6 +1,6 @@
-"""Slow clients (issue 21, item 11) against the real binary: on both listeners, a connection that
+"""Slow clients against the real binary: on both listeners, a connection that
 sends half a request head is closed after the header-read timeout the settings give, while other
-clients are served; `/health` and `/ready` answer on the gateway listener too (item 10)."""
+clients are served; `/health` and `/ready` answer on the gateway listener too."""
 
 import socket
 

@@ -1,4 +1,4 @@
-//! Issue 21, item 3: clients cannot grow the metrics. A binary of its own because the metrics
+//! Clients cannot grow the metrics. A binary of its own because the metrics
 //! recorder is process-wide: here no other test adds series while the series are counted.
 //!
 //! Both listeners as `portico serve` runs them: the gateway, and the management API whose

@@ -576,7 +576,7 @@ async fn failed_logins_are_rate_limited_per_user_and_address() {
 }
 
 /// The access key travels in clear: whoever saw it can send forged signatures with it. Their
-/// failures must not shut its owner out (issue 21, item 2); only the forgeries get 429.
+/// failures must not shut its owner out; only the forgeries get 429.
 #[tokio::test]
 async fn failed_signatures_are_rate_limited_per_access_key() {
     let app = spawn_app_with(|state| state.with_auth_failure_quota(small_failure_quota())).await;

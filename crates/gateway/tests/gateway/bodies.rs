@@ -1,4 +1,4 @@
-//! Request bodies (issue 21, item 12): streamed to the backend when no phase needs them whole,
+//! Request bodies: streamed to the backend when no phase needs them whole,
 //! held whole within a budget shared by all requests otherwise, never over `max_body_bytes`.
 
 use portico_gateway::GatewayConfig;

@@ -1,4 +1,4 @@
-//! Slow and idle clients (issue 21, item 11): a connection that sends half a request head, or
+//! Slow and idle clients: a connection that sends half a request head, or
 //! nothing, is closed after its timeout, while other clients are served.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! `GET /health` and `GET /ready` on the gateway listener (issue 21, item 10): answered when no
+//! `GET /health` and `GET /ready` on the gateway listener: answered when no
 //! API serves the path, and `/ready` is 503 on both listeners while the database is unreachable.
 
 use portico_api::AppState;
@@ -30,12 +30,10 @@ async fn health_and_ready_answer_unless_an_api_serves_the_path() {
     assert_eq!(gw.get(&group.sl_domain, "/ready", &[]).await.body, "READY");
 }
 
+// An embedded SQLite file has no server to lose: only a database server can go away.
 #[tokio::test]
+#[ignore = "needs PostgreSQL: the PostgreSQL pass of scripts/test.sh runs it (--include-ignored)"]
 async fn ready_is_503_on_both_listeners_while_the_database_is_unreachable() {
-    if portico_store::testing::engine() != "postgres" {
-        // An embedded SQLite file has no server to lose: the PostgreSQL pass covers this.
-        return;
-    }
     let gw = spawn_gateway().await;
     let state = AppState::load(gw.store.clone(), time::Duration::hours(1), "apig.test".into()).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

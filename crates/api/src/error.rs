@@ -98,6 +98,20 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The wire body, for an error that is recorded rather than answered (the result of an
+    /// asynchronous task).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error_code": self.code, "error_msg": self.message })
+    }
+}
+
+impl From<portico_openapi::InvalidObject> for ApiError {
+    fn from(e: portico_openapi::InvalidObject) -> Self {
+        ApiError::invalid_because(&e.field, &e.reason)
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         let code = match e {

@@ -16,6 +16,7 @@ mod lockout;
 mod metrics;
 mod policy_views;
 mod routes;
+mod services;
 mod startup;
 mod views;
 mod workbook;

@@ -10,9 +10,11 @@
 //! deleting it, removes its bindings and authorizations in the same transaction.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use portico_model::{
-    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, GatewayResponse, MemberChange, Page, Paged, Signature,
-    Throttle, ThrottleSpecial, VpcChannel,
+    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, DeclaredPolicies, GatewayResponse, MemberChange, Page,
+    Paged, PolicySet, Signature, Throttle, ThrottleSpecial, VpcChannel,
 };
 use time::OffsetDateTime;
 
@@ -281,7 +283,13 @@ pub trait PolicyStore: Send + Sync {
 
     // ---------------------------------------------------------------- export
 
-    /// The throttling and ACL objects a `define=all` export of `api_ids` published in
-    /// `env_id` carries (see [`ExtensionObjects`]).
-    async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects>;
+    /// The throttling policies (with their specials) and ACLs bound to `api_ids` published in
+    /// `env_id`, each once, in the order they were first bound (`gateway_responses` stays
+    /// empty); and per API id, the names of those bound to it.
+    async fn bound_policies(
+        &self,
+        instance_id: &str,
+        env_id: &str,
+        api_ids: &[String],
+    ) -> Result<(PolicySet, HashMap<String, DeclaredPolicies>)>;
 }

@@ -28,10 +28,10 @@ use sha2::Sha256;
 
 use super::apps::non_empty;
 use super::groups::text_match;
-use super::openapi::failure_entry;
 use super::roma_apps::app_names;
 use crate::download;
 use crate::extract::{AppQuery, Scope};
+use crate::services::openapi::failure_entry;
 use crate::views::{list as paged, object};
 use crate::{ApiError, ApiResult, AppState, Caller};
 

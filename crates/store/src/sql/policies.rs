@@ -1,12 +1,15 @@
 //! [`PolicyStore`] on SQLite. Bindings and authorizations reference `publications(publish_id)`
 //! with `ON DELETE CASCADE`, so offlining or deleting an API removes them in its transaction.
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use portico_model::{
-    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, GatewayResponse, MemberChange, Page, Paged,
-    RefKind, Signature, Throttle, ThrottleSpecial, VpcChannel, api_references, new_id,
+    Acl, Api, App, AppAuth, AppCode, AppSecret, AppWithSecret, Authorizer, DeclaredPolicies, GatewayResponse,
+    MemberChange, Page, Paged, PolicySet, RefKind, Signature, Throttle, ThrottleSpecial, VpcChannel, api_references,
+    new_id,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
 
@@ -14,11 +17,6 @@ use super::{Engine, SqlStore, Tx, not_published, parse_ts, to_doc, ts, unique_or
 use crate::policy_types::*;
 use crate::secrets::lookup_hash;
 use crate::{ChannelUpdate, Conflict, Kind, PolicyStore, ResponseUpdate, Result, StoreError, TextMatch};
-
-/// The operation-level extensions that name the throttling policy and the ACL bound to an API,
-/// with the kind of policy each names.
-const BINDING_EXTENSIONS: [(PolicyKind, &str); 2] =
-    [(PolicyKind::Throttle, "x-apigateway-ratelimit"), (PolicyKind::Acl, "x-apigateway-access-control")];
 
 fn published_columns<DB: Engine>() -> String {
     format!(
@@ -60,39 +58,6 @@ const THROTTLE_COLUMNS: &str = "doc, \
 
 const ACL_COLUMNS: &str = "doc, \
      (SELECT COUNT(*) FROM policy_bindings b WHERE b.kind = 'acl' AND b.policy_id = acls.id) AS bind_num";
-
-/// `x-apigateway-ratelimits` entry of a throttle (extensions.md §2.11).
-fn ratelimit_object(t: &Throttle, specials: &[ThrottleSpecial]) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("api-limit".into(), json!(t.api_call_limits));
-    for (key, value) in
-        [("user-limit", t.user_call_limits), ("app-limit", t.app_call_limits), ("ip-limit", t.ip_call_limits)]
-    {
-        if value > 0 {
-            map.insert(key.into(), json!(value));
-        }
-    }
-    map.insert("interval".into(), json!(t.time_interval));
-    map.insert("unit".into(), json!(t.time_unit));
-    map.insert("shared".into(), json!(t.throttle_type == 2));
-    if !specials.is_empty() {
-        let special: Vec<Value> = specials
-            .iter()
-            .map(|s| json!({ "type": s.object_type, "limit": s.call_limits, "instance": s.object_id }))
-            .collect();
-        map.insert("special".into(), Value::Array(special));
-    }
-    map
-}
-
-/// `x-apigateway-access-controls` entry of an ACL (extensions.md §2.11).
-fn access_control_object(a: &Acl) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert("acl-type".into(), json!(a.acl_type));
-    map.insert("entity-type".into(), json!(a.entity_type));
-    map.insert("value".into(), json!(a.acl_value));
-    map
-}
 
 const SIGN_COLUMNS: &str = "doc, sealed_secret, \
      (SELECT COUNT(*) FROM policy_bindings b WHERE b.kind = 'sign' AND b.policy_id = signs.id) AS bind_num";
@@ -439,8 +404,8 @@ where
     }
 
     /// Binds a publish record that has just been created to the throttling policy and the ACL
-    /// that its API's definition names (`x-apigateway-ratelimit`, `x-apigateway-access-control`,
-    /// kept from an imported document): what a document declares takes effect when the API is
+    /// that its API's definition declares by name ([`DeclaredPolicies`], kept from an imported
+    /// document): what a document declares takes effect when the API is
     /// published to an environment. Only a new record is bound, so a binding removed by hand stays
     /// removed while the API stays published; a name no policy of the instance has any more is
     /// skipped (the publish itself must not fail over a policy deleted since the import).
@@ -452,18 +417,20 @@ where
         env_id: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        for (kind, key) in BINDING_EXTENSIONS {
-            let Some(Value::String(name)) = api.definition.openapi_extensions.get(key) else { continue };
+        let declared = DeclaredPolicies::of(&api.definition);
+        for (kind, name) in [(PolicyKind::Throttle, declared.throttle), (PolicyKind::Acl, declared.acl)] {
+            let Some(name) = name else { continue };
             let found = sqlx::query(AssertSqlSafe(format!(
                 "SELECT id FROM {} WHERE instance_id = $1 AND name = $2",
                 table(kind)
             )))
             .bind(instance_id)
-            .bind(name)
+            .bind(&name)
             .fetch_optional(&mut **tx)
             .await?;
             let Some(row) = found else {
-                tracing::warn!(api_id = %api.id, %name, "{key} names no policy of the instance: not bound");
+                let kind = kind.label();
+                tracing::warn!(api_id = %api.id, %name, "the API declares a {kind} the instance does not have: not bound");
                 continue;
             };
             let policy_id: String = row.try_get("id")?;
@@ -501,7 +468,7 @@ where
                     Ok(app) => app.name,
                     Err(StoreError::NotFound { .. }) => {
                         return Err(StoreError::BadReference {
-                            field: format!("x-apigateway-ratelimits.{throttle_name}.special[{i}].instance"),
+                            field: format!("{throttle_name}.special[{i}].instance"),
                             message: format!("The app {} does not exist", s.object_id),
                         });
                     }
@@ -635,7 +602,7 @@ where
         tx: &mut Tx<DB>,
         instance_id: &str,
         group_id: &str,
-        import: &PolicyImport,
+        import: &PolicySet,
         mode: ExtendMode,
         now: OffsetDateTime,
     ) -> Result<()> {
@@ -711,7 +678,7 @@ where
                 }
             }
         }
-        for response in &import.responses {
+        for response in &import.gateway_responses {
             let existing = sqlx::query("SELECT doc FROM gateway_responses WHERE group_id = $1 AND name = $2")
                 .bind(group_id)
                 .bind(&response.name)
@@ -1778,10 +1745,15 @@ where
         self.commit(tx).await
     }
 
-    async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects> {
-        let mut objects = ExtensionObjects::default();
+    async fn bound_policies(
+        &self,
+        instance_id: &str,
+        env_id: &str,
+        api_ids: &[String],
+    ) -> Result<(PolicySet, HashMap<String, DeclaredPolicies>)> {
+        let (mut policies, mut bound) = (PolicySet::default(), HashMap::<String, DeclaredPolicies>::new());
         if api_ids.is_empty() {
-            return Ok(objects);
+            return Ok((policies, bound));
         }
         let mut conn = DB::begin_snapshot(&self.pool).await?;
         for kind in [PolicyKind::Throttle, PolicyKind::Acl] {
@@ -1798,42 +1770,37 @@ where
             }
             q.push(") ORDER BY b.seq");
             let rows = q.build().fetch_all(&mut *conn).await?;
-            let root_key = match kind {
-                PolicyKind::Throttle => "x-apigateway-ratelimits",
-                _ => "x-apigateway-access-controls",
-            };
-            let api_key = binding_extension(kind);
+            let mut seen = HashSet::new();
             for row in &rows {
                 let api_id: String = row.try_get("api_id")?;
                 let name: String = row.try_get("name")?;
-                let root = objects.root.entry(root_key.to_string()).or_default();
-                if !root.contains_key(&name) {
-                    let object = match kind {
-                        PolicyKind::Throttle => {
-                            let policy_id: String = row.try_get("id")?;
-                            let specials =
-                                sqlx::query("SELECT doc FROM throttle_specials WHERE throttle_id = $1 ORDER BY seq")
-                                    .bind(&policy_id)
-                                    .fetch_all(&mut *conn)
-                                    .await?
-                                    .iter()
-                                    .map(|r| Self::from_doc(r, "doc"))
-                                    .collect::<Result<Vec<ThrottleSpecial>>>()?;
-                            ratelimit_object(&Self::from_doc(row, "doc")?, &specials)
-                        }
-                        _ => access_control_object(&Self::from_doc(row, "doc")?),
-                    };
-                    root.insert(name.clone(), Value::Object(object));
+                let declared = bound.entry(api_id).or_default();
+                match kind {
+                    PolicyKind::Throttle => declared.throttle = Some(name.clone()),
+                    _ => declared.acl = Some(name.clone()),
                 }
-                objects.per_api.entry(api_id).or_default().insert(api_key.to_string(), Value::String(name));
+                if !seen.insert(name) {
+                    continue;
+                }
+                match kind {
+                    PolicyKind::Throttle => {
+                        let policy_id: String = row.try_get("id")?;
+                        let specials =
+                            sqlx::query("SELECT doc FROM throttle_specials WHERE throttle_id = $1 ORDER BY seq")
+                                .bind(&policy_id)
+                                .fetch_all(&mut *conn)
+                                .await?
+                                .iter()
+                                .map(|r| Self::from_doc(r, "doc"))
+                                .collect::<Result<Vec<ThrottleSpecial>>>()?;
+                        policies.throttles.push((Self::from_doc(row, "doc")?, specials));
+                    }
+                    _ => policies.acls.push(Self::from_doc(row, "doc")?),
+                }
             }
         }
-        Ok(objects)
+        Ok((policies, bound))
     }
-}
-
-fn binding_extension(kind: PolicyKind) -> &'static str {
-    BINDING_EXTENSIONS.iter().find(|(k, _)| *k == kind).map_or("", |(_, key)| key)
 }
 
 const AUTHORIZER_KIND: &str = "SELECT kind FROM authorizers WHERE instance_id = $1 AND id = $2";

@@ -1,4 +1,4 @@
-//! Property tests of the lossless round trip (issue 3): for a generated group of valid APIs,
+//! Property tests of the lossless round trip: for a generated group of valid APIs,
 //! export (`dev`, Swagger 2.0 or OpenAPI 3.0, JSON or YAML) → import → export gives the same
 //! document byte for byte, and the imported definitions equal the originals up to what the
 //! server assigns (ids, times, status).

@@ -1,7 +1,8 @@
 //! The one error type of the management API and its wire form,
 //! `{"error_code":"APIG.xxxx","error_msg":"…"}`. Every code is listed in `docs/errors.md`.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_model::FieldError;
 use portico_store::{Conflict, Kind, StoreError};
@@ -102,6 +103,20 @@ impl ApiError {
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "APIG.9999", "System error")
+    }
+}
+
+impl ApiError {
+    /// The wire body, for an error that is recorded rather than answered (the result of an
+    /// asynchronous task).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error_code": self.code, "error_msg": self.message })
+    }
+}
+
+impl From<portico_openapi::InvalidObject> for ApiError {
+    fn from(e: portico_openapi::InvalidObject) -> Self {
+        ApiError::invalid_because(&e.field, &e.reason)
     }
 }
 
@@ -213,6 +228,37 @@ impl From<StoreError> for ApiError {
                 ApiError::internal(&other)
             }
         }
+    }
+}
+
+/// A refusal of IAM's token endpoint, in IAM's own body
+/// (`{"error": {"code", "message", "title"}}`), not the APIG one.
+#[derive(Debug, Clone, Copy)]
+pub enum IamFailure {
+    /// 400: not a password token request.
+    BadRequest(&'static str),
+    /// 401: wrong user name or password (which one is not told).
+    WrongPassword,
+    /// 403: the user may not act in the requested project.
+    Forbidden(&'static str),
+    /// 429: too many failed logins; `Retry-After` says when to come back.
+    LockedOut(crate::lockout::LockedOut),
+}
+
+impl IntoResponse for IamFailure {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            IamFailure::BadRequest(message) => (StatusCode::BAD_REQUEST, message),
+            IamFailure::WrongPassword => (StatusCode::UNAUTHORIZED, "The username or password is wrong."),
+            IamFailure::Forbidden(message) => (StatusCode::FORBIDDEN, message),
+            IamFailure::LockedOut(_) => (StatusCode::TOO_MANY_REQUESTS, "Too many failed logins; retry later."),
+        };
+        let body = serde_json::json!({ "error": { "code": status.as_u16(), "message": message, "title": status.canonical_reason() } });
+        let mut response = (status, axum::Json(body)).into_response();
+        if let IamFailure::LockedOut(locked) = self {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(locked.retry_after_secs()));
+        }
+        response
     }
 }
 

@@ -1,10 +1,13 @@
-//! Portico's management HTTP API: the Huawei Cloud APIG v2 wire contract (groups,
-//! environments, variables, APIs, publishing, API details) and the IAM token endpoint,
-//! on axum.
+//! Portico's management HTTP API on axum: the Huawei Cloud APIG v2 wire contract (instances,
+//! groups, environments, variables, APIs, publishing and versions, export and import, apps,
+//! throttling policies, ACLs, signature keys, custom authorizers, VPC channels, gateway
+//! responses), ROMA Connect's integration applications, data sources and custom backends,
+//! DataArts DataService's API catalog, and the IAM token endpoint.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; `portico serve` binds it, and the
 //! integration tests bind it on port 0. Handlers are thin: they extract, call the
-//! [`portico_store::Store`], and render a view; all errors go through [`ApiError`].
+//! [`portico_store::Store`] (or a service, where a request is more than a store call), and
+//! render a view from `views`; all errors go through [`ApiError`].
 #![warn(missing_docs)]
 
 mod auth;
@@ -14,8 +17,8 @@ mod error;
 mod extract;
 mod lockout;
 mod metrics;
-mod policy_views;
 mod routes;
+mod services;
 mod startup;
 mod views;
 mod workbook;

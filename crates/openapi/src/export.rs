@@ -181,13 +181,12 @@ where
             OasVersion::V2 => map.serialize_entry("securityDefinitions", &schemes)?,
             OasVersion::V3 => map.serialize_entry("components", &Components(schemes))?,
         }
-        if e.define.has_objects() {
-            for (key, value) in &e.objects.root {
-                map.serialize_entry(key, value)?;
-            }
+        let root = if e.define.has_objects() { e.objects.root() } else { BTreeMap::new() };
+        for (key, value) in &root {
+            map.serialize_entry(key, value)?;
         }
         for (key, value) in e.group_extensions {
-            if !(e.define.has_objects() && e.objects.root.contains_key(key)) {
+            if !root.contains_key(key.as_str()) {
                 map.serialize_entry(key, value)?;
             }
         }
@@ -246,7 +245,7 @@ const IAM: &str = "apig-auth-iam";
 const CUSTOM_PREFIX: &str = "apig-auth-custom-";
 
 fn authorizer_scheme(objects: &ExtensionObjects, id: &str) -> String {
-    let name = objects.authorizers.get(id).map(|(name, _)| name.as_str()).unwrap_or(id);
+    let name = objects.authorizer_name(id).unwrap_or(id);
     format!("{CUSTOM_PREFIX}{name}")
 }
 
@@ -486,14 +485,14 @@ impl Serialize for Operation<'_, '_> {
         if !portico.is_empty() {
             map.serialize_entry(keys::PORTICO_API, &portico)?;
         }
-        let bound = e.objects.per_api.get(&self.api.id).filter(|_| e.define.has_objects());
+        let bound = if e.define.has_objects() { e.objects.operation(&self.api.id) } else { Object::new() };
         // An extension named like a key written above would be a duplicate key: that key wins.
         for (key, value) in &def.openapi_extensions {
-            if !bound.is_some_and(|b| b.contains_key(key)) && !keys::OPERATION_KEYS.contains(&key.as_str()) {
+            if !bound.contains_key(key) && !keys::OPERATION_KEYS.contains(&key.as_str()) {
                 map.serialize_entry(key, value)?;
             }
         }
-        for (key, value) in bound.into_iter().flatten() {
+        for (key, value) in &bound {
             map.serialize_entry(key, value)?;
         }
         map.end()

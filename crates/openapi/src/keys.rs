@@ -23,6 +23,10 @@ pub const RESPONSE: &str = "x-apigateway-response";
 pub const RATELIMITS: &str = "x-apigateway-ratelimits";
 /// Access control policies by name (document root).
 pub const ACCESS_CONTROLS: &str = "x-apigateway-access-controls";
+/// The throttling policy an operation binds, by name (kept in the API's `openapi_extensions`).
+pub const RATELIMIT: &str = portico_model::DeclaredPolicies::THROTTLE_KEY;
+/// The access control policy an operation binds, by name (kept like [`RATELIMIT`]).
+pub const ACCESS_CONTROL: &str = portico_model::DeclaredPolicies::ACL_KEY;
 /// The group's gateway responses.
 pub const RESPONSES: &str = "x-apigateway-responses";
 /// Success sample.

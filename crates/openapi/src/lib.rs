@@ -36,15 +36,15 @@ mod form;
 mod import;
 pub mod keys;
 mod livedata;
+mod objects;
 mod read;
 mod yaml;
-
-use std::collections::{BTreeMap, HashMap};
 
 pub use export::{Export, WriteError, path_order, sort_by_path, write};
 pub use form::{FormMode, ImportForm, ImportFormReader};
 pub use import::{DocumentError, ImportContext, ParsedApi, ParsedDocument, References, parse};
 pub use livedata::{ParsedLdApi, parse_livedata, write_livedata};
+pub use objects::{ExtensionObjects, InvalidObject, document_policies, ratelimit_field};
 
 /// A JSON object: what extension values and extension maps are.
 pub type Object = serde_json::Map<String, serde_json::Value>;
@@ -132,17 +132,4 @@ impl Format {
             _ => None,
         }
     }
-}
-
-/// Extension objects bound to the exported APIs, as their owners (throttles, ACLs, …) render
-/// them: the exporter writes them without knowing what they are, so a new kind of object needs
-/// no change here.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExtensionObjects {
-    /// Document-level maps, e.g. `x-apigateway-ratelimits` → policy name → policy.
-    pub root: BTreeMap<String, Object>,
-    /// Per API id, operation-level extensions, e.g. `x-apigateway-ratelimit` → policy name.
-    pub per_api: HashMap<String, Object>,
-    /// Custom authorizers by id: their name and their `x-apigateway-authorizer` object.
-    pub authorizers: HashMap<String, (String, Object)>,
 }

@@ -1,5 +1,12 @@
-//! Persistence for Portico: the [`Store`] trait, the one seam between the management API (and
-//! later the data plane) and a database, and its engines. Today: [`SqliteStore`].
+//! Persistence for Portico: the [`Store`] trait, the one seam between a database and the
+//! management API and data plane, and its engine, [`SqlStore`], on SQLite ([`SqliteStore`], the
+//! embedded default) or PostgreSQL ([`PgStore`], many nodes on one database).
+//!
+//! The trait is split by family: the core [`Store`] (accounts, groups, environments, APIs,
+//! publishing, tasks, the data plane's reads) has one supertrait per family of policies and
+//! access objects, and one each for ROMA custom backends and DataService. Their SQL is written
+//! once for both databases, one file per family under `sql/`; what differs between the
+//! databases is the [`Engine`] trait.
 //!
 //! Every method that writes runs in one database transaction, so a crash leaves either all of
 //! an operation or none of it. Every object lives inside an instance, and every query names the
@@ -42,7 +49,10 @@ pub use livedata::{
 };
 pub use nodes::Heartbeat;
 pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
-pub use policies::{ChannelUpdate, PolicyStore, ResponseUpdate};
+pub use policies::{
+    AclStore, AppStore, AuthorizerStore, BindingStore, ChannelUpdate, GatewayResponseStore, ResponseUpdate,
+    SignatureStore, ThrottleStore, VpcChannelStore,
+};
 pub use policy_types::*;
 pub use secrets::KEY_FILE as SECRETS_KEY_FILE;
 pub use sql::{Engine, PgStore, SqlStore, SqliteStore};
@@ -256,11 +266,27 @@ pub struct LiveSet {
 /// The outcome of publishing or taking offline one API of a batch.
 pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 
-/// The one storage interface. Engines: [`SqliteStore`]. The policy methods (apps, throttling,
-/// ACLs, bindings) are in the supertrait [`PolicyStore`], ROMA custom backends' in [`LivedataStore`],
-/// DataArts DataService's in [`DataServiceStore`].
+/// The one storage interface. Engines: [`SqliteStore`] and [`PgStore`]. Each family of policies
+/// and access objects has its own supertrait ([`AppStore`], [`ThrottleStore`], [`AclStore`],
+/// [`BindingStore`], [`AuthorizerStore`], [`VpcChannelStore`], [`SignatureStore`],
+/// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]) and DataArts
+/// DataService ([`DataServiceStore`]).
 #[async_trait]
-pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 'static {
+pub trait Store:
+    AppStore
+    + ThrottleStore
+    + AclStore
+    + BindingStore
+    + AuthorizerStore
+    + VpcChannelStore
+    + SignatureStore
+    + GatewayResponseStore
+    + LivedataStore
+    + DataServiceStore
+    + Send
+    + Sync
+    + 'static
+{
     /// A setting, or `proposed` stored under `key` if there was none; whoever wrote first wins.
     async fn setting_or_insert(&self, key: &str, proposed: &str) -> Result<String>;
 
@@ -441,7 +467,7 @@ pub trait Store: PolicyStore + LivedataStore + DataServiceStore + Send + Sync + 
     /// one will finish, are marked failed with `reason`. Returns how many.
     async fn leave(&self, now: OffsetDateTime, reason: &str) -> Result<u64>;
 
-    // ---- Data plane (issue 6) -------------------------------------------------------------
+    // ---- Data plane ------------------------------------------------------------------------
 
     /// Everything that is live, across all instances: each publication with its route key,
     /// the groups they belong to, those groups' environment variables, and the policies the

@@ -1,6 +1,6 @@
 //! The ROMA Connect half of the store: integration applications, data sources and custom
 //! backends (livedata APIs) with their deployments and test runs. A supertrait of
-//! [`crate::Store`], like [`crate::PolicyStore`].
+//! [`crate::Store`], like each policy family ([`crate::AppStore`], …).
 //!
 //! Deploying a custom backend with a frontend API creates and publishes that API with the same
 //! row writers and checks as `create_api` and `publish`, in the deployment's transaction: one

@@ -1,9 +1,9 @@
 //! What the OpenAPI import and the asynchronous tasks ask of a store.
 
-use portico_model::{ApiDefinition, ApiGroup};
+use portico_model::{ApiDefinition, ApiGroup, PolicySet};
 use time::OffsetDateTime;
 
-use crate::{Conflict, ExtendMode, PolicyImport};
+use crate::{Conflict, ExtendMode};
 
 /// Where imported APIs go.
 #[derive(Debug, Clone)]
@@ -26,9 +26,13 @@ pub struct ImportRequest {
     pub target: ImportTarget,
     /// Validated definitions, in document order, with `group_id` set to the target group.
     pub apis: Vec<ApiDefinition>,
-    /// Throttling policies and ACLs the document defines (`x-apigateway-ratelimits`,
-    /// `x-apigateway-access-controls`), created or reused by name before the APIs.
-    pub policies: PolicyImport,
+    /// Throttling policies (with their specials), ACLs and gateway responses the document
+    /// defines, created or reused by name before the APIs. A gateway response whose name the
+    /// group has is kept or overwritten (by [`ExtendMode`]) under its id; a new one is created
+    /// with the id it carries, which the imported APIs' `response_id` may already name. An `APP`
+    /// special must name an app of the instance: otherwise the import fails with a
+    /// `BadReference` whose field is `<policy name>.special[i].instance`.
+    pub policies: PolicySet,
     /// `extend_mode`: what happens to an existing policy of the same name.
     pub extend_mode: ExtendMode,
     /// `api_mode=override`: an API that conflicts with an existing one replaces it; otherwise

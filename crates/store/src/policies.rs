@@ -1,35 +1,36 @@
-//! The policy half of the store: apps (with AppCodes and authorizations), request throttling
-//! policies (with specials), ACL policies, and their bindings to publish records.
+//! The policy families of the store, one trait each: apps (with AppCodes and authorizations),
+//! request throttling policies (with specials), ACL policies, their bindings to publish records,
+//! custom authorizers, VPC channels, signature keys and gateway responses.
 //!
-//! It is a supertrait of [`crate::Store`], so every engine implements it and every caller
-//! holding a `dyn Store` can use it; it lives apart so that the policy family can grow without
-//! touching the core trait.
+//! Each is a supertrait of [`crate::Store`], so every engine implements it and every caller
+//! holding a `dyn Store` can use it; each lives apart so that a family can grow without
+//! touching the core trait, and its SQL is in `sql/<family>.rs`.
 //!
 //! Deleting a policy that is still bound to publish records is refused
 //! ([`Conflict::PolicyBound`](crate::Conflict::PolicyBound)); taking an API offline, or
 //! deleting it, removes its bindings and authorizations in the same transaction.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+
 use portico_model::{
-    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, GatewayResponse, MemberChange, Page, Paged, Signature,
-    Throttle, ThrottleSpecial, VpcChannel,
+    Acl, App, AppCode, AppSecret, AppWithSecret, Authorizer, DeclaredPolicies, GatewayResponse, MemberChange, Page,
+    Paged, PolicySet, Signature, Throttle, ThrottleSpecial, VpcChannel,
 };
 use time::OffsetDateTime;
 
 use crate::policy_types::*;
 use crate::{Result, TextMatch};
 
-/// How [`PolicyStore::update_vpc_channel`] makes the new channel from the stored one.
+/// How [`VpcChannelStore::update_vpc_channel`] makes the new channel from the stored one.
 pub type ChannelUpdate<'a> =
     dyn Fn(&VpcChannel) -> std::result::Result<VpcChannel, portico_model::FieldError> + Send + Sync + 'a;
-/// How [`PolicyStore::update_gateway_response`] changes the stored response.
+/// How [`GatewayResponseStore::update_gateway_response`] changes the stored response.
 pub type ResponseUpdate<'a> = dyn Fn(&mut GatewayResponse) + Send + Sync + 'a;
 
-/// Policies and access objects. Engines: [`crate::SqliteStore`].
+/// Apps, their AppCodes and their authorizations for published APIs.
 #[async_trait]
-pub trait PolicyStore: Send + Sync {
-    // ---------------------------------------------------------------- apps
-
+pub trait AppStore: Send + Sync {
     /// Creates an app; its secret is stored sealed. Conflict: the name is taken in the
     /// instance, or the key anywhere.
     async fn create_app(&self, instance_id: &str, app: &App, secret: &AppSecret) -> Result<()>;
@@ -86,9 +87,11 @@ pub trait PolicyStore: Send + Sync {
         filter: &PublishedApiFilter,
         page: Page,
     ) -> Result<Paged<PublishedApi>>;
+}
 
-    // ---------------------------------------------------------------- throttling
-
+/// Request throttling policies and their special throttles.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
     /// Creates a throttling policy. Conflict: the name is taken.
     async fn create_throttle(&self, instance_id: &str, throttle: &Throttle) -> Result<()>;
     /// Replaces a throttling policy. Conflict: the new name is taken.
@@ -127,9 +130,11 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<ThrottleSpecial>>;
     /// Deletes a special throttle.
     async fn delete_special(&self, instance_id: &str, throttle_id: &str, id: &str) -> Result<()>;
+}
 
-    // ---------------------------------------------------------------- ACLs
-
+/// Access control policies.
+#[async_trait]
+pub trait AclStore: Send + Sync {
     /// Creates an ACL policy. Conflict: the name is taken.
     async fn create_acl(&self, instance_id: &str, acl: &Acl) -> Result<()>;
     /// Replaces an ACL policy. Conflict: the new name is taken.
@@ -141,9 +146,11 @@ pub trait PolicyStore: Send + Sync {
     /// Deletes ACL policies, each on its own merits, in one transaction. NotFound or
     /// Conflict (bound) per policy.
     async fn delete_acls(&self, instance_id: &str, ids: &[String]) -> Result<Vec<(String, Result<()>)>>;
+}
 
-    // ---------------------------------------------------------------- bindings
-
+/// Throttling policies, ACLs and signature keys bound to publish records.
+#[async_trait]
+pub trait BindingStore: Send + Sync {
     /// Binds a policy to publish records, all or nothing. NotFound: the policy or a publish
     /// record. Conflict: a record already has a policy of this kind.
     async fn bind_policy(
@@ -189,8 +196,20 @@ pub trait PolicyStore: Send + Sync {
         page: Page,
     ) -> Result<Paged<BoundPolicy>>;
 
-    // ---------------------------------------------------------------- custom authorizers
+    /// The throttling policies (with their specials) and ACLs bound to `api_ids` published in
+    /// `env_id`, each once, in the order they were first bound (`gateway_responses` stays
+    /// empty); and per API id, the names of those bound to it.
+    async fn bound_policies(
+        &self,
+        instance_id: &str,
+        env_id: &str,
+        api_ids: &[String],
+    ) -> Result<(PolicySet, HashMap<String, DeclaredPolicies>)>;
+}
 
+/// Custom authorizers.
+#[async_trait]
+pub trait AuthorizerStore: Send + Sync {
     /// Creates a custom authorizer. Conflict: the name is taken.
     async fn create_authorizer(&self, instance_id: &str, authorizer: &Authorizer) -> Result<()>;
     /// Replaces a custom authorizer. Conflict: the name is taken, or the type would change.
@@ -206,9 +225,11 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<Authorizer>>;
     /// Deletes a custom authorizer. Conflict: an API refers to it.
     async fn delete_authorizer(&self, instance_id: &str, id: &str) -> Result<()>;
+}
 
-    // ---------------------------------------------------------------- VPC channels
-
+/// VPC channels and their members.
+#[async_trait]
+pub trait VpcChannelStore: Send + Sync {
     /// Creates a VPC channel. Conflict: the name is taken.
     async fn create_vpc_channel(&self, instance_id: &str, channel: &VpcChannel) -> Result<()>;
     /// Replaces a VPC channel with what `build` makes of the stored one, in one transaction.
@@ -234,9 +255,11 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<VpcChannel>>;
     /// Deletes a VPC channel. Conflict: an API refers to it.
     async fn delete_vpc_channel(&self, instance_id: &str, id: &str) -> Result<()>;
+}
 
-    // ---------------------------------------------------------------- signature keys
-
+/// Signature keys.
+#[async_trait]
+pub trait SignatureStore: Send + Sync {
     /// Creates a signature key; its secret is stored sealed. Conflict: the name is taken.
     async fn create_signature(&self, instance_id: &str, signature: &Signature) -> Result<()>;
     /// Replaces a signature key. Conflict: the new name is taken.
@@ -253,9 +276,11 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<SignatureSummary>>;
     /// Deletes a signature key. Conflict: it is bound.
     async fn delete_signature(&self, instance_id: &str, id: &str) -> Result<()>;
+}
 
-    // ---------------------------------------------------------------- gateway responses
-
+/// The gateway responses of a group.
+#[async_trait]
+pub trait GatewayResponseStore: Send + Sync {
     /// Creates a gateway response. NotFound: its group. Conflict: the name is taken there.
     async fn create_gateway_response(&self, instance_id: &str, response: &GatewayResponse) -> Result<()>;
     /// Changes a gateway response of a group with `change`, in one transaction, and returns it.
@@ -278,10 +303,4 @@ pub trait PolicyStore: Send + Sync {
     ) -> Result<Paged<GatewayResponse>>;
     /// Deletes a gateway response. Conflict: an API refers to it.
     async fn delete_gateway_response(&self, instance_id: &str, group_id: &str, id: &str) -> Result<()>;
-
-    // ---------------------------------------------------------------- export
-
-    /// The throttling and ACL objects a `define=all` export of `api_ids` published in
-    /// `env_id` carries (see [`ExtensionObjects`]).
-    async fn extension_objects(&self, instance_id: &str, env_id: &str, api_ids: &[String]) -> Result<ExtensionObjects>;
 }

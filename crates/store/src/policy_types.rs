@@ -1,8 +1,6 @@
 //! What the policy methods of [`crate::Store`] take and give: filters, published APIs as the
 //! binding lists show them, and bindings.
 
-use std::collections::{BTreeMap, HashMap};
-
 use portico_model::{
     Acl, App, AppAuth, AppWithSecret, Authorizer, GatewayResponse, Signature, Throttle, ThrottleSpecial, VpcChannel,
 };
@@ -245,18 +243,6 @@ pub struct SpecialFilter {
     pub user: Option<String>,
 }
 
-/// The policy objects a `define=all` export carries for a set of APIs published in one
-/// environment: root-level maps keyed by extension name (`x-apigateway-ratelimits`,
-/// `x-apigateway-access-controls`: policy name → object) and, per API id, the operation-level
-/// extensions (`x-apigateway-ratelimit`, `x-apigateway-access-control`: policy name).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExtensionObjects {
-    /// Extension name → (policy name → object).
-    pub root: BTreeMap<String, Map<String, Value>>,
-    /// API id → (extension name → value).
-    pub per_api: HashMap<String, Map<String, Value>>,
-}
-
 /// Filters of `ListCustomAuthorizersV2`.
 #[derive(Debug, Clone, Default)]
 pub struct AuthorizerFilter {
@@ -301,20 +287,6 @@ pub enum ExtendMode {
     Merge,
     /// Overwrite it with the imported one (same id).
     Override,
-}
-
-/// The throttling policies (with their specials), ACLs and gateway responses an import
-/// brings, by name.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PolicyImport {
-    /// Throttling policies and their specials; ids and times are assigned for new ones.
-    pub throttles: Vec<(Throttle, Vec<portico_model::ThrottleSpecial>)>,
-    /// ACL policies.
-    pub acls: Vec<Acl>,
-    /// Gateway responses of the group imported into. A response whose name the group has is
-    /// kept or overwritten (by [`ExtendMode`]) under its id; a new one is created with the id it
-    /// carries, which the imported APIs' `response_id` may already name.
-    pub responses: Vec<portico_model::GatewayResponse>,
 }
 
 /// What the data plane needs of the policies, read with the live publications

@@ -1,4 +1,4 @@
-//! The `PolicyStore` contract, against every engine (today SQLite on a temporary file): sealed
+//! The contract of the policy families (`AppStore`, `BindingStore`, …), against every engine: sealed
 //! secrets across restarts, bindings that follow publications, references that block deletes.
 
 use portico_model::{

@@ -326,7 +326,7 @@ async fn import_is_one_transaction_with_modes_and_dry_runs() {
     assert_eq!(again.iter().find(|a| &a.id == id).unwrap().definition.remark.as_deref(), Some("republished"));
 }
 
-// ---- Data plane (issue 6) -------------------------------------------------------------------
+// ---- Data plane ----------------------------------------------------------------------------
 
 #[tokio::test]
 async fn live_routes_follow_publications_and_the_generation_moves() {

@@ -18,7 +18,7 @@ use super::bindings::{ActionQuery, BindingQuery, batch_unbind, bind_body, ids_bo
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
 use crate::views::list as paged;
-use crate::{ApiError, ApiResult, AppState, policy_views as views};
+use crate::{ApiError, ApiResult, AppState, views::policies as views};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
-use crate::{ApiError, ApiResult, AppState, policy_views as views};
+use crate::{ApiError, ApiResult, AppState, views::policies as views};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

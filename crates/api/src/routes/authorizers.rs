@@ -1,6 +1,7 @@
 //! Custom authorizers (`/authorizers`).
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use crate::views::authorizers::view;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -15,15 +16,11 @@ use utoipa_axum::routes;
 
 use super::apps::non_empty;
 use crate::extract::{AppQuery, Scope};
-use crate::views::{list as paged, object};
+use crate::views::list as paged;
 use crate::{ApiResult, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, update, remove))
-}
-
-fn view<T: serde::Serialize>(authorizer: &T) -> Value {
-    Value::Object(object(authorizer))
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@
 //! it. Errors are [`DsError`]s (`DLM.xxxx`).
 
 use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, Resource, UploadForm};
+use crate::views::dataservice::{catalog_view, details, overview, publish_message};
 use std::collections::HashMap;
 use std::io::Write;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -20,8 +21,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use portico_model::{
-    AuthorizationStatus, DlmType, DsApi, DsApiDefinition, DsApiType, DsCatalog, DsPublication, FieldError, Page,
-    PublishStatus, RELEASE_ENV_ID, ROOT_CATALOG_ID, new_id, now, parse_body,
+    AuthorizationStatus, DlmType, DsApi, DsApiDefinition, DsApiType, DsCatalog, FieldError, Page, PublishStatus,
+    RELEASE_ENV_ID, ROOT_CATALOG_ID, new_id, now, parse_body,
 };
 use portico_store::{DsApiFilter, DsJob, Workspace};
 use serde::Deserialize;
@@ -112,74 +113,6 @@ fn parse_enum<T>(field: &str, value: Option<&str>, parse: fn(&str) -> Option<T>)
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
-}
-
-// ------------------------------------------------------------------------------------ views
-
-fn status_of(api: &DsApi) -> &'static str {
-    match api.publish_status {
-        PublishStatus::Published => "API_STATUS_PUBLISHED",
-        PublishStatus::NotPublished => "API_STATUS_CREATED",
-    }
-}
-
-fn publish_message(api: &DsApi, p: &DsPublication) -> Value {
-    json!({
-        "id": p.id, "api_id": api.id, "instance_id": p.instance_id, "instance_name": p.instance_name,
-        "api_status": "API_STATUS_PUBLISHED", "api_debug": "API_DEBUG_WAITING",
-    })
-}
-
-/// `ApiOverview`, plus the catalog.
-fn overview(api: &DsApi) -> Value {
-    let d = &api.definition;
-    json!({
-        "id": api.id,
-        "name": d.name,
-        "group_id": api.publications.first().map(|p| p.group_id.as_str()),
-        "description": d.description,
-        "status": status_of(api),
-        "debug_status": "API_DEBUG_WAITING",
-        "publish_messages": api.publications.iter().map(|p| publish_message(api, p)).collect::<Vec<_>>(),
-        "type": d.api_type.as_str(),
-        "manager": d.manager,
-        "create_user": api.create_user,
-        "create_time": api.create_time,
-        "authorization_status": api.authorization_status.as_str(),
-        "catalog_id": d.catalog_id,
-    })
-}
-
-/// `ShowApiResponse`, plus every field of the definition the SDK's model leaves out, so that
-/// what was created can be read back.
-fn details(api: &DsApi) -> Value {
-    let mut body = serde_json::to_value(&api.definition).unwrap_or_default();
-    let first = api.publications.first();
-    let extra = json!({
-        "id": api.id,
-        "group_id": first.map(|p| p.group_id.as_str()),
-        "create_user": api.create_user,
-        "create_time": api.create_time,
-        "update_time": api.update_time,
-        "status": status_of(api),
-        "type": api.definition.api_type.as_str(),
-        "debug_status": "API_DEBUG_WAITING",
-        "publish_messages": api.publications.iter().map(|p| publish_message(api, p)).collect::<Vec<_>>(),
-        "publish_status": api.publish_status.as_str(),
-        "authorization_status": api.authorization_status.as_str(),
-    });
-    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        body.extend(extra);
-    }
-    body
-}
-
-fn catalog_view(c: &DsCatalog) -> Value {
-    json!({
-        "catalog_id": c.id, "pid": c.pid, "name": c.name, "description": c.description,
-        "api_catalog_type": "CATALOG", "create_time": c.create_time, "create_user": c.create_user,
-        "update_time": c.update_time, "update_user": c.update_user,
-    })
 }
 
 // ------------------------------------------------------------------------------------- APIs

@@ -1,21 +1,22 @@
 //! Gateway responses of a group (`/api-groups/{group_id}/gateway-responses`).
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use crate::views::gateway_responses::{type_view, view};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use portico_model::{
-    GatewayResponse, Page, ResponseInfo, is_response_type, new_id, now, response_info_from_json, responses_from_json,
+    GatewayResponse, Page, is_response_type, new_id, now, response_info_from_json, responses_from_json,
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::extract::{AppQuery, Scope};
-use crate::views::{list as paged, rfc3339};
+use crate::views::list as paged;
 use crate::{ApiError, ApiResult, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -24,30 +25,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         update_type,
         reset_type
     ))
-}
-
-fn info(info: &ResponseInfo, default: bool) -> Value {
-    json!({ "status": info.status, "body": info.body, "headers": info.headers, "default": default })
-}
-
-/// `ResponsesInfo`: every error type, customised or default.
-fn view(r: &GatewayResponse) -> Value {
-    let responses: Map<String, Value> =
-        r.all_types().into_iter().map(|(kind, (i, default))| (kind.to_string(), info(&i, default))).collect();
-    json!({
-        "id": r.id, "name": r.name, "responses": responses, "default": false,
-        "create_time": rfc3339(r.create_time), "update_time": rfc3339(r.update_time),
-    })
-}
-
-/// `{<type>: ResponseInfoResp}`.
-fn type_view(r: &GatewayResponse, kind: &str) -> Value {
-    let all = r.all_types();
-    let mut map = Map::new();
-    if let Some((i, default)) = all.get(kind) {
-        map.insert(kind.to_string(), info(i, *default));
-    }
-    Value::Object(map)
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! API groups, environments and environment variables.
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use crate::views::groups::{env_view, variable_view};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -121,10 +122,6 @@ struct EnvQuery {
     name: Option<String>,
 }
 
-fn env_view(env: &Environment) -> Value {
-    serde_json::to_value(env).unwrap_or_default()
-}
-
 #[utoipa::path(get, path = "/envs", tag = "groups", params(EnvQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]
 async fn list_envs(
     State(state): State<AppState>,
@@ -179,10 +176,6 @@ struct VariableQuery {
     env_id: Option<String>,
     variable_name: Option<String>,
     precise_search: Option<String>,
-}
-
-fn variable_view(v: &EnvVariable) -> Value {
-    serde_json::to_value(v).unwrap_or_default()
 }
 
 #[utoipa::path(get, path = "/env-variables", tag = "groups", params(VariableQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]

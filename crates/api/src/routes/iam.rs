@@ -7,7 +7,6 @@ use std::sync::LazyLock;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::RETRY_AFTER;
 use axum::http::{Extensions, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_auth::{generate, password, token};
@@ -17,7 +16,8 @@ use serde::Deserialize;
 use crate::doc::{ErrorBody, IamError, JsonBody, Resource};
 use serde_json::json;
 
-use crate::lockout::{self, LockedOut, Principal};
+use crate::error::IamFailure;
+use crate::lockout::{self, Principal};
 use crate::views::rfc3339;
 use crate::{ApiError, AppState};
 
@@ -64,21 +64,6 @@ struct TokenRequest {
 /// The hash an unknown user's password is checked against: no password matches a random one.
 static UNKNOWN_USER_HASH: LazyLock<String> = LazyLock::new(|| password::hash(&generate::password()));
 
-fn iam_error(status: StatusCode, message: &str) -> Response {
-    let body = json!({ "error": { "code": status.as_u16(), "message": message, "title": status.canonical_reason() } });
-    (status, Json(body)).into_response()
-}
-
-fn unauthorized() -> Response {
-    iam_error(StatusCode::UNAUTHORIZED, "The username or password is wrong.")
-}
-
-fn locked_out(locked: LockedOut) -> Response {
-    let mut response = iam_error(StatusCode::TOO_MANY_REQUESTS, "Too many failed logins; retry later.");
-    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(locked.retry_after_secs()));
-    response
-}
-
 /// KeystoneCreateUserTokenByPassword.
 #[utoipa::path(post, path = "/v3/auth/tokens", tag = "iam",
     request_body(content = JsonBody, content_type = "application/json",
@@ -92,21 +77,21 @@ fn locked_out(locked: LockedOut) -> Response {
         (status = 500, description = "System error", body = ErrorBody)))]
 pub async fn create_token(State(state): State<AppState>, extensions: Extensions, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<TokenRequest>(&body) else {
-        return iam_error(StatusCode::BAD_REQUEST, "The request body is not a valid IAM token request.");
+        return IamFailure::BadRequest("The request body is not a valid IAM token request.").into_response();
     };
     let auth = request.auth;
     let Some(identity) = auth.identity.password.filter(|_| auth.identity.methods.iter().any(|m| m == "password"))
     else {
-        return iam_error(StatusCode::BAD_REQUEST, "Only the password method is supported.");
+        return IamFailure::BadRequest("Only the password method is supported.").into_response();
     };
     let user = identity.user;
     let (principal, ip) = (Principal::User(user.name.clone()), lockout::client_ip(&extensions));
     if let Err(locked) = state.failures.check(principal.clone(), ip) {
-        return locked_out(locked);
+        return IamFailure::LockedOut(locked).into_response();
     }
     let refused = || match state.failures.fail(principal.clone(), ip) {
-        Ok(()) => unauthorized(),
-        Err(locked) => locked_out(locked),
+        Ok(()) => IamFailure::WrongPassword.into_response(),
+        Err(locked) => IamFailure::LockedOut(locked).into_response(),
     };
     let domain = &state.config.domain_name;
     if user.domain.as_ref().is_some_and(|d| d.name.as_ref().or(d.id.as_ref()).is_some_and(|n| n != domain)) {
@@ -129,13 +114,13 @@ pub async fn create_token(State(state): State<AppState>, extensions: Extensions,
         Some(Named { id: Some(key), .. }) | Some(Named { name: Some(key), .. }) => state.store.project(key).await,
         _ => match stored.projects.first() {
             Some(id) => state.store.project(id).await,
-            None => return iam_error(StatusCode::FORBIDDEN, "The user has no project."),
+            None => return IamFailure::Forbidden("The user has no project.").into_response(),
         },
     };
     let project = match project {
         Ok(p) if stored.projects.contains(&p.id) => p,
         Ok(_) | Err(StoreError::NotFound { .. }) => {
-            return iam_error(StatusCode::FORBIDDEN, "The user has no permission on the requested project.");
+            return IamFailure::Forbidden("The user has no permission on the requested project.").into_response();
         }
         Err(e) => return ApiError::from(e).into_response(),
     };

@@ -3,6 +3,7 @@
 //! test runs with theirs, and the custom backend export and import (seed 002).
 
 use crate::doc::{BadRequest, FileBody, InConflict, JsonBody, PageOf, Resource, UploadForm};
+use crate::views::livedata::{deployment_view, test_history_view, view};
 use std::time::Instant;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,10 +29,10 @@ use sha2::Sha256;
 
 use super::apps::non_empty;
 use super::groups::text_match;
-use super::openapi::failure_entry;
 use super::roma_apps::app_names;
 use crate::download;
 use crate::extract::{AppQuery, Scope};
+use crate::services::openapi::failure_entry;
 use crate::views::{list as paged, object};
 use crate::{ApiError, ApiResult, AppState, Caller};
 
@@ -80,14 +81,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(super::roma_apps::list_livedata_sources))
         .routes(routes!(export))
         .merge(uploads)
-}
-
-/// `LdApiInfo`.
-fn view(api: &LdApi, instance_id: &str, app_name: &str) -> Value {
-    let mut map = object(api);
-    map.insert("instance".into(), json!(instance_id));
-    map.insert("roma_app_name".into(), json!(app_name));
-    Value::Object(map)
 }
 
 async fn render(state: &AppState, instance_id: &str, api: &LdApi) -> ApiResult<Value> {
@@ -257,12 +250,6 @@ fn frontend_api(
     Ok(FrontendApi { api: Api { id: new_id(), status: 1, register_time: now, update_time: now, definition }, env_id })
 }
 
-fn deployment_view(d: &portico_model::LdDeployment, instance_id: &str, app_name: &str) -> Value {
-    let mut map = object(d);
-    map.insert("api_definition".into(), view(&d.api_definition, instance_id, app_name));
-    Value::Object(map)
-}
-
 #[utoipa::path(post, path = "/livedata-apis/{ld_api_id}/deploy", tag = "livedata", request_body(content = JsonBody, content_type = "application/json"), responses((status = 201, description = "Created", body = Resource), BadRequest, InConflict))]
 async fn deploy(
     State(state): State<AppState>,
@@ -304,13 +291,6 @@ async fn deployments(
     let app = state.store.roma_app(&scope.instance_id, &api.roma_app_id).await?;
     let found = state.store.ld_deployments(&scope.instance_id, &p.ld_api_id, page).await?;
     Ok(Json(paged("histories", found, |d| deployment_view(d, &scope.instance_id, &app.name))))
-}
-
-/// A test run's history entry (`LdApiTestHistoryInfoV2`) has no `debug_log`.
-fn test_history_view(run: &LdTestRun) -> Value {
-    let mut map = object(run);
-    map.remove("debug_log");
-    Value::Object(map)
 }
 
 #[utoipa::path(get, path = "/livedata-apis/{ld_api_id}/test", tag = "livedata", params(PageQuery), responses((status = 200, description = "One page", body = PageOf), BadRequest))]

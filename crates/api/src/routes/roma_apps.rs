@@ -4,6 +4,7 @@
 //! Both own custom backends (`routes::livedata`).
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use crate::views::roma_apps::{app_view, livedata_source_view, source_view};
 use std::collections::HashMap;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,12 +17,12 @@ use axum::{Extension, Json};
 use portico_model::{DataSource, Page, RomaApp, RomaAppInput, new_id, now};
 use portico_store::{DataSourceFilter, Store};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::apps::non_empty;
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
-use crate::views::{list as paged, object, rfc3339};
+use crate::views::list as paged;
 use crate::{ApiResult, AppState, Caller};
 
 /// Under `/v2/{project_id}/instances/{instance_id}`.
@@ -32,17 +33,6 @@ pub fn app_routes() -> OpenApiRouter<AppState> {
 /// Under `/v2/{project_id}/fdi/instances/{instance_id}`.
 pub fn data_source_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_sources, create_source)).routes(routes!(show_source, delete_source))
-}
-
-/// `ServerAppInfo`. Portico has no per-app roles: the caller's project membership decides.
-fn app_view(app: &RomaApp, caller: &Caller) -> Value {
-    let user = json!({ "user_id": caller.user_id, "user_name": caller.user_name });
-    json!({
-        "id": app.id, "name": app.name, "remark": app.remark.clone().unwrap_or_default(),
-        "roles": ["read", "access", "delete", "authorize", "modify"],
-        "create_time": rfc3339(app.create_time), "update_time": rfc3339(app.update_time),
-        "created_user": user, "last_updated_user": user, "owner": true, "key": app.key, "favorite": app.favorite,
-    })
 }
 
 #[derive(Deserialize)]
@@ -107,20 +97,6 @@ async fn list_apps(
     let name = text_match(q.name, "name", None);
     let found = state.store.list_roma_apps(&scope.instance_id, name.as_ref(), page).await?;
     Ok(Json(paged("apps", found, |a| app_view(a, &caller))))
-}
-
-/// `DataSourceRsp`: the settings without the password, times in epoch milliseconds.
-fn source_view(source: &DataSource, app_name: &str, instance_id: &str) -> Value {
-    let millis = |t: time::OffsetDateTime| (t.unix_timestamp_nanos() / 1_000_000) as i64;
-    let mut map = object(source);
-    map.insert("app_name".into(), json!(app_name));
-    map.insert("instance_id".into(), json!(instance_id));
-    map.insert("vpc_id".into(), json!(""));
-    map.insert("custom_plugin_id".into(), json!(""));
-    map.insert("create_time".into(), json!(millis(source.create_time)));
-    map.insert("update_time".into(), json!(millis(source.update_time)));
-    map.insert("app_permission".into(), json!(["read", "access", "delete", "modify"]));
-    Value::Object(map)
 }
 
 /// Names of the integration applications owning `sources`.
@@ -196,25 +172,6 @@ async fn list_sources(
     Ok(Json(paged("entities", found, |s| {
         source_view(s, names.get(&s.app_id).map(String::as_str).unwrap_or_default(), &instance_id)
     })))
-}
-
-/// `LdDatasourceInfo`: a data source as `ListLiveDataDataSourcesV2` (apic `/data-sources`)
-/// lists it.
-fn livedata_source_view(source: &DataSource) -> Value {
-    let url = source.setting("url").map(str::to_owned).unwrap_or_else(|| {
-        let host = source.setting("host").unwrap_or_default();
-        match source.setting("port") {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        }
-    });
-    json!({
-        "id": source.datasource_id, "name": source.datasource_name,
-        "type": source.datasource_type.to_ascii_lowercase(),
-        "description": source.description.clone().unwrap_or_default(), "url": url,
-        "user": source.setting("user_name").unwrap_or_default(), "status": "1",
-        "created_time": rfc3339(source.create_time), "modified_time": rfc3339(source.update_time),
-    })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -19,7 +19,7 @@ use super::bindings::{ActionQuery, BindingQuery, batch_unbind, bind_body, ids_bo
 use super::groups::text_match;
 use crate::extract::{AppQuery, Scope};
 use crate::views::list as paged;
-use crate::{ApiResult, AppState, policy_views as views};
+use crate::{ApiResult, AppState, views::policies as views};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

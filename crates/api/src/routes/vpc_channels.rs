@@ -1,6 +1,7 @@
 //! VPC channels (`/vpc-channels`) and their members.
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use crate::views::vpc_channels::{brief, details, members};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -8,7 +9,7 @@ use axum::http::StatusCode;
 use portico_model::{MemberChange, Page, Paged, VpcChannel, VpcMember, members_from_json, now};
 use portico_store::VpcChannelFilter;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,30 +26,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update, remove))
         .routes(routes!(list_members, add_members, replace_members))
         .routes(routes!(remove_member))
-}
-
-/// `VpcChannelInfo`: the channel without its members and health check.
-fn brief(channel: &VpcChannel) -> Value {
-    let mut map = object(channel);
-    map.remove("members");
-    map.remove("vpc_health_config");
-    map.insert("dict_code".into(), json!(""));
-    Value::Object(map)
-}
-
-/// `ShowDetailsOfVpcChannelV2`: with members and health check.
-fn details(channel: &VpcChannel) -> Value {
-    let mut map = object(channel);
-    map.insert("dict_code".into(), json!(""));
-    if let Some(Value::Object(health)) = map.get_mut("vpc_health_config") {
-        health.insert("vpc_channel_id".into(), json!(channel.id));
-    }
-    Value::Object(map)
-}
-
-fn members(channel: &VpcChannel) -> Value {
-    let items: Vec<Value> = channel.members.iter().map(|m| Value::Object(object(m))).collect();
-    json!({ "size": items.len(), "total": items.len(), "members": items })
 }
 
 #[derive(Deserialize)]

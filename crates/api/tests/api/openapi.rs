@@ -275,6 +275,19 @@ async fn async_export_and_import_leave_a_task_with_the_result() {
 }
 
 #[tokio::test]
+async fn an_async_export_that_fails_records_a_system_error_not_its_cause() {
+    let app = spawn_app().await;
+    let (group_id, _, _) = setup(&app).await;
+    portico_store::testing::execute(app.data_dir(), &["UPDATE apis SET doc = 'not a stored API'"]).await.unwrap();
+    let (status, accepted) = app.post("/openapi/async-export", &json!({"group_id": group_id, "define": "dev"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let task = wait_for_task(&app, accepted["task_id"].as_str().unwrap()).await;
+    assert_eq!(task["task_status"], "failed", "{task}");
+    let result: Value = serde_json::from_str(task["task_result"].as_str().unwrap()).unwrap();
+    assert_eq!(result, json!({"error_code": "APIG.9999", "error_msg": "System error"}));
+}
+
+#[tokio::test]
 async fn documents_larger_than_axum_default_limit_import() {
     let app = spawn_app().await;
     let padding = "x".repeat(3 * 1024 * 1024);

@@ -246,7 +246,7 @@ async fn unbind_one_and_in_batches() {
 }
 
 #[tokio::test]
-async fn extension_objects_carry_bound_throttles_and_acls() {
+async fn bound_policies_are_the_throttles_and_acls_bound_in_the_environment() {
     let app = spawn_app().await;
     let throttle = create_throttle(&app, "export_tps").await;
     let (_, consumer) = app.post("/apps", &json!({ "name": "export_app" })).await;
@@ -267,24 +267,19 @@ async fn extension_objects_carry_bound_throttles_and_acls() {
     app.post("/acl-bindings", &json!({ "acl_id": id(&acl), "publish_ids": [publish_id] })).await;
 
     let ids = vec![id(&api).to_string(), id(&unbound_api).to_string()];
-    let objects = app.store.extension_objects(&app.instance_id, RELEASE, &ids).await.unwrap();
-    assert_eq!(
-        Value::Object(objects.root["x-apigateway-ratelimits"].clone()),
-        json!({ "export_tps": {
-            "api-limit": 100, "user-limit": 50, "app-limit": 40, "ip-limit": 20, "interval": 1, "unit": "SECOND",
-            "shared": false, "special": [{ "type": "APP", "limit": 80, "instance": id(&consumer) }],
-        }})
-    );
-    assert_eq!(
-        Value::Object(objects.root["x-apigateway-access-controls"].clone()),
-        json!({ "office_only": { "acl-type": "PERMIT", "entity-type": "IP", "value": "10.0.0.0/8" } })
-    );
-    assert_eq!(
-        Value::Object(objects.per_api[id(&api)].clone()),
-        json!({ "x-apigateway-ratelimit": "export_tps", "x-apigateway-access-control": "office_only" })
-    );
-    assert!(!objects.per_api.contains_key(id(&unbound_api)));
+    let (policies, bound) = app.store.bound_policies(&app.instance_id, RELEASE, &ids).await.unwrap();
+    let [(throttle, specials)] = &policies.throttles[..] else { panic!("one throttle: {policies:?}") };
+    assert_eq!((throttle.name.as_str(), throttle.api_call_limits, throttle.ip_call_limits), ("export_tps", 100, 20));
+    let special: Vec<_> =
+        specials.iter().map(|s| (s.object_type.as_str(), s.object_id.as_str(), s.call_limits)).collect();
+    assert_eq!(special, [("APP", id(&consumer), 80)]);
+    let acls: Vec<_> = policies.acls.iter().map(|a| (a.acl_name.as_str(), a.acl_value.as_str())).collect();
+    assert_eq!(acls, [("office_only", "10.0.0.0/8")]);
+    assert!(policies.gateway_responses.is_empty());
+    let declared = &bound[id(&api)];
+    assert_eq!((declared.throttle.as_deref(), declared.acl.as_deref()), (Some("export_tps"), Some("office_only")));
+    assert!(!bound.contains_key(id(&unbound_api)));
     let other_env = app.create_env().await;
-    let none = app.store.extension_objects(&app.instance_id, id(&other_env), &ids).await.unwrap();
-    assert!(none.root.is_empty() && none.per_api.is_empty());
+    let (none, none_bound) = app.store.bound_policies(&app.instance_id, id(&other_env), &ids).await.unwrap();
+    assert!(none.throttles.is_empty() && none.acls.is_empty() && none_bound.is_empty());
 }

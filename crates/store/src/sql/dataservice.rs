@@ -1,4 +1,4 @@
-//! DataArts DataService catalogs, APIs, publications and import jobs on SQLite.
+//! [`DataServiceStore`]: DataArts DataService catalogs, APIs, publications and import jobs.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,9 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use time::OffsetDateTime;
 
 use super::{Engine, SqlStore, Tx, parse_ts, to_doc, ts, unique_or};
-use crate::{Conflict, DataServiceStore, DsApiFilter, DsImportItem, DsJob, Kind, Result, StoreError, Workspace};
+use crate::{
+    Conflict, DataServiceStore, DsApiFilter, DsImportItem, DsJob, Kind, Result, StoreError, TextMatch, Workspace,
+};
 
 #[async_trait]
 impl<DB> DataServiceStore for SqlStore<DB>
@@ -377,8 +379,7 @@ where
 
     fn push_contains(q: &mut QueryBuilder<DB>, column: &str, value: &Option<String>) {
         if let Some(v) = value {
-            let escaped = v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            q.push(format!(" AND {column} {} ", DB::LIKE)).push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
+            Self::push_text_filter(q, column, &TextMatch::Contains(v.clone()));
         }
     }
 

@@ -1,4 +1,4 @@
-//! [`LivedataStore`] on SQLite (migration `0004_livedata.sql`).
+//! [`LivedataStore`] (migration `0004_livedata.sql`).
 
 use async_trait::async_trait;
 use portico_model::{DataSource, LdApi, LdDeployment, LdScript, LdTestRun, Page, Paged, RomaApp, ld_status, new_id};

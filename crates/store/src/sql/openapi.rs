@@ -1,15 +1,15 @@
-//! Import, export reads and asynchronous tasks on SQLite.
+//! Import (with the policies a document brings), export reads and asynchronous tasks.
 
 use std::collections::{HashMap, HashSet};
 
-use portico_model::{Api, ApiDefinition, ApiGroup};
+use portico_model::{Acl, Api, ApiDefinition, ApiGroup, GatewayResponse, PolicySet, Throttle, new_id};
 use sqlx::{QueryBuilder, Row};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::{Engine, SqlStore, Tx, parse_ts, to_doc, ts, unique_or};
 use crate::openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus};
-use crate::{Conflict, Kind, Result, StoreError};
+use crate::{Conflict, ExtendMode, Kind, Result, StoreError};
 
 /// APIs read ahead of the export's writer: the memory an export holds besides its output
 /// buffer.
@@ -393,5 +393,149 @@ where
             index.by_route.insert((row.try_get(2)?, row.try_get(3)?, row.try_get(4)?), id);
         }
         Ok(index)
+    }
+}
+
+impl<DB> SqlStore<DB>
+where
+    DB: Engine,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q String: sqlx::Encode<'q, DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Decode<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    for<'s> &'s str: sqlx::ColumnIndex<DB::Row>,
+{
+    /// Creates or reuses, by name, the throttling policies, ACLs and gateway responses of an API
+    /// import inside its transaction: with [`ExtendMode::Merge`] an existing object of that name
+    /// is kept, with [`ExtendMode::Override`] it is overwritten (keeping its id; a policy's
+    /// specials are replaced). A special for an `APP` must name an app of the instance
+    /// (`BadReference` otherwise).
+    pub(super) async fn import_policies_in(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        group_id: &str,
+        import: &PolicySet,
+        mode: ExtendMode,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        for (throttle, specials) in &import.throttles {
+            let existing = sqlx::query("SELECT doc FROM throttles WHERE instance_id = $1 AND name = $2")
+                .bind(instance_id)
+                .bind(&throttle.name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| Self::from_doc::<Throttle>(&row, "doc"))
+                .transpose()?;
+            match (existing, mode) {
+                (Some(_), ExtendMode::Merge) => {}
+                (Some(old), ExtendMode::Override) => {
+                    let new = Throttle { id: old.id.clone(), create_time: old.create_time, ..throttle.clone() };
+                    sqlx::query("UPDATE throttles SET doc = $1 WHERE id = $2")
+                        .bind(to_doc(&new)?)
+                        .bind(&old.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query("DELETE FROM throttle_specials WHERE throttle_id = $1")
+                        .bind(&old.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    Self::insert_specials(tx, instance_id, &old.id, &throttle.name, specials, now).await?;
+                }
+                (None, _) => {
+                    let new = Throttle { id: new_id(), create_time: now, ..throttle.clone() };
+                    sqlx::query("INSERT INTO throttles (id, instance_id, name, doc) VALUES ($1, $2, $3, $4)")
+                        .bind(&new.id)
+                        .bind(instance_id)
+                        .bind(&new.name)
+                        .bind(to_doc(&new)?)
+                        .execute(&mut **tx)
+                        .await?;
+                    Self::insert_specials(tx, instance_id, &new.id, &throttle.name, specials, now).await?;
+                }
+            }
+        }
+        for acl in &import.acls {
+            let existing = sqlx::query("SELECT id FROM acls WHERE instance_id = $1 AND name = $2")
+                .bind(instance_id)
+                .bind(&acl.acl_name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| row.try_get::<String, _>(0))
+                .transpose()?;
+            match (existing, mode) {
+                (Some(_), ExtendMode::Merge) => {}
+                (Some(id), ExtendMode::Override) => {
+                    let new = Acl { id: id.clone(), update_time: now, ..acl.clone() };
+                    sqlx::query("UPDATE acls SET entity_type = $1, acl_type = $2, doc = $3 WHERE id = $4")
+                        .bind(&new.entity_type)
+                        .bind(&new.acl_type)
+                        .bind(to_doc(&new)?)
+                        .bind(&id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                (None, _) => {
+                    let new = Acl { id: new_id(), update_time: now, ..acl.clone() };
+                    sqlx::query(
+                        "INSERT INTO acls (id, instance_id, name, entity_type, acl_type, doc) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&new.id)
+                    .bind(instance_id)
+                    .bind(&new.acl_name)
+                    .bind(&new.entity_type)
+                    .bind(&new.acl_type)
+                    .bind(to_doc(&new)?)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        for response in &import.gateway_responses {
+            let existing = sqlx::query("SELECT doc FROM gateway_responses WHERE group_id = $1 AND name = $2")
+                .bind(group_id)
+                .bind(&response.name)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| Self::from_doc::<GatewayResponse>(&row, "doc"))
+                .transpose()?;
+            match (existing, mode) {
+                (Some(_), ExtendMode::Merge) => {}
+                (Some(old), ExtendMode::Override) => {
+                    let new = GatewayResponse { responses: response.responses.clone(), update_time: now, ..old };
+                    sqlx::query("UPDATE gateway_responses SET doc = $1 WHERE id = $2")
+                        .bind(to_doc(&new)?)
+                        .bind(&new.id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                (None, _) => {
+                    let new = GatewayResponse {
+                        group_id: group_id.to_string(),
+                        create_time: now,
+                        update_time: now,
+                        ..response.clone()
+                    };
+                    sqlx::query(
+                        "INSERT INTO gateway_responses (id, instance_id, group_id, name, doc) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&new.id)
+                    .bind(instance_id)
+                    .bind(group_id)
+                    .bind(&new.name)
+                    .bind(to_doc(&new)?)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -1,34 +1,11 @@
-//! The JSON the SDK expects back, built from model and store types. Where APIG returns
-//! fields Portico has no use for, they get APIG's neutral values so clients that read
-//! them keep working.
+//! Instances, groups, APIs, publications and versions.
 
-use portico_model::{Api, ApiGroup, Instance, Paged};
+use super::{object, rfc3339};
+use portico_model::{Api, ApiGroup, Instance};
 use portico_store::{ApiVersion, Publication};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).expect("UTC times format as RFC 3339")
-}
-
-pub(crate) fn object<T: Serialize>(value: &T) -> Map<String, Value> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
-/// `{size, total, <key>: [...]}`.
-pub fn list<T>(key: &str, page: Paged<T>, render: impl Fn(&T) -> Value) -> Value {
-    let items: Vec<Value> = page.items.iter().map(render).collect();
-    let mut map = Map::new();
-    map.insert("size".into(), items.len().into());
-    map.insert("total".into(), page.total.into());
-    map.insert(key.into(), Value::Array(items));
-    Value::Object(map)
-}
 
 pub fn instance(i: &Instance) -> Value {
     json!({

@@ -6,8 +6,8 @@ use portico_store::{
 };
 use serde_json::{Map, Value, json};
 
+use super::{object, rfc3339};
 use crate::ApiError;
-use crate::views::{object, rfc3339};
 
 /// `AppInfo` (with `bind_num` for `AppInfoWithBindNum`).
 pub fn app(a: &AppWithSecret, bind_num: Option<u64>) -> Value {

@@ -44,18 +44,18 @@ fuzz_target!(|data: &[u8]| {
             Ok(found) => found,
             Err(miss) => panic!("{method} {uri} alone does not answer at {path}: {miss:?}"),
         };
-        assert_eq!(found.entry.api_id, id);
+        assert_eq!(*found.entry.api_id, *id);
         assert_eq!(found.path_params, values, "{uri} at {path}");
         if swa {
             let below = format!("{}/below", path.trim_end_matches('/'));
             let found = alone.lookup(HOST, STAGE, &method, &below);
-            assert!(found.is_ok_and(|f| f.entry.api_id == id), "prefix {uri} does not answer at {below}");
+            assert!(found.is_ok_and(|f| *f.entry.api_id == *id), "prefix {uri} does not answer at {below}");
         }
     }
 });
 
 fn check(found: &RouteHit, method: &str, apis: &[LiveApi]) {
-    let route = &apis.iter().find(|a| a.api_id == found.entry.api_id).expect("an API that was routed").route;
+    let route = &apis.iter().find(|a| *a.api_id == *found.entry.api_id).expect("an API that was routed").route;
     assert!(route.req_method == Method::Any || route.req_method.as_str() == method, "{method} answered by {route:?}");
     assert!(found.path_params.iter().all(|(name, _)| found.entry.path_params.contains(name)));
     assert!(found.rest.is_empty() || found.rest.starts_with('/'), "rest {:?}", found.rest);

@@ -262,6 +262,8 @@ def walked(tmp_path_factory):
             client = client_for(sdk, server.base_url, creds)
             answers[sdk.package] = [(op, send(client, op, request_for(sdk, op, creds["instance_id"])))
                                     for op in in_scope(sdk)]
+        # The autouse check of conftest.py clears its record before each test, after this walk.
+        assert not conftest.MISSING_REQUEST_ID, f"answers without X-Request-Id: {conftest.MISSING_REQUEST_ID}"
         yield {"answers": answers, "described": described, "server": server, "creds": creds}
     finally:
         server.stop()

@@ -92,6 +92,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "APIG.2031", message)
     }
 
+    /// 400 `APIG.2040`: an operation of the SDK that has no meaning for a self-hosted instance
+    /// (`routes/not_applicable.rs`); `reason` says why.
+    pub fn not_applicable(reason: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "APIG.2040",
+            format!("This operation has no meaning for a self-hosted Portico instance: {reason}"),
+        )
+    }
+
     /// 503 `APIG.9998`: `GET /ready` while the database does not answer; the cause is logged
     /// here, once.
     pub fn not_ready(cause: &dyn std::fmt::Display) -> Self {
@@ -300,6 +310,15 @@ impl DsError {
     /// 400 `DLM.4010`: an uploaded workbook cannot be imported.
     pub fn workbook(reason: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "DLM.4010", format!("The workbook cannot be imported: {reason}"))
+    }
+
+    /// 400 `DLM.4020`: a DataService operation that has no meaning for a self-hosted instance.
+    pub fn not_applicable(reason: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "DLM.4020",
+            format!("This operation has no meaning for a self-hosted Portico instance: {reason}"),
+        )
     }
 
     /// 500 with nothing internal in it; the cause is logged here, once.

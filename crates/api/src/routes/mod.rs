@@ -14,6 +14,7 @@ mod groups;
 mod iam;
 mod instances;
 mod livedata;
+mod not_applicable;
 mod openapi;
 mod publish;
 mod roma_apps;
@@ -49,6 +50,7 @@ fn instance_routes(flavor: Flavor) -> OpenApiRouter<AppState> {
         .merge(gateway_responses::routes())
         .merge(openapi::routes())
         .merge(compare::routes())
+        .merge(not_applicable::instance_routes())
         .layer(Extension(flavor))
 }
 
@@ -95,7 +97,8 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
         .nest("/v2/{project_id}/instances/{instance_id}", roma_apps::app_routes())
         .nest("/v2/{project_id}/fdi/instances/{instance_id}", roma_apps::data_source_routes())
         .merge(instances::routes())
-        .nest("/v1/{project_id}/service", dataservice::routes())
+        .merge(not_applicable::project_routes())
+        .nest("/v1/{project_id}/service", dataservice::routes().merge(not_applicable::dataservice_routes()))
         .route_layer(middleware::from_fn_with_state(state, auth::authenticate));
     OpenApiRouter::new()
         .routes(routes!(health))

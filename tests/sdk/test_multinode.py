@@ -59,7 +59,7 @@ from huaweicloudsdkcore.http.formdata import FormFile
 
 import sdkhelpers as h
 from conftest import build_client
-from portico_server import Server, database_for
+from portico_server import BIN, Server, database_for
 from test_gateway_apps import call, error_code, signed_call, until
 
 if not os.environ.get("PORTICO_TEST_POSTGRES"):
@@ -302,6 +302,19 @@ def test_revocations_on_one_node_hold_on_another(cluster):
         instance_id=iid, body=ApiActionInfo(action="offline", env_id=h.RELEASE_ENV_ID, api_id=api.id)))
     assert h.RELEASE_ENV_ID not in (h.body_of(show_api(b, iid, api.id)).get("run_env_id") or "")
     refused(lambda: call(b.gateway_url, host, api.req_uri), 404, "APIG.0101")
+
+    # An AK/SK pair revoked with the CLI on node a's data directory and database: node b
+    # refuses it at the next request, with no wait.
+    def cli(*args):
+        where = ["--data-dir", str(a.server.data_dir), *database_for(a.server.data_dir)]
+        return subprocess.run([str(BIN), *args, *where], check=True, capture_output=True, text=True).stdout
+
+    pair = tomllib.loads(cli("credential", "create", creds["admin_user"]))
+    signer = build_client(b.server.base_url, pair["access_key"], pair["secret_key"], creds["project_id"])
+    assert signer.list_api_groups_v2(ListApiGroupsV2Request(instance_id=iid)).total >= 1
+    cli("credential", "revoke", pair["access_key"])
+    h.expect_error(lambda: signer.list_api_groups_v2(ListApiGroupsV2Request(instance_id=iid)), 401, "APIG.1002")
+    assert b.apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id=iid)).total >= 1, "other pairs still work"
 
 
 def test_a_dead_nodes_task_ends_failed_with_the_node_stopped_reason(cluster, spare, database, tmp_path):

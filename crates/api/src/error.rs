@@ -204,6 +204,7 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::LdApiRoute(_) => "APIG.3343",
         Conflict::LdApiDeployed(_) => "APIG.3344",
         Conflict::LdApiStatus(..) => "APIG.3345",
+        Conflict::LastWriter(_) => "APIG.3346",
         Conflict::VpcChannelName(_) => "APIG.3325",
         Conflict::SignatureName(_) => "APIG.3326",
         Conflict::GatewayResponseName(_) => "APIG.3327",

@@ -60,6 +60,42 @@ pub struct SettingsArgs {
     gateway_max_connections: Option<usize>,
 }
 
+/// The settings a client of a running server reads: where the server listens and where its
+/// `credentials.toml` is. The server's other flags would do nothing there, so they are not offered.
+#[derive(Args, Debug, Clone)]
+pub struct ClientSettingsArgs {
+    /// Address of the management API.
+    #[arg(long, env = "PORTICO_LISTEN")]
+    listen: Option<String>,
+    /// Directory holding credentials.toml.
+    #[arg(long, env = "PORTICO_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML configuration file (see docs/configuration.md).
+    #[arg(long, env = "PORTICO_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl From<ClientSettingsArgs> for SettingsArgs {
+    fn from(client: ClientSettingsArgs) -> SettingsArgs {
+        SettingsArgs {
+            listen: client.listen,
+            data_dir: client.data_dir,
+            config: client.config,
+            gateway_listen: None,
+            database: None,
+            log_format: None,
+            heartbeat_interval_ms: None,
+            node_lease_ms: None,
+            header_read_timeout_ms: None,
+            idle_timeout_ms: None,
+            max_connections: None,
+            gateway_header_read_timeout_ms: None,
+            gateway_idle_timeout_ms: None,
+            gateway_max_connections: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -307,6 +343,62 @@ impl Settings {
                 connections: gateway_connections,
             },
         })
+    }
+}
+
+impl Settings {
+    /// The settings in the configuration file's layout, for `portico config check`. Nothing
+    /// secret is in it: the database URL prints without its password, and the functions'
+    /// URLs are masked the same way.
+    pub fn effective(&self) -> toml::Table {
+        use toml::Value;
+        let millis = |d: std::time::Duration| Value::Integer(i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let count = |n: usize| Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+        let path = |p: &std::path::Path| Value::String(p.display().to_string());
+        let mut gateway = toml::Table::new();
+        gateway.insert("listen".into(), self.gateway.listen.clone().into());
+        gateway.insert("max_body_bytes".into(), count(self.gateway.max_body_bytes));
+        gateway.insert("max_buffered_bytes".into(), count(self.gateway.max_buffered_bytes));
+        gateway.insert("reload_interval_ms".into(), millis(self.gateway.reload_interval));
+        gateway.insert("decoded_versions".into(), count(self.gateway.decoded_versions));
+        gateway.insert("workers".into(), count(self.gateway.workers));
+        gateway.insert("header_read_timeout_ms".into(), millis(self.gateway.connections.header_read_timeout));
+        gateway.insert("idle_timeout_ms".into(), millis(self.gateway.connections.idle_timeout));
+        gateway.insert("max_connections".into(), count(self.gateway.connections.max_connections));
+        if let Some((cert, key)) = &self.gateway.tls {
+            gateway.insert("tls_cert".into(), path(cert));
+            gateway.insert("tls_key".into(), path(key));
+        }
+        if let Some(ca) = &self.gateway.backend_ca_file {
+            gateway.insert("backend_ca_file".into(), path(ca));
+        }
+        let functions: toml::Table =
+            self.gateway.functions.iter().map(|(name, url)| (name.clone(), mask_passwords(url).into())).collect();
+        gateway.insert("functions".into(), Value::Table(functions));
+        let mut cluster = toml::Table::new();
+        cluster.insert("heartbeat_interval_ms".into(), millis(self.cluster.heartbeat_interval));
+        cluster.insert("node_lease_ms".into(), millis(self.cluster.node_lease));
+
+        let mut table = toml::Table::new();
+        table.insert("listen".into(), self.listen.clone().into());
+        table.insert("data_dir".into(), path(&self.data_dir));
+        if let Some(url) = &self.database {
+            table.insert("database".into(), url.to_string().into());
+        }
+        table.insert("token_ttl_hours".into(), Value::Integer(self.token_ttl.whole_hours()));
+        table.insert("group_domain_suffix".into(), self.group_domain_suffix.clone().into());
+        let log_format = match self.log_format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        };
+        table.insert("log_format".into(), log_format.into());
+        table.insert("log".into(), self.log_filter.clone().into());
+        table.insert("header_read_timeout_ms".into(), millis(self.connections.header_read_timeout));
+        table.insert("idle_timeout_ms".into(), millis(self.connections.idle_timeout));
+        table.insert("max_connections".into(), count(self.connections.max_connections));
+        table.insert("gateway".into(), Value::Table(gateway));
+        table.insert("cluster".into(), Value::Table(cluster));
+        table
     }
 }
 

@@ -1,5 +1,5 @@
 //! `portico`: serve the management API, and manage projects, users and credentials in a data
-//! directory. Every command opens the same SQLite file `serve` uses, so they work with a server
+//! directory. Every command opens the same database `serve` uses, so they work with a server
 //! running or not.
 
 mod config;
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use portico_api::{AppState, DEFAULT_DOMAIN, FirstStart};
 use portico_auth::{generate, password};
 use portico_gateway::{Authenticator, Gateway, GatewayConfig};
@@ -40,42 +40,85 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the management API and the gateway (bootstraps the data directory on first start).
+    #[command(after_help = "Example:\n  portico serve --config /etc/portico/portico.toml")]
     Serve(SettingsArgs),
     /// Manage projects.
+    #[command(after_help = "Example:\n  portico project list --data-dir /var/lib/portico")]
     Project {
         #[command(subcommand)]
         action: ProjectAction,
     },
     /// Manage users.
+    #[command(after_help = "Example:\n  portico user list --data-dir /var/lib/portico")]
     User {
         #[command(subcommand)]
         action: UserAction,
     },
     /// Manage AK/SK credentials.
+    #[command(after_help = "Example:\n  portico credential list --data-dir /var/lib/portico")]
     Credential {
         #[command(subcommand)]
         action: CredentialAction,
     },
+    /// Check the configuration.
+    #[command(after_help = "Example:\n  portico config check --config /etc/portico/portico.toml")]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  portico completions bash > /etc/bash_completion.d/portico")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Export a group's API definitions from a running server as a Swagger/OpenAPI file.
+    #[command(after_help = "Example:\n  portico export --group shop --format yaml --oas 3.0 -o shop.yaml")]
     Export(remote::ExportArgs),
     /// Import a Swagger/OpenAPI file into a running server and print what became of each API.
+    #[command(after_help = "Example:\n  portico import shop.yaml --group shop --api-mode override --dry-run")]
     Import(remote::ImportArgs),
+}
+
+/// The shells `portico completions` writes a script for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Subcommand)]
 enum ProjectAction {
     /// Create a project and print its id.
+    #[command(after_help = "Example:\n  portico project create shop --data-dir /var/lib/portico")]
     Create {
         /// Project name (letters, digits, `-`, `_`).
         name: String,
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// List the projects: id, name and creation time.
+    #[command(after_help = "Example:\n  portico project list --data-dir /var/lib/portico")]
+    List {
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Read the file, environment and flags as `serve` would and print the effective
+    /// configuration, secrets masked.
+    #[command(after_help = "Example:\n  PORTICO_DATABASE=postgres://portico:secret@db/portico portico config check")]
+    Check(SettingsArgs),
 }
 
 #[derive(Subcommand)]
 enum UserAction {
     /// Create a user with a generated password and print it.
+    #[command(after_help = "Example:\n  portico user add alice --project shop --readonly --data-dir /var/lib/portico")]
     Add {
         /// User name.
         name: String,
@@ -88,14 +131,56 @@ enum UserAction {
         #[command(flatten)]
         settings: SettingsArgs,
     },
+    /// List the users: name, projects, whether read-only, creation time.
+    #[command(after_help = "Example:\n  portico user list --data-dir /var/lib/portico")]
+    List {
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Delete a user and its AK/SK pairs (refused for the last user who is not read-only).
+    #[command(after_help = "Example:\n  portico user delete alice --data-dir /var/lib/portico")]
+    Delete {
+        /// User name.
+        name: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Set a user's password: a generated one, printed, or the first line of standard input.
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' \"$NEW_PASSWORD\" | portico user passwd alice --stdin --data-dir /var/lib/portico"
+    )]
+    Passwd {
+        /// User name.
+        name: String,
+        /// Read the new password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        stdin: bool,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
 }
 
 #[derive(Subcommand)]
 enum CredentialAction {
     /// Create an AK/SK pair for a user and print it.
+    #[command(after_help = "Example:\n  portico credential create alice --data-dir /var/lib/portico")]
     Create {
         /// User name.
         user: String,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// List the AK/SK pairs: access key, user and creation time (never the secret key).
+    #[command(after_help = "Example:\n  portico credential list --data-dir /var/lib/portico")]
+    List {
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Revoke an AK/SK pair: every node refuses it from the next request on.
+    #[command(after_help = "Example:\n  portico credential revoke 4F1C0A9E2B7D4E8A9C3B --data-dir /var/lib/portico")]
+    Revoke {
+        /// The access key.
+        access_key: String,
         #[command(flatten)]
         settings: SettingsArgs,
     },
@@ -153,6 +238,115 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 secret_key: credential.secret_key,
             })
         }
+        Command::Project { action: ProjectAction::List { settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            let projects = store.list_projects().await?;
+            let rows = projects.into_iter().map(|p| vec![p.id, p.name, rfc3339(p.created_at)]).collect();
+            print_table(&["ID", "NAME", "CREATED"], rows);
+            Ok(())
+        }
+        Command::User { action: UserAction::List { settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            let users = store.list_users().await?;
+            let rows = users
+                .into_iter()
+                .map(|u| {
+                    let access = if u.readonly { "read-only" } else { "read-write" };
+                    vec![u.name, access.to_owned(), u.projects.join(","), rfc3339(u.created_at)]
+                })
+                .collect();
+            print_table(&["NAME", "ACCESS", "PROJECTS", "CREATED"], rows);
+            Ok(())
+        }
+        Command::User { action: UserAction::Delete { name, settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            let revoked = store.delete_user(&name).await?;
+            println!("deleted user {name}");
+            for access_key in revoked {
+                println!("revoked credential {access_key}");
+            }
+            Ok(())
+        }
+        Command::User { action: UserAction::Passwd { name, stdin, settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            let given = if stdin { Some(read_password_line()?) } else { None };
+            let secret = given.clone().unwrap_or_else(generate::password);
+            store.set_user_password(&name, &password::hash(&secret)).await?;
+            match given {
+                Some(_) => println!("password of {name} changed"),
+                None => print_toml(&PasswordChanged { user_name: name, password: secret })?,
+            }
+            Ok(())
+        }
+        Command::Credential { action: CredentialAction::List { settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            let credentials = store.list_credentials().await?;
+            let rows =
+                credentials.into_iter().map(|c| vec![c.access_key, c.user_name, rfc3339(c.created_at)]).collect();
+            print_table(&["ACCESS_KEY", "USER", "CREATED"], rows);
+            Ok(())
+        }
+        Command::Credential { action: CredentialAction::Revoke { access_key, settings } } => {
+            let store = open_store(&Settings::load(settings)?).await?;
+            store.delete_credential(&access_key).await?;
+            println!("revoked credential {access_key}");
+            Ok(())
+        }
+        Command::Config { action: ConfigAction::Check(args) } => {
+            let settings = Settings::load(args)?;
+            print!("{}", toml::to_string(&settings.effective())?);
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                CompletionShell::Bash => clap_complete::Shell::Bash,
+                CompletionShell::Zsh => clap_complete::Shell::Zsh,
+                CompletionShell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(shell, &mut Cli::command(), "portico", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// Passwords longer than this are refused rather than hashed: they are typed or pasted, and
+/// the bound keeps a runaway pipe from filling memory.
+const MAX_PASSWORD_BYTES: u64 = 1024;
+
+/// The first line of standard input, without its line ending.
+fn read_password_line() -> anyhow::Result<String> {
+    use std::io::{BufRead, Read};
+    let mut line = String::new();
+    std::io::stdin().lock().take(MAX_PASSWORD_BYTES + 1).read_line(&mut line).context("cannot read standard input")?;
+    if line.len() as u64 > MAX_PASSWORD_BYTES {
+        bail!("the password is longer than {MAX_PASSWORD_BYTES} bytes");
+    }
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password.to_owned())
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+/// Rows under a header, in columns as wide as their longest cell.
+fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
     }
 }
 
@@ -169,6 +363,12 @@ struct UserCreated {
     domain: String,
     projects: Vec<String>,
     readonly: bool,
+}
+
+#[derive(Serialize)]
+struct PasswordChanged {
+    user_name: String,
+    password: String,
 }
 
 #[derive(Serialize)]

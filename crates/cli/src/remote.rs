@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-use crate::config::{Settings, SettingsArgs};
+use clap::ValueEnum;
+
+use crate::config::{ClientSettingsArgs, Settings};
 
 /// Where the server is and who signs.
 #[derive(clap::Args)]
@@ -27,7 +29,54 @@ pub struct ServerArgs {
     #[arg(long, env = "PORTICO_CREDENTIALS")]
     credentials: Option<PathBuf>,
     #[command(flatten)]
-    settings: SettingsArgs,
+    settings: ClientSettingsArgs,
+}
+
+/// How much of each API an export holds.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Define {
+    /// The frontend definition only.
+    Spec,
+    /// The frontend and the backend.
+    Proxy,
+    /// Everything, with the APIG extensions.
+    All,
+    /// The current drafts rather than the published versions.
+    Dev,
+}
+
+/// The exported file's format.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+/// The OpenAPI version of an export.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OasVersion {
+    /// Swagger 2.0.
+    #[value(name = "2.0")]
+    Swagger2,
+    /// OpenAPI 3.0.
+    #[value(name = "3.0")]
+    OpenApi3,
+}
+
+/// What an import does with an API that already exists.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiMode {
+    /// Keep the existing API.
+    Merge,
+    /// Replace it.
+    Override,
+}
+
+/// The name a value has on the command line, which is also the one the management API takes.
+fn wire_name(value: impl ValueEnum) -> String {
+    value.to_possible_value().expect("no value is skipped").get_name().to_owned()
 }
 
 #[derive(clap::Args)]
@@ -38,15 +87,15 @@ pub struct ExportArgs {
     /// The environment whose published versions are exported: its name or id [default: RELEASE].
     #[arg(long)]
     env: Option<String>,
-    /// Definition level: spec, proxy, all or dev (current drafts).
-    #[arg(long, default_value = "spec")]
-    define: String,
-    /// json or yaml.
-    #[arg(long, default_value = "json")]
-    format: String,
-    /// OpenAPI version: 2.0 (Swagger) or 3.0.
-    #[arg(long, default_value = "2.0")]
-    oas: String,
+    /// Definition level.
+    #[arg(long, value_enum, default_value_t = Define::Spec)]
+    define: Define,
+    /// File format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// OpenAPI version.
+    #[arg(long, value_enum, default_value_t = OasVersion::Swagger2)]
+    oas: OasVersion,
     /// Write to this file [default: the name the server suggests, in the current directory].
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -64,9 +113,9 @@ pub struct ImportArgs {
     /// Create a new group named after the document's `info.title` (the default).
     #[arg(long)]
     new_group: bool,
-    /// What to do with an API that already exists: merge (keep it) or override (replace it).
-    #[arg(long, default_value = "merge")]
-    api_mode: String,
+    /// What to do with an API that already exists.
+    #[arg(long, value_enum, default_value_t = ApiMode::Merge)]
+    api_mode: ApiMode,
     /// Report what would happen and change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -91,7 +140,7 @@ struct Client {
 
 impl Client {
     fn new(args: ServerArgs) -> anyhow::Result<Client> {
-        let settings = Settings::load(args.settings)?;
+        let settings = Settings::load(args.settings.into())?;
         let path = args.credentials.unwrap_or_else(|| settings.data_dir.join("credentials.toml"));
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let credentials: Credentials = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
@@ -225,14 +274,15 @@ fn progress(length: Option<u64>, verb: &str) -> ProgressBar {
 pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let client = Client::new(args.server)?;
     let group_id = client.group_id(&args.group).await?;
-    let mut body = json!({"group_id": group_id, "define": args.define, "type": args.format});
-    if args.define != "dev" {
+    let format = wire_name(args.format);
+    let mut body = json!({"group_id": group_id, "define": wire_name(args.define), "type": format});
+    if args.define != Define::Dev {
         body["env_id"] = match &args.env {
             Some(env) => client.env_id(env).await?.into(),
             None => "DEFAULT_ENVIRONMENT_RELEASE_ID".into(),
         };
     }
-    let path = client.instance_path(&format!("/openapi/export?oas_version={}", encode(&args.oas)));
+    let path = client.instance_path(&format!("/openapi/export?oas_version={}", encode(&wire_name(args.oas))));
     let response = client.send(Method::POST, &path, Some(&body)).await?;
     let suggested = response
         .headers()
@@ -240,7 +290,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split("filename=\"").nth(1))
         .map(|v| v.trim_end_matches('"').replace(['/', '\\'], "_"))
-        .unwrap_or_else(|| format!("export.{}", args.format));
+        .unwrap_or_else(|| format!("export.{format}"));
     let output = args.output.unwrap_or_else(|| PathBuf::from(suggested));
     let mut file =
         tokio::fs::File::create(&output).await.with_context(|| format!("cannot create {}", output.display()))?;
@@ -258,9 +308,6 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
 }
 
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    if !["merge", "override"].contains(&args.api_mode.as_str()) {
-        bail!("--api-mode is merge or override, not {:?}", args.api_mode);
-    }
     let client = Client::new(args.server)?;
     let mut form = reqwest::multipart::Form::new();
     match &args.group {
@@ -269,7 +316,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         }
         None => form = form.text("is_create_group", "true"),
     }
-    form = form.text("api_mode", args.api_mode.clone());
+    form = form.text("api_mode", wire_name(args.api_mode));
     let file =
         tokio::fs::File::open(&args.file).await.with_context(|| format!("cannot open {}", args.file.display()))?;
     let length = file.metadata().await?.len();

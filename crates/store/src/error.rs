@@ -213,6 +213,9 @@ pub enum Conflict {
     /// The custom backend cannot be deployed or undeployed in its status.
     #[error("Custom backend {0} {1}")]
     LdApiStatus(String, &'static str),
+    /// The user is the last who may write; deleting it would leave nobody to manage the gateway.
+    #[error("User {0} is the last user who is not read-only; add another first")]
+    LastWriter(String),
     /// A custom authorizer's type cannot change.
     #[error("The type of custom authorizer {0} cannot be changed")]
     AuthorizerType(String),

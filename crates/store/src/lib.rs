@@ -161,6 +161,17 @@ pub struct ApiVersion {
     pub snapshot: Api,
 }
 
+/// An AK/SK pair as an operator lists it: who owns it and since when, never its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialSummary {
+    /// The access key, which names the pair.
+    pub access_key: String,
+    /// The name of the user the pair acts as.
+    pub user_name: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
 /// Everything a fresh data directory starts with.
 #[derive(Debug, Clone)]
 pub struct Bootstrap {
@@ -305,6 +316,19 @@ pub trait Store:
     async fn create_credential(&self, credential: &Credential) -> Result<()>;
     /// The pair with this access key, and its user.
     async fn credential(&self, access_key: &str) -> Result<(Credential, User)>;
+    /// Every project, by name.
+    async fn list_projects(&self) -> Result<Vec<Project>>;
+    /// Every user, by name.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Replaces a user's password hash.
+    async fn set_user_password(&self, name: &str, password_hash: &str) -> Result<()>;
+    /// Deletes a user and its AK/SK pairs, whose access keys it returns. Conflict: it is the
+    /// last user who may write, without whom nobody could manage the gateway.
+    async fn delete_user(&self, name: &str) -> Result<Vec<String>>;
+    /// Every AK/SK pair without its secret, by user then creation.
+    async fn list_credentials(&self) -> Result<Vec<CredentialSummary>>;
+    /// Deletes an AK/SK pair: the next request signed with it is refused.
+    async fn delete_credential(&self, access_key: &str) -> Result<()>;
 
     /// Creates an instance and its RELEASE environment.
     async fn create_instance(&self, instance: &Instance) -> Result<()>;

@@ -2,6 +2,7 @@
 //! where a command needs one.
 
 mod import;
+mod operator;
 mod secrets;
 
 use std::io::{BufRead, BufReader};

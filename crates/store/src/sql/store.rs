@@ -14,9 +14,9 @@ use time::OffsetDateTime;
 use super::publish::{PUBLICATION_FROM, VERSION_COLUMNS, VERSION_FROM, not_published, publication_columns};
 use super::{Engine, SqlStore, parse_ts, to_doc, unique_or};
 use crate::{
-    ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, GroupFilter, Heartbeat,
-    ImportOutcome, ImportRequest, Kind, LiveSet, Publication, Result, RouteKey, Store, StoreError, TaskStatus,
-    TextMatch, VariableFilter,
+    ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, CredentialSummary, GroupFilter,
+    Heartbeat, ImportOutcome, ImportRequest, Kind, LiveSet, Publication, Result, RouteKey, Store, StoreError,
+    TaskStatus, TextMatch, VariableFilter,
 };
 
 #[async_trait]
@@ -107,6 +107,102 @@ where
             created_at: parse_ts(&row.try_get::<String, _>("c_created")?)?,
         };
         Ok((credential, user))
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM projects ORDER BY name").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Project {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY name").fetch_all(&self.pool).await?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in &rows {
+            users.push(self.decode_user(row).await?);
+        }
+        Ok(users)
+    }
+
+    async fn set_user_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(password_hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::not_found(Kind::User, name));
+        }
+        self.commit(tx).await
+    }
+
+    async fn delete_user(&self, name: &str) -> Result<Vec<String>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("SELECT id, readonly FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::User, name))?;
+        let id: String = row.try_get("id")?;
+        let readonly: bool = row.try_get("readonly")?;
+        if !readonly {
+            // In the write transaction, so two deletions cannot each leave the other writer last.
+            let others = sqlx::query("SELECT 1 FROM users WHERE readonly = $1 AND id <> $2 LIMIT 1")
+                .bind(false)
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if others.is_none() {
+                return Err(Conflict::LastWriter(name.to_string()).into());
+            }
+        }
+        let keys = sqlx::query("SELECT access_key FROM credentials WHERE user_id = $1 ORDER BY access_key")
+            .bind(&id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<Vec<String>, _>>()?;
+        // Memberships and credentials go with the user (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+        self.commit(tx).await?;
+        Ok(keys)
+    }
+
+    async fn list_credentials(&self) -> Result<Vec<CredentialSummary>> {
+        let rows = sqlx::query(
+            "SELECT c.access_key, c.created_at, u.name FROM credentials c JOIN users u ON u.id = c.user_id \
+             ORDER BY u.name, c.created_at, c.access_key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CredentialSummary {
+                    access_key: row.try_get("access_key")?,
+                    user_name: row.try_get("name")?,
+                    created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_credential(&self, access_key: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let done =
+            sqlx::query("DELETE FROM credentials WHERE access_key = $1").bind(access_key).execute(&mut *tx).await?;
+        if DB::rows_affected(&done) == 0 {
+            return Err(StoreError::not_found(Kind::Credential, access_key));
+        }
+        self.commit(tx).await
     }
 
     async fn create_instance(&self, instance: &Instance) -> Result<()> {

@@ -65,6 +65,11 @@ def base_url(server):
 
 
 @pytest.fixture(scope="session")
+def gateway_url(server):
+    return f"http://127.0.0.1:{server.gateway_port}"
+
+
+@pytest.fixture(scope="session")
 def creds(server):
     path = server.data_dir / "credentials.toml"
     assert path.is_file(), f"{path} was not written\n{server.output()}"

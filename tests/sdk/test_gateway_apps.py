@@ -4,7 +4,6 @@ made through the official SDK, then requests to the gateway signed by the SDK's 
 
 import time
 
-import pytest
 from huaweicloudsdkapig.v2 import (
     ApiAuthCreate,
     ApiMockCreate,
@@ -24,12 +23,7 @@ from huaweicloudsdkcore.signer.signer import Signer
 
 import sdkhelpers as h
 
-WAIT = 10.0  # seconds the gateway may take to pick up a change (it polls the store)
-
-
-@pytest.fixture
-def gateway_url(server):
-    return f"http://127.0.0.1:{server.gateway_port}"
+WAIT = 10.0  # seconds the gateway may take to pick up a change
 
 
 def call(gateway_url, host, path, headers=None, query=()):

@@ -5,7 +5,6 @@
 import hashlib
 import time
 
-import pytest
 from huaweicloudsdkapig.v2 import (
     ApiAuthCreate,
     ApiMockCreate,
@@ -19,12 +18,7 @@ from huaweicloudsdkcore.signer.signer import Signer
 
 import sdkhelpers as h
 
-WAIT = 10.0  # seconds the gateway may take to pick up a change (it polls the store)
-
-
-@pytest.fixture
-def gateway_url(server):
-    return f"http://127.0.0.1:{server.gateway_port}"
+WAIT = 10.0  # seconds the gateway may take to pick up a change
 
 
 def signed_post(gateway_url, host, path, ak, sk, signed_body, sent_body):

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
+use metrics::Counter;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::GatewayError;
@@ -51,6 +52,8 @@ impl BodyBudget {
 pub struct RequestBody {
     state: State,
     limit: usize,
+    /// Counts the bytes read from the client, whether held whole or streamed.
+    received: Counter,
 }
 
 #[derive(Debug)]
@@ -64,19 +67,24 @@ enum State {
 
 impl RequestBody {
     /// `body` of a request whose head announced `content_length`; refused at once when that is
-    /// over `limit`.
-    pub fn new(body: Incoming, content_length: Option<u64>, limit: usize) -> Result<RequestBody, GatewayError> {
+    /// over `limit`. The bytes read are added to `received`.
+    pub fn new(
+        body: Incoming,
+        content_length: Option<u64>,
+        limit: usize,
+        received: Counter,
+    ) -> Result<RequestBody, GatewayError> {
         if content_length.is_some_and(|n| n > limit as u64) {
             return Err(GatewayError::BodyTooLarge(limit));
         }
-        Ok(RequestBody { state: State::Unread(body), limit })
+        Ok(RequestBody { state: State::Unread(body), limit, received })
     }
 
     /// The whole body, read into memory on the first call, within `budget`.
     pub async fn whole(&mut self, budget: &BodyBudget) -> Result<&Bytes, GatewayError> {
         self.state = match std::mem::replace(&mut self.state, State::Sent) {
             State::Unread(body) => {
-                let (bytes, permit) = read_whole(body, self.limit, budget).await?;
+                let (bytes, permit) = read_whole(body, self.limit, budget, &self.received).await?;
                 State::Whole(bytes, permit)
             }
             other => other,
@@ -96,7 +104,9 @@ impl RequestBody {
                 self.state = State::Whole(bytes, permit);
                 Some(body)
             }
-            State::Unread(body) => Some(Capped { body, left: self.limit, limit: self.limit }.boxed()),
+            State::Unread(body) => {
+                Some(Capped { body, left: self.limit, limit: self.limit, received: self.received.clone() }.boxed())
+            }
             State::Sent => None,
         }
     }
@@ -116,6 +126,7 @@ async fn read_whole(
     mut body: Incoming,
     limit: usize,
     budget: &BodyBudget,
+    received: &Counter,
 ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), GatewayError> {
     let mut held = None;
     let mut buffer: Vec<u8> = Vec::new();
@@ -124,6 +135,7 @@ async fn read_whole(
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| GatewayError::BodyTooLarge(limit))?;
         let Ok(data) = frame.into_data() else { continue };
+        received.increment(data.len() as u64);
         let wanted = buffer.len() + data.len();
         if wanted > limit {
             return Err(GatewayError::BodyTooLarge(limit));
@@ -143,6 +155,7 @@ struct Capped {
     body: Incoming,
     left: usize,
     limit: usize,
+    received: Counter,
 }
 
 /// The error a streamed body over the limit ends with: the backend request fails, and the gateway answers 413.
@@ -163,6 +176,7 @@ impl Body for Capped {
                     return Poll::Ready(Some(Err(Box::new(TooLarge(this.limit)))));
                 }
                 this.left -= len;
+                this.received.increment(len as u64);
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),

@@ -268,6 +268,17 @@ impl ChannelStates {
         self.channels.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(channel_id).cloned()
     }
 
+    /// Each channel's id with its members counted: (id, healthy, unhealthy).
+    pub fn member_health(&self) -> Vec<(String, usize, usize)> {
+        let map = self.channels.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.iter()
+            .map(|(id, state)| {
+                let healthy = state.members.iter().filter(|(_, m)| m.healthy()).count();
+                (id.clone(), healthy, state.members.len() - healthy)
+            })
+            .collect()
+    }
+
     /// Whether the member at `index` of `channel` is healthy (unknown channels: healthy).
     pub fn healthy(&self, channel: &Channel, index: usize) -> bool {
         self.state(&channel.id).and_then(|s| s.members.get(index).map(|(_, m)| m.healthy())).unwrap_or(true)

@@ -155,6 +155,33 @@ impl GatewayError {
         }
     }
 
+    /// Why the gateway refused, as the `reason` label of `portico_gateway_rejections_total`:
+    /// a few causes an operator alerts on apart, not one per code.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            GatewayError::NoRoute(_) => "no_route",
+            GatewayError::MissingParam { .. } | GatewayError::InvalidParam { .. } => "invalid_parameter",
+            GatewayError::BodyTooLarge(_) => "body_too_large",
+            GatewayError::BodyBudgetSpent => "overloaded",
+            GatewayError::IamAuth(_)
+            | GatewayError::AppAuthMissing
+            | GatewayError::AppAuth(_)
+            | GatewayError::AuthorizerIdentity(_)
+            | GatewayError::AuthorizerDenied => "authentication",
+            GatewayError::AppNotAuthorized(_) => "authorization",
+            GatewayError::IpDenied(_) | GatewayError::AccountDenied => "acl",
+            GatewayError::Throttled(_) => "throttling",
+            GatewayError::AuthorizerFailed(_) => "authorizer_error",
+            GatewayError::BackendUnavailable(_) => "backend_error",
+            GatewayError::BackendTimeout(_) => "timeout",
+            GatewayError::BackendConfig(_) | GatewayError::NoFunction(_) | GatewayError::AuthorizerConfig(_) => {
+                "configuration"
+            }
+            GatewayError::Internal => "internal",
+            GatewayError::NotReady => "not_ready",
+        }
+    }
+
     /// The gateway response type (`RESPONSE_TYPES` of the model) a group may customise for it.
     pub fn response_type(&self) -> &'static str {
         match self {

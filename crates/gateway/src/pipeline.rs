@@ -37,7 +37,7 @@ use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
 use crate::backend::{self, Backend, BuildInput, HttpTarget, Selected, SystemContext};
 use crate::body::{BodyBudget, RequestBody};
 use crate::channels::{Channel, ChannelStates, HealthCheck, Member, PickFacts, probe_address};
-use crate::context::{Body, Ctx, Plugin, full};
+use crate::context::{Body, Ctx, Plugin, counted, full};
 use crate::cors::Cors;
 use crate::entry::{RouteApi, RouteHit, RouteMatch};
 use crate::error::GatewayError;
@@ -207,6 +207,7 @@ impl Gateway {
             caller: None,
             policy: None,
             upstream: None,
+            upstream_time: None,
         };
         let method = request.method().clone();
         let path = request.uri().path().to_string();
@@ -223,7 +224,8 @@ impl Gateway {
             response.headers_mut().insert("x-request-id", v);
         }
         self.logging(&ctx, &method, &host, &path, response.status(), error.as_ref());
-        response
+        let sent = metrics::response_bytes(ctx.route.as_ref().map(|r| &*r.api.entry));
+        response.map(|body| counted(body, sent))
     }
 
     async fn run(&self, ctx: &mut Ctx, request: Request<Incoming>) -> Result<Response<Body>, GatewayError> {
@@ -251,7 +253,8 @@ impl Gateway {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let mut body = RequestBody::new(body, content_length, self.config.max_body_bytes)?;
+        let received = metrics::request_bytes(Some(&route.api.entry));
+        let mut body = RequestBody::new(body, content_length, self.config.max_body_bytes, received)?;
         let query: Vec<(String, String)> =
             parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
         ctx.caller = Some(match &route.api.bound.authorizer {
@@ -613,7 +616,7 @@ impl Gateway {
                 let mut outgoing = backend::build_request(&target, &build)?;
                 sign(&mut outgoing)?;
                 ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
-                return self.upstream.send(outgoing, &mut body, &target).await;
+                return ctx.wait_upstream(self.upstream.send(outgoing, &mut body, &target)).await;
             }
         };
         // Failover: each retry `retry_count` allows goes to a member not tried yet.
@@ -628,7 +631,7 @@ impl Gateway {
             sign(&mut outgoing)?;
             ctx.upstream = Some(format!("{}://{}", outgoing.scheme, outgoing.authority));
             let Some(attempt) = body.attempt() else { return Err(GatewayError::Internal) };
-            let error = match self.upstream.send_once(&outgoing, attempt, target.timeout_ms).await {
+            let error = match ctx.wait_upstream(self.upstream.send_once(&outgoing, attempt, target.timeout_ms)).await {
                 Ok(response) => return Ok(response),
                 Err(e) => e,
             };
@@ -700,7 +703,7 @@ impl Gateway {
     ) {
         let latency = ctx.started.elapsed();
         let route = ctx.route.as_ref().map(|r| &*r.api.entry);
-        metrics::record(route, status, latency);
+        metrics::record(&metrics::Outcome { route, status, latency, upstream: ctx.upstream_time, rejection: error });
         let api_id = route.map_or("", |entry| &entry.api_id);
         let error_code = error.map(|e| e.code().0).unwrap_or("");
         tracing::info!(

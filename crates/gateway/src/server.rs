@@ -495,6 +495,11 @@ async fn check_health(gateway: Arc<Gateway>) {
                 }
             });
         }
+        // The results of the checks spawned above show at the next tick.
+        let health = gateway.channel_states().member_health();
+        crate::metrics::channel_health(
+            health.iter().map(|(id, healthy, unhealthy)| (id.as_str(), *healthy, *unhealthy)),
+        );
     }
 }
 

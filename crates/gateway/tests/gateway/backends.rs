@@ -1,4 +1,4 @@
-//! Backends: HTTP (timeouts, failures, retries), MOCK, FUNCTION, backend policies; metrics.
+//! Backends: HTTP (timeouts, failures, retries), MOCK, FUNCTION, backend policies.
 
 use std::collections::HashMap;
 
@@ -105,34 +105,6 @@ async fn functions_map_to_configured_endpoints() {
     assert_eq!(r.body["body"], "payload");
     let msg = gw.call(reqwest::Method::POST, &group.sl_domain, "/other", &[], "").await.assert_error(501, "APIG.0204");
     assert!(msg.contains("urn:fss:r1:p:function:default:other"), "{msg}");
-}
-
-#[tokio::test]
-async fn metrics_count_requests_per_api() {
-    let handle = portico_gateway::metrics::install().expect("the only recorder of this test binary");
-    let gw = spawn_gateway().await;
-    let group = gw.group().await;
-    let id = gw
-        .live_api(
-            &group,
-            json!({ "req_method": "GET", "req_uri": "/m", "backend_type": "MOCK",
-                                  "mock_info": { "result_content": "ok" } }),
-        )
-        .await;
-    for _ in 0..3 {
-        assert_eq!(gw.get(&group.sl_domain, "/m", &[]).await.status, 200);
-    }
-    let text = portico_gateway::metrics::render(&handle);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("portico_gateway_requests_total") && l.contains(&id))
-        .unwrap_or_else(|| panic!("no request counter for {id} in:\n{text}"));
-    assert!(line.contains("status=\"200\"") && line.contains("env=\"RELEASE\""), "{line}");
-    assert!(line.ends_with(" 3"), "{line}");
-    assert!(
-        text.lines().any(|l| l.starts_with("portico_gateway_request_duration_seconds_bucket") && l.contains(&id)),
-        "a latency histogram for {id}:\n{text}"
-    );
 }
 
 /// A backend whose first `drops` connections are closed before any response; later ones are

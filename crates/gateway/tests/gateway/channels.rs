@@ -11,7 +11,12 @@ use crate::helpers::{TestGateway, closed_port, spawn_backend, spawn_gateway};
 
 /// A channel of `members` (address, weight, backup) with `strategy` and an optional TCP health
 /// check every second that marks a member down after one failure.
-async fn channel(gw: &TestGateway, strategy: i32, members: &[(SocketAddr, i64, bool)], checked: bool) -> String {
+pub(crate) async fn channel(
+    gw: &TestGateway,
+    strategy: i32,
+    members: &[(SocketAddr, i64, bool)],
+    checked: bool,
+) -> String {
     grouped_channel(gw, strategy, members, &[], checked).await
 }
 
@@ -85,7 +90,7 @@ async fn grouped_channel(
 }
 
 /// A live API at `uri` (prefix match) served by `channel_id`; returns its host.
-async fn channel_api(gw: &TestGateway, uri: &str, channel_id: &str) -> String {
+pub(crate) async fn channel_api(gw: &TestGateway, uri: &str, channel_id: &str) -> String {
     let group = gw.group().await;
     gw.live_api(
         &group,

@@ -7,6 +7,7 @@ mod bodies;
 mod channels;
 mod helpers;
 mod listeners;
+mod metrics;
 mod params;
 mod policies;
 mod probes;

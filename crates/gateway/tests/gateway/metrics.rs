@@ -21,6 +21,7 @@ use crate::helpers::{TestGateway, closed_port, http_api, spawn_backend, spawn_ga
 use crate::policies::{acl, bind, published, throttle};
 
 const DASHBOARD: &str = include_str!("../../../../deploy/grafana/portico.json");
+const DOCUMENTED: &str = include_str!("../../../../docs/metrics.md");
 /// The largest request body of the gateway [`Traffic`] runs on.
 const MAX_BODY: usize = 16;
 const MOCK_ANSWER: &str = "a mock answer";
@@ -294,6 +295,10 @@ async fn every_dashboard_query_names_served_metrics() {
     assert!(http.get(format!("{management}/health")).send().await.expect("health").status().is_success());
     let text = http.get(format!("{management}/metrics")).send().await.expect("metrics").text().await.expect("text");
     let served = sampled_names(&text);
+    for name in &served {
+        let family = ["_bucket", "_sum", "_count"].iter().find_map(|s| name.strip_suffix(s)).unwrap_or(name);
+        assert!(DOCUMENTED.contains(&format!("| `{family}` |")), "{family} is not in docs/metrics.md");
+    }
 
     let dashboard: Value = serde_json::from_str(DASHBOARD).expect("the dashboard is JSON");
     let mut queries = Vec::new();

@@ -77,6 +77,7 @@ pub fn install() -> Option<PrometheusHandle> {
             metrics::set_global_recorder(recorder).ok()?;
             let process = Collector::default();
             process.describe();
+            describe();
             metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION"), "os" => std::env::consts::OS,
                 "arch" => std::env::consts::ARCH)
             .set(1.0);
@@ -96,6 +97,23 @@ pub fn install() -> Option<PrometheusHandle> {
         })
         .as_ref()
         .map(|recorder| recorder.handle.clone())
+}
+
+/// The `# HELP` lines of the gateway's metrics.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(REQUESTS, "Requests the gateway answered.");
+    describe_histogram!(DURATION, Unit::Seconds, "From a request's arrival to its response headers.");
+    describe_histogram!(UPSTREAM_DURATION, Unit::Seconds, "Time waiting on the backend, retries included.");
+    describe_histogram!(OVERHEAD_DURATION, Unit::Seconds, "Portico's own time: request duration minus upstream.");
+    describe_counter!(REQUEST_BYTES, Unit::Bytes, "Request body bytes read from clients.");
+    describe_counter!(RESPONSE_BYTES, Unit::Bytes, "Response body bytes sent to clients.");
+    describe_counter!(REJECTIONS, "Requests the gateway answered itself instead of the backend, by reason.");
+    describe_gauge!(
+        CHANNEL_MEMBERS,
+        "VPC channel members by health (channels past the first 64: channel_id=\"_other\")."
+    );
+    describe_gauge!(BUILD_INFO, "Always 1: the version and platform of the binary.");
 }
 
 /// The metrics in Prometheus' text format, the process's read at this moment.

@@ -471,7 +471,9 @@ pub async fn load_routes(store: &dyn Store) -> Result<RouteTable, portico_store:
 
 /// Runs the channels' active health checks forever: every second, each channel whose
 /// interval has passed has all its members probed (concurrently, each within the check's
-/// timeout), and the results update [`crate::channels::ChannelStates`].
+/// timeout), and the results update [`crate::channels::ChannelStates`]; each tick sets the
+/// channel health gauges ([`crate::metrics::channel_health`]) from them. One per process: the
+/// gauges are the process's.
 async fn check_health(gateway: Arc<Gateway>) {
     let mut due: std::collections::HashMap<String, std::time::Instant> = std::collections::HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));

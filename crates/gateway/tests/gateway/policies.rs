@@ -46,7 +46,7 @@ pub(crate) async fn authorize(gw: &TestGateway, app_id: &str, api_id: &str) {
 }
 
 /// Creates and publishes an API in RELEASE; returns (api id, publish id) once the gateway serves it.
-async fn published(gw: &TestGateway, group: &portico_model::ApiGroup, body: Value) -> (String, String) {
+pub(crate) async fn published(gw: &TestGateway, group: &portico_model::ApiGroup, body: Value) -> (String, String) {
     let id = gw.api(group, body).await;
     let publish_id = gw.publish(&id, RELEASE).await;
     gw.settle().await;
@@ -166,7 +166,7 @@ fn throttle(api: i64, app: i64, ip: i64, kind: i32, interval: i64, unit: &str) -
     }
 }
 
-async fn bind(gw: &TestGateway, kind: PolicyKind, policy_id: &str, publish_ids: &[&str]) {
+pub(crate) async fn bind(gw: &TestGateway, kind: PolicyKind, policy_id: &str, publish_ids: &[&str]) {
     let ids: Vec<String> = publish_ids.iter().map(|s| s.to_string()).collect();
     gw.store.bind_policy(&gw.instance_id, kind, policy_id, &ids, now()).await.expect("bind");
     gw.settle().await;
@@ -315,7 +315,7 @@ async fn the_apps_of_a_tenant_share_its_user_limit() {
     assert!(msg.contains("user call limit"), "{msg}");
 }
 
-fn acl(acl_type: &str, entity_type: &str, value: &str) -> Acl {
+pub(crate) fn acl(acl_type: &str, entity_type: &str, value: &str) -> Acl {
     Acl {
         id: new_id(),
         acl_name: format!("acl_{}", &new_id()[..8]),

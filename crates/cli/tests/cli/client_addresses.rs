@@ -55,3 +55,26 @@ async fn lockouts_count_against_the_client_a_trusted_proxy_names_and_no_one_else
     let other = failures_until_locked(&server, user, domain, BALANCER, |_| "203.0.113.2".into()).await;
     assert!(other >= 10, "another client behind the balancer is not locked out: {other}");
 }
+
+/// `GET /health` on a connection that starts with `preamble`: the raw answer, empty when the
+/// server closed the connection without one.
+fn health_after(address: &str, preamble: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    stream.write_all(preamble).unwrap();
+    let _ = stream.write_all(b"GET /health HTTP/1.1\r\nhost: portico\r\nconnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn the_management_listener_with_proxy_protocol_refuses_connections_without_a_header() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path(), &["--proxy-protocol", "--trusted-proxies", "127.0.0.1"]);
+    let address = server.base_url.trim_start_matches("http://");
+    let proxied = health_after(address, b"PROXY TCP4 203.0.113.1 127.0.0.1 4711 8080\r\n");
+    assert!(proxied.starts_with("HTTP/1.1 200"), "{proxied}");
+    assert_eq!(health_after(address, b""), "", "no PROXY header, no answer");
+}

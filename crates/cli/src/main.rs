@@ -534,6 +534,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Some((cert, key)) => Some(portico_gateway::tls::server_config(cert, key)?),
         None => None,
     };
+    if management_tls.is_some() {
+        // A deployed custom backend's frontend API calls this listener's runtime in plain HTTP
+        // (docs/configuration.md, `tls_cert`): it cannot reach it while the listener is https.
+        tracing::warn!(
+            "the management listener speaks TLS: ROMA custom backends deployed on this node cannot reach their runtime"
+        );
+    }
     let trusted = Arc::new(TrustedProxies::parse(&settings.trusted_proxies)?);
     let management_addressing = ClientAddressing { trusted: trusted.clone(), proxy_protocol: settings.proxy_protocol };
     let gateway_addressing = ClientAddressing { trusted, proxy_protocol: settings.gateway.proxy_protocol };

@@ -18,6 +18,12 @@ python="${PYTHON:-python3}"
 log() { printf 'sdk-venv: %s\n' "$*" >&2; }
 
 [ -f "$req" ] || { log "missing $req"; exit 1; }
+
+# tests/sdk/test_tls.py makes its certificate authority with the openssl command.
+if ! command -v openssl >/dev/null; then
+  log "installing openssl"
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >&2
+fi
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ] \

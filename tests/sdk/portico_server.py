@@ -36,10 +36,13 @@ LISTENING = re.compile(r"^listening management=127\.0\.0\.1:(\d+) gateway=127\.0
 
 
 class Server:
-    def __init__(self, data_dir, log_dir, env=None):
-        """`env`: environment variables to set for the server, besides the inherited ones."""
+    def __init__(self, data_dir, log_dir, env=None, ca=None):
+        """`env`: environment variables to set for the server, besides the inherited ones.
+        `ca`: the CA file that signed the management listener's certificate, when `env` gives it
+        one (PORTICO_TLS_CERT, PORTICO_TLS_KEY): the server is then reached over https."""
         self.data_dir = data_dir
         self.env = {**os.environ, **(env or {})}
+        self.ca = ca
         self.port = self.gateway_port = self.base_url = None  # known once started
         self.stdout_path = log_dir / "portico.stdout"
         self.stderr_path = log_dir / "portico.stderr"
@@ -71,10 +74,11 @@ class Server:
                     found = LISTENING.search(self.stdout_path.read_text(errors="replace"))
                     if found:
                         self.port, self.gateway_port = int(found[1]), int(found[2])
-                        self.base_url = f"http://127.0.0.1:{self.port}"
+                        scheme = "https" if self.ca else "http"
+                        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
                 else:
                     try:
-                        if s.get(self.base_url + "/health", timeout=2).status_code == 200:
+                        if s.get(self.base_url + "/health", timeout=2, verify=self.ca or True).status_code == 200:
                             return
                     except Exception:
                         pass

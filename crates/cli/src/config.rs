@@ -58,6 +58,22 @@ pub struct SettingsArgs {
     /// Gateway listener: connections open at once.
     #[arg(long, env = "PORTICO_GATEWAY_MAX_CONNECTIONS")]
     gateway_max_connections: Option<usize>,
+    /// Management listener: PEM certificate chain; with --tls-key, it speaks https only.
+    #[arg(long, env = "PORTICO_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// Management listener: PEM private key of --tls-cert.
+    #[arg(long, env = "PORTICO_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// Load balancers and proxies (addresses, CIDR blocks; comma-separated) whose
+    /// X-Forwarded-For, X-Real-IP and PROXY headers name the client.
+    #[arg(long, env = "PORTICO_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<String>>,
+    /// Management listener: every connection starts with a PROXY protocol header (v1 or v2).
+    #[arg(long, env = "PORTICO_PROXY_PROTOCOL", num_args = 0..=1, default_missing_value = "true")]
+    proxy_protocol: Option<bool>,
+    /// Gateway listener: every connection starts with a PROXY protocol header (v1 or v2).
+    #[arg(long, env = "PORTICO_GATEWAY_PROXY_PROTOCOL", num_args = 0..=1, default_missing_value = "true")]
+    gateway_proxy_protocol: Option<bool>,
 }
 
 /// The settings a client of a running server reads: where the server listens and where its
@@ -92,6 +108,11 @@ impl From<ClientSettingsArgs> for SettingsArgs {
             gateway_header_read_timeout_ms: None,
             gateway_idle_timeout_ms: None,
             gateway_max_connections: None,
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: None,
+            proxy_protocol: None,
+            gateway_proxy_protocol: None,
         }
     }
 }
@@ -117,6 +138,10 @@ struct FileSettings {
     header_read_timeout_ms: Option<u64>,
     idle_timeout_ms: Option<u64>,
     max_connections: Option<usize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    trusted_proxies: Option<Vec<String>>,
+    proxy_protocol: Option<bool>,
     #[serde(default)]
     gateway: GatewayFileSettings,
     #[serde(default)]
@@ -238,6 +263,7 @@ struct GatewayFileSettings {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     backend_ca_file: Option<PathBuf>,
+    proxy_protocol: Option<bool>,
     #[serde(default)]
     functions: HashMap<String, String>,
 }
@@ -261,6 +287,8 @@ pub struct GatewaySettings {
     pub functions: HashMap<String, String>,
     /// Time and connection limits of the gateway listener.
     pub connections: ConnectionLimits,
+    /// Whether every connection to the gateway listener starts with a PROXY protocol header.
+    pub proxy_protocol: bool,
 }
 
 /// The resolved settings.
@@ -278,6 +306,12 @@ pub struct Settings {
     pub cluster: ClusterSettings,
     /// Time and connection limits of the management listener.
     pub connections: ConnectionLimits,
+    /// Certificate chain and private key (PEM): the management listener speaks TLS when set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// The proxies whose word on the client's address is taken, as given (each one checked).
+    pub trusted_proxies: Vec<String>,
+    /// Whether every connection to the management listener starts with a PROXY protocol header.
+    pub proxy_protocol: bool,
 }
 
 impl Settings {
@@ -305,8 +339,17 @@ impl Settings {
             args.gateway_max_connections.or(file.gateway.max_connections),
         );
         let defaults = portico_gateway::GatewayConfig::default();
+        let trusted_proxies = args.trusted_proxies.or(file.trusted_proxies).unwrap_or_default();
+        portico_gateway::TrustedProxies::parse(&trusted_proxies)?;
         Ok(Settings {
             connections,
+            tls: match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                _ => anyhow::bail!("tls_cert and tls_key go together"),
+            },
+            trusted_proxies,
+            proxy_protocol: args.proxy_protocol.or(file.proxy_protocol).unwrap_or(false),
             cluster: ClusterSettings {
                 heartbeat_interval: std::time::Duration::from_millis(heartbeat_ms),
                 node_lease: std::time::Duration::from_millis(lease_ms),
@@ -341,6 +384,7 @@ impl Settings {
                     .max(1),
                 functions: file.gateway.functions,
                 connections: gateway_connections,
+                proxy_protocol: args.gateway_proxy_protocol.or(file.gateway.proxy_protocol).unwrap_or(false),
             },
         })
     }
@@ -372,6 +416,7 @@ impl Settings {
         if let Some(ca) = &self.gateway.backend_ca_file {
             gateway.insert("backend_ca_file".into(), path(ca));
         }
+        gateway.insert("proxy_protocol".into(), self.gateway.proxy_protocol.into());
         let functions: toml::Table =
             self.gateway.functions.iter().map(|(name, url)| (name.clone(), mask_passwords(url).into())).collect();
         gateway.insert("functions".into(), Value::Table(functions));
@@ -396,6 +441,12 @@ impl Settings {
         table.insert("header_read_timeout_ms".into(), millis(self.connections.header_read_timeout));
         table.insert("idle_timeout_ms".into(), millis(self.connections.idle_timeout));
         table.insert("max_connections".into(), count(self.connections.max_connections));
+        if let Some((cert, key)) = &self.tls {
+            table.insert("tls_cert".into(), path(cert));
+            table.insert("tls_key".into(), path(key));
+        }
+        table.insert("trusted_proxies".into(), self.trusted_proxies.clone().into());
+        table.insert("proxy_protocol".into(), self.proxy_protocol.into());
         table.insert("gateway".into(), Value::Table(gateway));
         table.insert("cluster".into(), Value::Table(cluster));
         table

@@ -4,6 +4,7 @@
 
 mod config;
 mod remote;
+mod tls_relay;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -14,7 +15,7 @@ use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 use portico_api::{AppState, DEFAULT_DOMAIN, FirstStart};
 use portico_auth::{generate, password};
-use portico_gateway::{Authenticator, Gateway, GatewayConfig};
+use portico_gateway::{Authenticator, ClientAddressing, Gateway, GatewayConfig, Origin, TrustedProxies};
 use portico_model::{Credential, Project, User, is_project_name, is_user_name, now};
 use portico_store::{PgStore, SECRETS_KEY_FILE, SqliteStore, Store};
 use serde::Serialize;
@@ -529,6 +530,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Some((cert, key)) => Some(portico_gateway::tls::server_config(cert, key)?),
         None => None,
     };
+    let management_tls = match &settings.tls {
+        Some((cert, key)) => Some(portico_gateway::tls::server_config(cert, key)?),
+        None => None,
+    };
+    if management_tls.is_some() {
+        // A deployed custom backend's frontend API calls this listener's runtime in plain HTTP
+        // (docs/configuration.md, `tls_cert`): it cannot reach it while the listener is https.
+        tracing::warn!(
+            "the management listener speaks TLS: ROMA custom backends deployed on this node cannot reach their runtime"
+        );
+    }
+    let trusted = Arc::new(TrustedProxies::parse(&settings.trusted_proxies)?);
+    let management_addressing = ClientAddressing { trusted: trusted.clone(), proxy_protocol: settings.proxy_protocol };
+    let gateway_addressing = ClientAddressing { trusted, proxy_protocol: settings.gateway.proxy_protocol };
     let gateway_config = GatewayConfig {
         functions: settings.gateway.functions.clone(),
         max_body_bytes: settings.gateway.max_body_bytes,
@@ -559,7 +574,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         None => state,
     };
     let app = portico_api::app(state).merge(portico_console::router());
-    tracing::info!(address = %listener.local_addr()?, "management API listening");
+    tracing::info!(address = %listener.local_addr()?, tls = management_tls.is_some(), "management API listening");
     tracing::info!(
         address = %gateway_listener.local_addr()?,
         tls = tls.is_some(),
@@ -569,21 +584,29 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Port 0 binds a free port: this line tells whoever started the server which one it got.
     println!("listening management={} gateway={}", listener.local_addr()?, gateway_listener.local_addr()?);
     // Served by the gateway's connection handling, for the same time and connection limits.
-    let make = move |peer, _local| {
+    let make = move |_local| {
         let app = hyper_util::service::TowerToHyperService::new(app.clone());
         hyper::service::service_fn(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-            // The peer address keys the rate limit of failed logins and signature checks.
-            request.extensions_mut().insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(peer));
+            // The client's address keys the rate limit of failed logins and signature checks.
+            let client = Origin::of(request.extensions()).client;
+            request.extensions_mut().insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(client));
             hyper::service::Service::call(&app, request)
         })
     };
-    let management =
-        portico_gateway::serve_with(listener, make, None, settings.connections, until_stopped(stopped.clone()));
+    let management = portico_gateway::serve_with(
+        listener,
+        make,
+        management_tls,
+        settings.connections,
+        management_addressing,
+        until_stopped(stopped.clone()),
+    );
     let data_plane = portico_gateway::serve_on_threads(
         gateway_listener,
         &gateway,
         tls,
         settings.gateway.connections,
+        gateway_addressing,
         settings.gateway.workers,
         until_stopped(stopped),
     );

@@ -21,9 +21,14 @@ use crate::config::{ClientSettingsArgs, Settings};
 /// Where the server is and who signs.
 #[derive(clap::Args)]
 pub struct ServerArgs {
-    /// Management API base URL [default: http://<listen address of the settings>].
+    /// Management API base URL, http:// or https:// [default: <listen address of the settings>,
+    /// https when they give a TLS certificate].
     #[arg(long, env = "PORTICO_SERVER")]
     server: Option<String>,
+    /// PEM file of the certificate authority that signed an https server's certificate, when
+    /// it is not one of the public ones.
+    #[arg(long, env = "PORTICO_CA_CERT")]
+    ca_cert: Option<PathBuf>,
     /// Credentials file with project_id, instance_id, access_key and secret_key
     /// [default: <data dir>/credentials.toml].
     #[arg(long, env = "PORTICO_CREDENTIALS")]
@@ -133,25 +138,39 @@ struct Credentials {
 
 struct Client {
     http: reqwest::Client,
+    /// The server's base URL, as given.
     base: String,
+    /// Where requests go: `base`, or for https the loopback relay to it (`tls_relay`).
+    endpoint: String,
     host: String,
     credentials: Credentials,
 }
 
 impl Client {
-    fn new(args: ServerArgs) -> anyhow::Result<Client> {
+    async fn new(args: ServerArgs) -> anyhow::Result<Client> {
         let settings = Settings::load(args.settings.into())?;
         let path = args.credentials.unwrap_or_else(|| settings.data_dir.join("credentials.toml"));
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let credentials: Credentials = toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
+        let scheme = if settings.tls.is_some() { "https" } else { "http" };
         let base =
-            args.server.unwrap_or_else(|| format!("http://{}", settings.listen)).trim_end_matches('/').to_owned();
+            args.server.unwrap_or_else(|| format!("{scheme}://{}", settings.listen)).trim_end_matches('/').to_owned();
         let url = reqwest::Url::parse(&base).with_context(|| format!("invalid server URL {base}"))?;
+        let host_name = url.host_str().unwrap_or_default();
         let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_owned(),
+            Some(port) => format!("{host_name}:{port}"),
+            None => host_name.to_owned(),
         };
-        Ok(Client { http: reqwest::Client::builder().no_proxy().build()?, base, host, credentials })
+        let endpoint = match url.scheme() {
+            "http" => base.clone(),
+            "https" => {
+                let port = url.port_or_known_default().unwrap_or(443);
+                let relay = crate::tls_relay::start(host_name, port, args.ca_cert.as_deref()).await?;
+                format!("http://{relay}{}", url.path().trim_end_matches('/'))
+            }
+            other => bail!("unsupported scheme {other}:// in the server URL {base}: use http or https"),
+        };
+        Ok(Client { http: reqwest::Client::builder().no_proxy().build()?, base, endpoint, host, credentials })
     }
 
     fn instance_path(&self, rel: &str) -> String {
@@ -200,7 +219,7 @@ impl Client {
         let headers = self.signed(&method, path_and_query, "application/json;charset=utf-8", Some(&bytes));
         let response = self
             .http
-            .request(method, format!("{}{path_and_query}", self.base))
+            .request(method, format!("{}{path_and_query}", self.endpoint))
             .headers(headers)
             .body(bytes)
             .send()
@@ -272,7 +291,7 @@ fn progress(length: Option<u64>, verb: &str) -> ProgressBar {
 }
 
 pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let client = Client::new(args.server)?;
+    let client = Client::new(args.server).await?;
     let group_id = client.group_id(&args.group).await?;
     let format = wire_name(args.format);
     let mut body = json!({"group_id": group_id, "define": wire_name(args.define), "type": format});
@@ -308,7 +327,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
 }
 
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let client = Client::new(args.server)?;
+    let client = Client::new(args.server).await?;
     let mut form = reqwest::multipart::Form::new();
     match &args.group {
         Some(group) => {
@@ -339,7 +358,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     headers.remove(CONTENT_TYPE);
     let response = client
         .http
-        .post(format!("{}{path}", client.base))
+        .post(format!("{}{path}", client.endpoint))
         .headers(headers)
         .multipart(form)
         .send()

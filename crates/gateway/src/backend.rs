@@ -205,6 +205,8 @@ pub fn select<'a>(route: &'a RouteApi, facts: &Facts<'_>) -> Result<Selected<'a>
 pub struct SystemContext {
     /// `$context.sourceIp`.
     pub source_ip: String,
+    /// The `X-Forwarded-For` the backend gets ([`crate::client_address::Origin::forwarded_for`]).
+    pub forwarded_for: String,
     /// `$context.stage`: the environment's name.
     pub stage: String,
     /// `$context.apiId`.
@@ -440,11 +442,7 @@ pub fn build_request(target: &HttpTarget, input: &BuildInput<'_>) -> Result<Outg
         path.push_str(&form_urlencoded::Serializer::new(String::new()).extend_pairs(&query).finish());
     }
 
-    let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(previous) => format!("{previous}, {}", input.system.source_ip),
-        None => input.system.source_ip.clone(),
-    };
-    insert_header(&mut headers, "x-forwarded-for", &forwarded)?;
+    insert_header(&mut headers, "x-forwarded-for", &input.system.forwarded_for)?;
     insert_header(&mut headers, "x-request-id", &input.system.request_id)?;
     let host = host.unwrap_or_else(|| authority.clone());
     headers.insert(
@@ -713,6 +711,7 @@ mod tests {
         let variables = HashMap::from([("host".to_string(), "10.0.0.5".to_string())]);
         let system = SystemContext {
             source_ip: "1.2.3.4".into(),
+            forwarded_for: "1.2.3.4".into(),
             stage: "RELEASE".into(),
             request_id: "rid".into(),
             ..SystemContext::default()

@@ -89,8 +89,10 @@ pub struct Ctx {
     pub started: Instant,
     /// Wall-clock arrival time.
     pub received_at: OffsetDateTime,
-    /// The client.
-    pub peer: SocketAddr,
+    /// The client: the peer, or the address a trusted proxy gave ([`crate::client_address`]).
+    pub client: SocketAddr,
+    /// The address the request reached Portico from: the client, or the last proxy.
+    pub hop: SocketAddr,
     /// The gateway address the client reached.
     pub local: SocketAddr,
     /// The environment name asked for (`X-Stage`, default `RELEASE`).

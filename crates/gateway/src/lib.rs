@@ -17,7 +17,7 @@
 //! let gateway = Arc::new(Gateway::new(table, store.clone(), Authenticator::new(key), GatewayConfig::default())?);
 //! tokio::spawn(portico_gateway::watch(store, gateway.clone(), seen, std::time::Duration::from_millis(200)));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
-//! portico_gateway::serve(listener, gateway, None, Default::default(), std::future::pending()).await?;
+//! portico_gateway::serve(listener, gateway, None, Default::default(), Default::default(), std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -29,6 +29,7 @@ pub mod authorizers;
 pub mod backend;
 pub mod body;
 pub mod channels;
+pub mod client_address;
 pub mod context;
 mod cors;
 pub mod entry;
@@ -47,6 +48,7 @@ pub mod tls;
 pub mod versions;
 
 pub use auth::{Authenticator, Caller};
+pub use client_address::{ClientAddressing, Origin, TrustedProxies};
 pub use context::{Ctx, Plugin};
 pub use error::{ErrorSource, GatewayError};
 pub use pipeline::{Gateway, GatewayConfig};

@@ -37,6 +37,7 @@ use crate::authorizers::{self, CompiledAuthorizer, Verdict, VerdictCache};
 use crate::backend::{self, Backend, BuildInput, HttpTarget, Selected, SystemContext};
 use crate::body::{BodyBudget, RequestBody};
 use crate::channels::{Channel, ChannelStates, HealthCheck, Member, PickFacts, probe_address};
+use crate::client_address::Origin;
 use crate::context::{Body, Ctx, Plugin, counted, full};
 use crate::cors::Cors;
 use crate::entry::{RouteApi, RouteHit, RouteMatch};
@@ -192,13 +193,16 @@ impl Gateway {
         self.table.load_full()
     }
 
-    /// Serves one request.
-    pub async fn handle(&self, request: Request<Incoming>, peer: SocketAddr, local: SocketAddr) -> Response<Body> {
+    /// Serves one request that reached the gateway at `local`; its [`Origin`] (who the client
+    /// is) is in its extensions.
+    pub async fn handle(&self, request: Request<Incoming>, local: SocketAddr) -> Response<Body> {
+        let origin = Origin::of(request.extensions());
         let mut ctx = Ctx {
             request_id: portico_model::new_id(),
             started: Instant::now(),
             received_at: OffsetDateTime::now_utc(),
-            peer,
+            client: origin.client,
+            hop: origin.hop,
             local,
             stage: request.headers().get(STAGE).and_then(|v| v.to_str().ok()).unwrap_or(DEFAULT_STAGE).to_string(),
             route: None,
@@ -362,7 +366,7 @@ impl Gateway {
             return Ok(());
         }
         let account = matches!(ctx.caller, Some(Caller::User { .. })).then_some(self.config.account.as_str());
-        acl.check(ctx.peer.ip(), account)
+        acl.check(ctx.client.ip(), account)
     }
 
     /// Phase 3: who is calling.
@@ -468,7 +472,7 @@ impl Gateway {
             }
             _ => (None, None, None),
         };
-        let subject = Subject { publish_id: &route.api.publish_id, user, tenant, app, ip: ctx.peer.ip() };
+        let subject = Subject { publish_id: &route.api.publish_id, user, tenant, app, ip: ctx.client.ip() };
         self.throttler.check(policy, &subject, Instant::now())
     }
 
@@ -493,7 +497,7 @@ impl Gateway {
     ) -> Result<Selected<'r>, GatewayError> {
         let facts = Facts {
             params,
-            source_ip: ctx.peer.ip(),
+            source_ip: ctx.client.ip(),
             method: parts.method.as_str(),
             path: parts.uri.path(),
             cookies: parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()),
@@ -561,7 +565,9 @@ impl Gateway {
         // Every backend request carries the source IP and the request id; the other system
         // parameters are only worked out when a SYSTEM backend parameter asks for one.
         let mut system = SystemContext {
-            source_ip: ctx.peer.ip().to_string(),
+            source_ip: ctx.client.ip().to_string(),
+            forwarded_for: Origin { client: ctx.client, hop: ctx.hop }
+                .forwarded_for(input.parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())),
             request_id: ctx.request_id.clone(),
             ..SystemContext::default()
         };
@@ -620,7 +626,7 @@ impl Gateway {
             }
         };
         // Failover: each retry `retry_count` allows goes to a member not tried yet.
-        let facts = PickFacts { source_ip: ctx.peer.ip(), path: input.parts.uri.path() };
+        let facts = PickFacts { source_ip: ctx.client.ip(), path: input.parts.uri.path() };
         let mut tried = Vec::new();
         loop {
             let (index, _in_flight) = self.channel_states.pick(channel, group_id, facts, &tried).ok_or_else(|| {
@@ -709,7 +715,7 @@ impl Gateway {
         tracing::info!(
             target: "portico_gateway::access",
             request_id = %ctx.request_id,
-            client = %ctx.peer,
+            client = %ctx.client,
             method = %method,
             host,
             path,

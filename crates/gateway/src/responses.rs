@@ -70,7 +70,7 @@ fn render(template: &str, error: &GatewayError, code: &str, ctx: &Ctx) -> String
         ("$context.error.code", code.to_string()),
         ("$context.error.type", error.response_type().to_string()),
         ("$context.requestId", ctx.request_id.clone()),
-        ("$context.sourceIp", ctx.peer.ip().to_string()),
+        ("$context.sourceIp", ctx.client.ip().to_string()),
         ("$context.apiName", api.map(|a| a.api.definition.name.clone()).unwrap_or_default()),
         ("$context.apiId", api.map(|a| a.api.id.clone()).unwrap_or_default()),
         ("$context.stage", ctx.stage.clone()),

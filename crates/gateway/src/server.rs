@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::client_address::{ClientAddressing, read_proxy_header};
 use crate::pipeline::Gateway;
 use crate::routes::RouteTable;
 
@@ -64,31 +65,34 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: ConnectionLimits,
+    addressing: ClientAddressing,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let make = move |peer, local| gateway_service(gateway.clone(), peer, local);
-    serve_with(listener, make, tls, limits, shutdown).await
+    let make = move |local| gateway_service(gateway.clone(), local);
+    serve_with(listener, make, tls, limits, addressing, shutdown).await
 }
 
-/// Serves the services `make` gives each connection (from its peer and local addresses) on
-/// `listener` with `limits`, until `shutdown` resolves; then lets connections finish their
-/// requests in flight (up to 30 s). `portico serve` runs the management API this way too.
+/// Serves the services `make` gives each connection (from its local address) on `listener`
+/// with `limits`, until `shutdown` resolves; then lets connections finish their requests in
+/// flight (up to 30 s). Every request carries its [`crate::client_address::Origin`] in its extensions, worked out by
+/// `addressing`. `portico serve` runs the management API this way too.
 pub async fn serve_with<M, S, B>(
     listener: TcpListener,
     make: M,
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: ConnectionLimits,
+    addressing: ClientAddressing,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    M: Fn(SocketAddr, SocketAddr) -> S,
+    M: Fn(SocketAddr) -> S,
     S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let connections = Connections::new(make, tls, limits);
+    let connections = Connections::new(make, tls, limits, addressing);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -116,6 +120,7 @@ pub async fn serve_on_threads(
     gateway: &Gateway,
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: ConnectionLimits,
+    addressing: ClientAddressing,
     workers: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -125,12 +130,12 @@ pub async fn serve_on_threads(
     let mut threads = Vec::new();
     for i in 0..workers.max(1) {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Accepted>();
-        let (gateway, tls) = (Arc::new(gateway.worker()), tls.clone());
+        let (gateway, tls, addressing) = (Arc::new(gateway.worker()), tls.clone(), addressing.clone());
         let thread = std::thread::Builder::new().name(format!("gateway-{i}")).spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
-                let make = move |peer, local| gateway_service(gateway.clone(), peer, local);
-                let connections = Connections::new(make, tls, limits);
+                let make = move |local| gateway_service(gateway.clone(), local);
+                let connections = Connections::new(make, tls, limits, addressing);
                 while let Some((stream, peer, slot)) = receiver.recv().await {
                     connections.serve(TcpStream::from_std(stream)?, peer, slot)?;
                 }
@@ -185,7 +190,6 @@ async fn accept_failed(e: std::io::Error) {
 
 fn gateway_service(
     gateway: Arc<Gateway>,
-    peer: SocketAddr,
     local: SocketAddr,
 ) -> impl Service<
     Request<Incoming>,
@@ -196,7 +200,7 @@ fn gateway_service(
 + 'static {
     service_fn(move |request| {
         let gateway = gateway.clone();
-        async move { Ok::<_, Infallible>(gateway.handle(request, peer, local).await) }
+        async move { Ok::<_, Infallible>(gateway.handle(request, local).await) }
     })
 }
 
@@ -205,55 +209,76 @@ struct Connections<M> {
     make: M,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     builder: auto::Builder<TokioExecutor>,
-    idle_timeout: Duration,
+    limits: ConnectionLimits,
+    addressing: ClientAddressing,
     /// Tells the connections to finish; each holds a receiver until it ends.
     stop: watch::Sender<()>,
 }
 
 impl<M, S, B> Connections<M>
 where
-    M: Fn(SocketAddr, SocketAddr) -> S,
+    M: Fn(SocketAddr) -> S,
     S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    fn new(make: M, tls: Option<Arc<rustls::ServerConfig>>, limits: ConnectionLimits) -> Connections<M> {
+    fn new(
+        make: M,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        limits: ConnectionLimits,
+        addressing: ClientAddressing,
+    ) -> Connections<M> {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
         Connections {
             make,
             acceptor: tls.map(tokio_rustls::TlsAcceptor::from),
             builder,
-            idle_timeout: limits.idle_timeout,
+            limits,
+            addressing,
             stop: watch::channel(()).0,
         }
     }
 
     /// Serves `stream` on a new task of the current runtime; `slot` is freed when it closes.
-    fn serve(&self, stream: TcpStream, peer: SocketAddr, slot: OwnedSemaphorePermit) -> std::io::Result<()> {
+    fn serve(&self, mut stream: TcpStream, peer: SocketAddr, slot: OwnedSemaphorePermit) -> std::io::Result<()> {
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr()?;
         let activity = Arc::new(Activity::default());
-        let service = (self.make)(peer, local);
-        let counted = {
-            let activity = activity.clone();
-            service_fn(move |request| {
-                let in_flight = activity.begin();
-                let response = service.call(request);
-                async move {
-                    let response = response.await;
-                    drop(in_flight);
-                    response
-                }
-            })
-        };
+        let service = (self.make)(local);
         let stop = self.stop.subscribe();
         let builder = self.builder.clone();
         let acceptor = self.acceptor.clone();
-        let idle = self.idle_timeout;
+        let addressing = self.addressing.clone();
+        let (idle, header_read) = (self.limits.idle_timeout, self.limits.header_read_timeout);
         tokio::spawn(async move {
+            let mut hop = peer;
+            if addressing.proxy_protocol {
+                match read_proxy_header(&mut stream, header_read).await {
+                    Ok(source) if addressing.trusted.trusts(peer.ip()) => hop = source.unwrap_or(peer),
+                    Ok(_) => tracing::debug!(client = %peer, "PROXY header from an untrusted peer ignored"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, client = %peer, "connection refused: no valid PROXY header");
+                        return;
+                    }
+                }
+            }
+            let counted = {
+                let activity = activity.clone();
+                service_fn(move |mut request: Request<Incoming>| {
+                    let origin = addressing.origin(hop, request.headers());
+                    request.extensions_mut().insert(origin);
+                    let in_flight = activity.begin();
+                    let response = service.call(request);
+                    async move {
+                        let response = response.await;
+                        drop(in_flight);
+                        response
+                    }
+                })
+            };
             let result = match acceptor {
                 None => {
                     let io = TokioIo::new(Tracked { io: stream, activity: activity.clone() });

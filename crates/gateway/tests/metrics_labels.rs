@@ -37,7 +37,14 @@ async fn random_stages_and_methods_add_no_series() {
         Arc::new(Gateway::new(table, store.clone(), authenticator, GatewayConfig::default()).expect("gateway"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let gateway_url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(portico_gateway::serve(listener, gateway, None, Default::default(), std::future::pending()));
+    tokio::spawn(portico_gateway::serve(
+        listener,
+        gateway,
+        None,
+        Default::default(),
+        Default::default(),
+        std::future::pending(),
+    ));
 
     let state = AppState::load(store.clone(), time::Duration::hours(1), "apig.test".into())
         .await

@@ -1,9 +1,11 @@
 //! The `portico` binary as a user runs it: its output and exit status, against a real server
 //! where a command needs one.
 
+mod client_addresses;
 mod import;
 mod operator;
 mod secrets;
+mod tls;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

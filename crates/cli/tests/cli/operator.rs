@@ -146,6 +146,33 @@ fn config_check_prints_the_effective_settings_with_the_password_masked() {
 }
 
 #[test]
+fn config_check_reads_the_listener_tls_and_the_trusted_proxies() {
+    let output = portico()
+        .args(["config", "check", "--trusted-proxies", "10.0.0.0/8,192.0.2.7", "--gateway-proxy-protocol"])
+        .env("PORTICO_TLS_CERT", "/etc/portico/management.crt")
+        .env("PORTICO_TLS_KEY", "/etc/portico/management.key")
+        .env("PORTICO_PROXY_PROTOCOL", "false")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let effective: toml::Table = toml::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    assert_eq!(effective["tls_cert"].as_str(), Some("/etc/portico/management.crt"));
+    assert_eq!(effective["tls_key"].as_str(), Some("/etc/portico/management.key"));
+    let trusted: Vec<&str> =
+        effective["trusted_proxies"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(trusted, ["10.0.0.0/8", "192.0.2.7"]);
+    assert_eq!(effective["proxy_protocol"].as_bool(), Some(false));
+    assert_eq!(effective["gateway"]["proxy_protocol"].as_bool(), Some(true));
+
+    let half = portico().args(["config", "check", "--tls-cert", "/etc/portico/management.crt"]).output().unwrap();
+    assert!(!half.status.success());
+    assert!(text(&half).contains("tls_cert and tls_key go together"), "{}", text(&half));
+    let bad = portico().args(["config", "check", "--trusted-proxies", "10.0.0.0/8,lb.internal"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("\"lb.internal\" is not an IP address or a CIDR block"), "{}", text(&bad));
+}
+
+#[test]
 fn completions_are_written_for_each_shell() {
     for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef portico"), ("fish", "complete -c portico")] {
         let output = portico().args(["completions", shell]).output().unwrap();

@@ -13,7 +13,7 @@ use axum::extract::Request;
 use axum::http::HeaderMap;
 use portico_api::FirstStart;
 use portico_auth::token::{self, TokenClaims, TokenKey};
-use portico_gateway::{Authenticator, ConnectionLimits, Gateway, GatewayConfig};
+use portico_gateway::{Authenticator, ClientAddressing, ConnectionLimits, Gateway, GatewayConfig};
 use portico_model::{Api, ApiDefinition, ApiGroup, EnvVariable, Environment, new_id, now};
 use portico_store::Store;
 use reqwest::StatusCode;
@@ -80,6 +80,20 @@ pub async fn spawn_gateway_limits(
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: ConnectionLimits,
 ) -> TestGateway {
+    spawn_gateway_listener(config, tls, limits, ClientAddressing::default()).await
+}
+
+/// Starts a gateway whose listener learns its clients' addresses by `addressing`.
+pub async fn spawn_gateway_addressing(addressing: ClientAddressing) -> TestGateway {
+    spawn_gateway_listener(GatewayConfig::default(), None, ConnectionLimits::default(), addressing).await
+}
+
+async fn spawn_gateway_listener(
+    config: GatewayConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: ConnectionLimits,
+    addressing: ClientAddressing,
+) -> TestGateway {
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let store = portico_store::testing::fresh_store(data_dir.path()).await.expect("open the store");
     let FirstStart { bootstrap, .. } = FirstStart::generate();
@@ -97,7 +111,7 @@ pub async fn spawn_gateway_limits(
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
-    tokio::spawn(portico_gateway::serve(listener, gateway.clone(), tls, limits, std::future::pending()));
+    tokio::spawn(portico_gateway::serve(listener, gateway.clone(), tls, limits, addressing, std::future::pending()));
     TestGateway {
         address: format!("http://{addr}"),
         addr,

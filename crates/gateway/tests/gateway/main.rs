@@ -5,6 +5,7 @@ mod auth;
 mod backends;
 mod bodies;
 mod channels;
+mod client_addresses;
 mod helpers;
 mod listeners;
 mod metrics;

@@ -230,7 +230,8 @@ async fn worker_threads_share_the_route_table() {
         let stopped = async move {
             let _ = stopped.await;
         };
-        portico_gateway::serve_on_threads(listener, &gateway, None, Default::default(), 2, stopped).await
+        portico_gateway::serve_on_threads(listener, &gateway, None, Default::default(), Default::default(), 2, stopped)
+            .await
     });
     let get = |path: &'static str| {
         let (address, host) = (address.clone(), group.sl_domain.clone());

@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backup;
 mod cache;
 mod dataservice;
 mod error;
@@ -42,6 +43,10 @@ use portico_model::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use backup::{
+    BACKUP_FORMAT, BACKUP_VERSION, BackupError, BackupHeader, BackupReader, BackupStore, BackupSummary, MAX_LINE_BYTES,
+    key_fingerprint,
+};
 pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
 pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
@@ -285,6 +290,7 @@ pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 #[async_trait]
 pub trait Store:
     AppStore
+    + BackupStore
     + ThrottleStore
     + AclStore
     + BindingStore

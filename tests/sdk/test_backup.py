@@ -125,7 +125,8 @@ def clients(srv, c):
     cfg = HttpConfig.get_default_config()
     creds = BasicCredentials(c["access_key"], c["secret_key"], c["project_id"])
     apig = build_client(srv.base_url, c["access_key"], c["secret_key"], c["project_id"])
-    roma = RomaClient.new_builder().with_http_config(cfg).with_credentials(creds).with_endpoints([srv.base_url]).build()
+    roma = (RomaClient.new_builder().with_http_config(cfg).with_credentials(creds)
+            .with_endpoints([srv.base_url]).build())
     dlm = (DataArtsStudioClient.new_builder().with_http_config(cfg).with_credentials(creds)
            .with_endpoints([srv.base_url]).build())
     return apig, roma, dlm
@@ -207,8 +208,8 @@ def populate(srv, c, backend_port):
         h.unique("orders"), catalog_id=catalog.catalog_id))).id
     ds_registered = dlm.create_api(CreateApiRequest(workspace=WORKSPACE, dlm_type="SHARED", body=registered_api(
         h.unique("reg"), host=f"127.0.0.1:{backend_port}"))).id
-    dlm.publish_api_to_instance(PublishApiToInstanceRequest(workspace=WORKSPACE, api_id=ds_registered,
-                                                            instance_id=iid, body=GatewayDTO(group_id_in_apig=group.id)))
+    dlm.publish_api_to_instance(PublishApiToInstanceRequest(
+        workspace=WORKSPACE, api_id=ds_registered, instance_id=iid, body=GatewayDTO(group_id_in_apig=group.id)))
     return {
         "groups": [group.id], "apps": [app.id], "throttles": [throttle.id], "roma_apps": [roma_app.id],
         "datasources": [source.datasource_id], "ld_apis": [ld.id], "ds_apis": [ds_script, ds_registered],
@@ -240,7 +241,10 @@ def state(srv, c, ids):
     for gid in ids["groups"]:
         shown["responses " + gid] = get(f"{apig_prefix}/api-groups/{gid}/gateway-responses")
         for define, env_id in (("all", h.RELEASE_ENV_ID), ("dev", None)):
-            body = {"group_id": gid, "define": define, "type": "json", "version": "backup-test", **({"env_id": env_id} if env_id else {})}
+            # A fixed version: by default it is the time of the export.
+            body = {"group_id": gid, "define": define, "type": "json", "version": "backup-test"}
+            if env_id:
+                body["env_id"] = env_id
             resp = h.signed_request(srv.base_url, c["access_key"], c["secret_key"], pid, "POST",
                                     f"{apig_prefix}/openapi/export", body=json.dumps(body))
             assert resp.status_code == 200, resp.text[:300]
@@ -250,13 +254,10 @@ def state(srv, c, ids):
         shown["app codes " + app_id] = get(f"{apig_prefix}/apps/{app_id}/app-codes")
     for tid in ids["throttles"]:
         shown["specials " + tid] = get(f"{apig_prefix}/throttles/{tid}/throttle-specials")
-    for bindings in ("throttle-bindings", "acl-bindings", "sign-bindings"):
-        shown[bindings] = get(f"{apig_prefix}/{bindings}/binded-apis", [
-            ("throttle_id" if bindings.startswith("throttle") else
-             "acl_id" if bindings.startswith("acl") else "sign_id",
-             {"throttle-bindings": shown["throttles"]["throttles"],
-              "acl-bindings": shown["acls"]["acls"],
-              "sign-bindings": shown["signs"]["signs"]}[bindings][0]["id"])])
+    for bindings, key, listing in (("throttle-bindings", "throttle_id", "throttles"),
+                                   ("acl-bindings", "acl_id", "acls"), ("sign-bindings", "sign_id", "signs")):
+        for policy in shown[listing][listing]:
+            shown[f"{bindings} {policy['id']}"] = get(f"{apig_prefix}/{bindings}/binded-apis", [(key, policy["id"])])
     shown["roma apps"] = get(f"/v2/{pid}/instances/{iid}/apps")
     shown["datasources"] = get(f"/v2/{pid}/fdi/instances/{iid}/datasources")
     shown["ld apis"] = get(f"/v2/{pid}/apic/instances/{iid}/livedata-apis")

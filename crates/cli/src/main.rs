@@ -74,7 +74,9 @@ enum Command {
         shell: CompletionShell,
     },
     /// Write a consistent snapshot of the database to a file, while servers keep running.
-    #[command(after_help = "Example:\n  portico backup -o portico-2026-12-07.backup --config /etc/portico/portico.toml")]
+    #[command(
+        after_help = "Example:\n  portico backup -o portico-2026-12-07.backup --config /etc/portico/portico.toml"
+    )]
     Backup {
         /// The file to write (created 0600; replaced only once the backup is complete).
         #[arg(short, long, value_name = "FILE")]

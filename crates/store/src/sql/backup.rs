@@ -559,3 +559,36 @@ where
     query.execute(&mut **tx).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration that adds a table or a column must say here whether backups copy it: a table
+    /// the list forgets would be lost by every restore.
+    #[tokio::test]
+    async fn every_table_and_column_is_copied_or_known_not_to_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::SqliteStore::open(&dir.path().join("portico.db")).await.unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_sqlx_migrations'")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        let mut known: Vec<&str> = TABLES.iter().map(|t| t.name).chain(NOT_COPIED.iter().copied()).collect();
+        known.sort_unstable();
+        let mut found: Vec<&str> = tables.iter().map(String::as_str).collect();
+        found.sort_unstable();
+        assert_eq!(found, known, "tables in the schema / in TABLES and NOT_COPIED");
+        for table in TABLES {
+            let columns: Vec<String> =
+                sqlx::query_scalar(AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{}')", table.name)))
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap();
+            // SQLite's implicit rowid is no column of the table's declaration.
+            let listed: Vec<String> = table.column_names().into_iter().filter(|c| c != "rowid").collect();
+            assert_eq!(columns, listed, "the columns of {}", table.name);
+        }
+    }
+}

@@ -158,23 +158,12 @@ pub(crate) struct TrailerBody {
 impl<'a> BackupReader<'a> {
     /// Reads and checks the header: the format, its version.
     pub async fn open(input: impl AsyncBufRead + Unpin + Send + 'a) -> Result<BackupReader<'a>, BackupError> {
-        let mut reader = BackupReader {
-            input: Box::new(input),
-            header: BackupHeader {
-                format: String::new(),
-                version: 0,
-                migration: 0,
-                engine: String::new(),
-                created_at: String::new(),
-                secrets_key_sha256: String::new(),
-            },
-            hash: Sha256::new(),
-            line: Vec::new(),
-        };
-        if !reader.next_line().await? {
+        let mut input: Box<dyn AsyncBufRead + Unpin + Send + 'a> = Box::new(input);
+        let (mut hash, mut line) = (Sha256::new(), Vec::new());
+        if !read_line(&mut input, &mut hash, &mut line).await? {
             return Err(BackupError::Refused("the backup file is empty".into()));
         }
-        let header: BackupHeader = serde_json::from_slice(&reader.line)
+        let header: BackupHeader = serde_json::from_slice(&line)
             .map_err(|e| BackupError::Refused(format!("the first line is not a Portico backup header: {e}")))?;
         if header.format != BACKUP_FORMAT {
             return Err(BackupError::Refused(format!("not a Portico backup (format {:?})", header.format)));
@@ -185,8 +174,7 @@ impl<'a> BackupReader<'a> {
                 header.version
             )));
         }
-        reader.header = header;
-        Ok(reader)
+        Ok(BackupReader { input, header, hash, line })
     }
 
     /// The header, checked by [`BackupReader::open`].
@@ -194,30 +182,11 @@ impl<'a> BackupReader<'a> {
         &self.header
     }
 
-    /// Reads the next line into `self.line` (without its `\n`), hashing it; `false` at the end.
-    async fn next_line(&mut self) -> Result<bool, BackupError> {
-        self.line.clear();
-        let read = (&mut self.input).take(MAX_LINE_BYTES + 1).read_until(b'\n', &mut self.line).await?;
-        if read == 0 {
-            return Ok(false);
-        }
-        if self.line.last() != Some(&b'\n') {
-            return Err(BackupError::Refused(if read as u64 > MAX_LINE_BYTES {
-                format!("a line of the backup is longer than {MAX_LINE_BYTES} bytes")
-            } else {
-                "the backup is truncated: its last line is incomplete".into()
-            }));
-        }
-        self.hash.update(&self.line);
-        self.line.pop();
-        Ok(true)
-    }
-
     /// The next line after the header; a missing end, an end that does not match the rows read
     /// or the bytes' hash, or anything after the end is refused.
     pub(crate) async fn next(&mut self, rows_so_far: u64) -> Result<Line, BackupError> {
         let before = self.hash.clone();
-        if !self.next_line().await? {
+        if !read_line(&mut self.input, &mut self.hash, &mut self.line).await? {
             return Err(BackupError::Refused("the backup is truncated: it has no end line".into()));
         }
         if self.line.first() == Some(&b'[') {
@@ -240,6 +209,30 @@ impl<'a> BackupReader<'a> {
             }
         }
     }
+}
+
+/// Reads the next line into `line` (without its `\n`) and adds it to `hash`; `false` at the end
+/// of the input.
+async fn read_line(
+    input: &mut (dyn AsyncBufRead + Unpin + Send + '_),
+    hash: &mut Sha256,
+    line: &mut Vec<u8>,
+) -> Result<bool, BackupError> {
+    line.clear();
+    let read = input.take(MAX_LINE_BYTES + 1).read_until(b'\n', line).await?;
+    if read == 0 {
+        return Ok(false);
+    }
+    if line.last() != Some(&b'\n') {
+        return Err(BackupError::Refused(if read as u64 > MAX_LINE_BYTES {
+            format!("a line of the backup is longer than {MAX_LINE_BYTES} bytes")
+        } else {
+            "the backup is truncated: its last line is incomplete".into()
+        }));
+    }
+    hash.update(&line[..]);
+    line.pop();
+    Ok(true)
 }
 
 /// The lines that are objects: a table's start or the end.

@@ -128,8 +128,8 @@ pub struct BackupReader<'a> {
 pub(crate) enum Line {
     /// The start of a table's rows.
     Table(TableStart),
-    /// A row of the current table.
-    Row(Vec<serde_json::Value>),
+    /// A row of the current table, and the length of its line.
+    Row(Vec<serde_json::Value>, usize),
     /// The end of the file, checked.
     End,
 }
@@ -190,7 +190,7 @@ impl<'a> BackupReader<'a> {
             return Err(BackupError::Refused("the backup is truncated: it has no end line".into()));
         }
         if self.line.first() == Some(&b'[') {
-            return Ok(Line::Row(serde_json::from_slice(&self.line)?));
+            return Ok(Line::Row(serde_json::from_slice(&self.line)?, self.line.len()));
         }
         match serde_json::from_slice(&self.line)? {
             TableOrEnd::Table(start) => Ok(Line::Table(start)),

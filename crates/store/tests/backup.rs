@@ -60,3 +60,13 @@ async fn a_restore_with_another_key_is_refused_before_writing() {
     assert!(matches!(&refused, BackupError::Refused(m) if m.contains("secrets.key")), "{refused}");
     assert!(target.list_projects().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_restore_into_a_store_with_data_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = populated(dir.path()).await;
+    let backup = backup_of(store.as_ref()).await;
+    let refused = store.restore(BackupReader::open(&backup[..]).await.unwrap()).await.unwrap_err();
+    assert!(matches!(&refused, BackupError::Refused(m) if m.contains("not empty")), "{refused}");
+    assert_eq!(rows(&backup_of(store.as_ref()).await), rows(&backup), "the refused restore changed the store");
+}

@@ -336,6 +336,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Writes the backup beside `output` and renames it into place once complete, so a failed
 /// backup never leaves a file that looks like one.
 async fn backup(settings: &Settings, output: &Path) -> anyhow::Result<()> {
+    // Opening a store creates what is missing: a mistyped data directory would give an empty
+    // backup naming a new key.
+    let key_file = settings.data_dir.join(SECRETS_KEY_FILE);
+    if key_fingerprint(&key_file)?.is_none() {
+        bail!("there is no {}: give the data directory of the node to back up", key_file.display());
+    }
+    let database = settings.data_dir.join(SQLITE_FILE);
+    if settings.database.is_none() && !database.exists() {
+        bail!("there is no {}: give the data directory of the node to back up", database.display());
+    }
     let store = open_store(settings).await?;
     let mut partial = output.as_os_str().to_owned();
     partial.push(".partial");
@@ -505,6 +515,9 @@ async fn add_user(store: &dyn Store, name: String, projects: &[String], readonly
     print_toml(&UserCreated { user_name: user.name, password: secret, domain, projects: user.projects, readonly })
 }
 
+/// The SQLite database in the data directory.
+const SQLITE_FILE: &str = "portico.db";
+
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -523,7 +536,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         }
         Some(other) => bail!("unsupported database \"{other}\": give a postgres:// URL, or none for SQLite"),
         None => {
-            let path = settings.data_dir.join("portico.db");
+            let path = settings.data_dir.join(SQLITE_FILE);
             let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
             tracing::info!(database = %path.display(), "storage on SQLite");
             Ok(Arc::new(store))

@@ -52,6 +52,16 @@ fn backup_and_restore_explain_themselves() {
 }
 
 #[test]
+fn a_backup_of_a_data_directory_that_does_not_exist_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let file = dir.path().join("portico.backup");
+    let output = refused(&["backup", "-o", file.to_str().unwrap()], &missing);
+    assert!(output.contains("give the data directory of the node to back up"), "{output}");
+    assert!(!missing.exists() && !file.exists(), "a refused backup created files");
+}
+
+#[test]
 fn a_restore_needs_the_backed_up_key_and_an_empty_target() {
     let source = tempfile::tempdir().unwrap();
     let file = source.path().join("portico.backup");

@@ -285,8 +285,8 @@ pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 /// The one storage interface. Engines: [`SqliteStore`] and [`PgStore`]. Each family of policies
 /// and access objects has its own supertrait ([`AppStore`], [`ThrottleStore`], [`AclStore`],
 /// [`BindingStore`], [`AuthorizerStore`], [`VpcChannelStore`], [`SignatureStore`],
-/// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]) and DataArts
-/// DataService ([`DataServiceStore`]).
+/// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]), DataArts
+/// DataService ([`DataServiceStore`]) and backups ([`BackupStore`]).
 #[async_trait]
 pub trait Store:
     AppStore

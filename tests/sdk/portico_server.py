@@ -36,11 +36,13 @@ LISTENING = re.compile(r"^listening management=127\.0\.0\.1:(\d+) gateway=127\.0
 
 
 class Server:
-    def __init__(self, data_dir, log_dir, env=None, ca=None):
+    def __init__(self, data_dir, log_dir, env=None, ca=None, database=None):
         """`env`: environment variables to set for the server, besides the inherited ones.
         `ca`: the CA file that signed the management listener's certificate, when `env` gives it
-        one (PORTICO_TLS_CERT, PORTICO_TLS_KEY): the server is then reached over https."""
+        one (PORTICO_TLS_CERT, PORTICO_TLS_KEY): the server is then reached over https.
+        `database`: the `--database` arguments, when not those of `database_for(data_dir)`."""
         self.data_dir = data_dir
+        self.database = database_for(data_dir) if database is None else database
         self.env = {**os.environ, **(env or {})}
         self.ca = ca
         self.port = self.gateway_port = self.base_url = None  # known once started
@@ -61,7 +63,7 @@ class Server:
         # Each start binds new ports: the server reports them after binding port 0.
         self.port = self.gateway_port = self.base_url = None
         cmd = [str(BIN), "serve", "--listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0",
-               "--data-dir", str(self.data_dir), *database_for(self.data_dir)]
+               "--data-dir", str(self.data_dir), *self.database]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -7,7 +7,7 @@ mod remote;
 mod tls_relay;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use portico_api::{AppState, DEFAULT_DOMAIN, FirstStart};
 use portico_auth::{generate, password};
 use portico_gateway::{Authenticator, ClientAddressing, Gateway, GatewayConfig, Origin, TrustedProxies};
 use portico_model::{Credential, Project, User, is_project_name, is_user_name, now};
-use portico_store::{PgStore, SECRETS_KEY_FILE, SqliteStore, Store};
+use portico_store::{BackupReader, PgStore, SECRETS_KEY_FILE, SqliteStore, Store, key_fingerprint};
 use serde::Serialize;
 
 use config::{Settings, SettingsArgs};
@@ -73,6 +73,28 @@ enum Command {
         /// The shell.
         #[arg(value_enum)]
         shell: CompletionShell,
+    },
+    /// Write a consistent snapshot of the database to a file, while servers keep running.
+    #[command(
+        after_help = "Example:\n  portico backup -o portico-2026-12-07.backup --config /etc/portico/portico.toml"
+    )]
+    Backup {
+        /// The file to write (created 0600; replaced only once the backup is complete).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
+    },
+    /// Load a backup into an empty data directory or database, of either engine.
+    #[command(
+        after_help = "The target needs the secrets.key of the backed-up node in its data directory.\n\nExample:\n  portico restore portico-2026-12-07.backup --database postgres://portico@db/portico --data-dir /var/lib/portico"
+    )]
+    Restore {
+        /// The backup file written by `portico backup`.
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+        #[command(flatten)]
+        settings: SettingsArgs,
     },
     /// Export a group's API definitions from a running server as a Swagger/OpenAPI file.
     #[command(after_help = "Example:\n  portico export --group shop --format yaml --oas 3.0 -o shop.yaml")]
@@ -208,6 +230,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(Settings::load(args)?).await,
+        Command::Backup { output, settings } => backup(&Settings::load(settings)?, &output).await,
+        Command::Restore { input, settings } => restore(&Settings::load(settings)?, &input).await,
         Command::Export(args) => remote::export(args).await,
         Command::Import(args) => remote::import(args).await,
         Command::Project { action: ProjectAction::Create { name, settings } } => {
@@ -308,6 +332,80 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes the backup beside `output` and renames it into place once complete, so a failed
+/// backup never leaves a file that looks like one.
+async fn backup(settings: &Settings, output: &Path) -> anyhow::Result<()> {
+    // Opening a store creates what is missing: a mistyped data directory would give an empty
+    // backup naming a new key.
+    let key_file = settings.data_dir.join(SECRETS_KEY_FILE);
+    if key_fingerprint(&key_file)?.is_none() {
+        bail!("there is no {}: give the data directory of the node to back up", key_file.display());
+    }
+    let database = settings.data_dir.join(SQLITE_FILE);
+    if settings.database.is_none() && !database.exists() {
+        bail!("there is no {}: give the data directory of the node to back up", database.display());
+    }
+    let store = open_store(settings).await?;
+    let mut partial = output.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options.open(&partial).await.with_context(|| format!("cannot write {}", partial.display()))?;
+    let mut out = tokio::io::BufWriter::new(file);
+    let written = store.backup(&mut out, now()).await;
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e).context("the backup failed");
+        }
+    };
+    out.into_inner().sync_all().await?;
+    std::fs::rename(&partial, output).with_context(|| format!("cannot write {}", output.display()))?;
+    println!("backed up {} rows of {} tables to {}", summary.rows, summary.tables, output.display());
+    Ok(())
+}
+
+/// Checks the backup's header and the target's secrets key before opening (and so creating)
+/// the target database, then restores in one transaction.
+async fn restore(settings: &Settings, input: &Path) -> anyhow::Result<()> {
+    let file = tokio::fs::File::open(input).await.with_context(|| format!("cannot read {}", input.display()))?;
+    let backup = BackupReader::open(tokio::io::BufReader::new(file))
+        .await
+        .with_context(|| format!("cannot restore {}", input.display()))?;
+    let header = backup.header().clone();
+    let key_file = settings.data_dir.join(SECRETS_KEY_FILE);
+    match key_fingerprint(&key_file)? {
+        Some(fingerprint) if fingerprint == header.secrets_key_sha256 => {}
+        Some(fingerprint) => bail!(
+            "{} is not the key the backup needs: its fingerprint is {fingerprint}, the backup's {}; put the \
+             backed-up node's secrets.key there (into a new data directory)",
+            key_file.display(),
+            header.secrets_key_sha256
+        ),
+        None => bail!(
+            "there is no {}: copy the backed-up node's secrets.key there first (its fingerprint is {})",
+            key_file.display(),
+            header.secrets_key_sha256
+        ),
+    }
+    let store = open_store(settings).await?;
+    let summary = store.restore(backup).await.with_context(|| format!("cannot restore {}", input.display()))?;
+    println!(
+        "restored {} rows of {} tables from {} (taken {} on {}, schema migration {})",
+        summary.rows,
+        summary.tables,
+        input.display(),
+        header.created_at,
+        header.engine,
+        header.migration
+    );
+    Ok(())
 }
 
 /// Passwords longer than this are refused rather than hashed: they are typed or pasted, and
@@ -418,6 +516,9 @@ async fn add_user(store: &dyn Store, name: String, projects: &[String], readonly
     print_toml(&UserCreated { user_name: user.name, password: secret, domain, projects: user.projects, readonly })
 }
 
+/// The SQLite database in the data directory.
+const SQLITE_FILE: &str = "portico.db";
+
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -436,7 +537,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         }
         Some(other) => bail!("unsupported database \"{other}\": give a postgres:// URL, or none for SQLite"),
         None => {
-            let path = settings.data_dir.join("portico.db");
+            let path = settings.data_dir.join(SQLITE_FILE);
             let store = SqliteStore::open(&path).await.with_context(|| format!("cannot open {}", path.display()))?;
             tracing::info!(database = %path.display(), "storage on SQLite");
             Ok(Arc::new(store))

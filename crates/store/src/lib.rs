@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod backup;
 mod cache;
 mod dataservice;
 mod error;
@@ -42,6 +43,10 @@ use portico_model::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use backup::{
+    BACKUP_FORMAT, BACKUP_VERSION, BackupError, BackupHeader, BackupReader, BackupStore, BackupSummary, MAX_LINE_BYTES,
+    key_fingerprint,
+};
 pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
 pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
@@ -280,11 +285,12 @@ pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 /// The one storage interface. Engines: [`SqliteStore`] and [`PgStore`]. Each family of policies
 /// and access objects has its own supertrait ([`AppStore`], [`ThrottleStore`], [`AclStore`],
 /// [`BindingStore`], [`AuthorizerStore`], [`VpcChannelStore`], [`SignatureStore`],
-/// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]) and DataArts
-/// DataService ([`DataServiceStore`]).
+/// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]), DataArts
+/// DataService ([`DataServiceStore`]) and backups ([`BackupStore`]).
 #[async_trait]
 pub trait Store:
     AppStore
+    + BackupStore
     + ThrottleStore
     + AclStore
     + BindingStore

@@ -22,6 +22,8 @@ const NONCE_LEN: usize = 12;
 /// Seals and opens secrets with the data directory's key.
 pub(crate) struct SecretBox {
     cipher: Aes256Gcm,
+    /// The key's [`crate::backup::fingerprint`], which backups carry.
+    pub(crate) fingerprint: String,
 }
 
 fn key_error(path: &Path, cause: impl std::fmt::Display) -> StoreError {
@@ -43,13 +45,22 @@ impl SecretBox {
                 file.sync_all().map_err(|e| key_error(path, e))?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let text = fs::read_to_string(path).map_err(|e| key_error(path, e))?;
-                let bytes = hex::decode(text.trim()).map_err(|e| key_error(path, e))?;
-                key = bytes.try_into().map_err(|_| key_error(path, "the key is not 32 bytes"))?;
+                key = Self::read_key(path)?.ok_or_else(|| key_error(path, "the key file vanished"))?;
             }
             Err(e) => return Err(key_error(path, e)),
         }
         Ok(SecretBox::from_key(&key))
+    }
+
+    /// The key in the file `path`, or `None` when there is no such file.
+    pub(crate) fn read_key(path: &Path) -> Result<Option<[u8; 32]>> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(key_error(path, e)),
+        };
+        let bytes = hex::decode(text.trim()).map_err(|e| key_error(path, e))?;
+        bytes.try_into().map(Some).map_err(|_| key_error(path, "the key is not 32 bytes"))
     }
 
     /// A key that lives as long as the process (in-memory databases).
@@ -60,7 +71,10 @@ impl SecretBox {
     }
 
     fn from_key(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+        SecretBox {
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
+            fingerprint: crate::backup::fingerprint(key),
+        }
     }
 
     /// `hex(nonce ‖ ciphertext ‖ tag)`, with a fresh random nonce.

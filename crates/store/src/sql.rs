@@ -8,6 +8,7 @@ mod accounts;
 mod acls;
 mod apps;
 mod authorizers;
+mod backup;
 mod bindings;
 mod dataservice;
 mod definitions;

@@ -1,6 +1,7 @@
 //! The `portico` binary as a user runs it: its output and exit status, against a real server
 //! where a command needs one.
 
+mod backup;
 mod client_addresses;
 mod import;
 mod operator;

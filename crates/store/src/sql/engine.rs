@@ -50,6 +50,11 @@ pub trait Engine: sqlx::Database {
 
     /// The case-insensitive `LIKE` operator.
     const LIKE: &'static str;
+
+    /// A statement that makes the generated key `column` of `table` continue after the largest
+    /// value in the table, once a restore has written the values; `None` where the database
+    /// does that by itself.
+    fn restart_identity(table: &str, column: &str) -> Option<String>;
 }
 
 /// What a write may change, for the data plane: whether its route table must be read again.
@@ -118,6 +123,11 @@ impl Engine for Sqlite {
     }
 
     const LIKE: &'static str = "LIKE";
+
+    fn restart_identity(_: &str, _: &str) -> Option<String> {
+        // An INTEGER PRIMARY KEY continues after the largest rowid by itself.
+        None
+    }
 }
 
 impl Engine for Postgres {
@@ -174,4 +184,11 @@ impl Engine for Postgres {
     }
 
     const LIKE: &'static str = "ILIKE";
+
+    fn restart_identity(table: &str, column: &str) -> Option<String> {
+        Some(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \
+             COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
+        ))
+    }
 }

@@ -226,21 +226,28 @@ async fn run_postgres(
 /// A data source's `postgres://` URL, read as libpq reads it where sqlx reads it otherwise
 /// (with a root certificate given, `sslmode=require` verifies the chain as `verify-ca` does; the
 /// store reads its own URL the same way). Certificates and keys (`sslrootcert`, `sslcert`,
-/// `sslkey`) must be given inline, as PEM text: a file name would have the server read a file
-/// that whoever configures a data source chose.
+/// `sslkey`) are given inline, as PEM text: a file name would have the server read a file that
+/// whoever configures a data source chose.
 fn url_options(url: &str) -> Result<PgConnectOptions, ExecError> {
-    let options = PgConnectOptions::from_str(url)?;
+    let mut options = PgConnectOptions::from_str(url)?;
     let query = url.split_once('?').map_or("", |(_, query)| query);
     let mut has_root_cert = false;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        // sqlx's spellings of libpq's names.
-        let root_cert = matches!(&*key, "sslrootcert" | "ssl-root-cert" | "ssl-ca");
-        if root_cert || matches!(&*key, "sslcert" | "ssl-cert" | "sslkey" | "ssl-key") {
-            if !value.trim_start().starts_with("-----BEGIN") {
-                return Err(ExecError::Settings(format!("url: {key} must hold PEM text, not a file name")));
+        let pem = || match value.trim_start().starts_with("-----BEGIN") {
+            true => Ok(value.as_bytes().to_vec()),
+            false => Err(ExecError::Settings(format!("url: {key} must hold PEM text, not a file name"))),
+        };
+        // sqlx's spellings of libpq's names; sqlx takes them for file names, so the PEM text is
+        // set again as such.
+        options = match &*key {
+            "sslrootcert" | "ssl-root-cert" | "ssl-ca" => {
+                has_root_cert = true;
+                options.ssl_root_cert_from_pem(pem()?)
             }
-            has_root_cert |= root_cert;
-        }
+            "sslcert" | "ssl-cert" => options.ssl_client_cert_from_pem(pem()?),
+            "sslkey" | "ssl-key" => options.ssl_client_key_from_pem(pem()?),
+            _ => options,
+        };
     }
     Ok(match options.get_ssl_mode() {
         PgSslMode::Require if has_root_cert => options.ssl_mode(PgSslMode::VerifyCa),

@@ -5,7 +5,7 @@
 
 mod cluster;
 
-pub use cluster::PgCluster;
+pub use cluster::{PgCluster, TestAuthority};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -6,8 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use portico_store::testing::PgCluster;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use portico_store::testing::{PgCluster, TestAuthority};
 use serde_json::{Value, json};
 
 use crate::{Server, exited_within, portico, text};
@@ -15,51 +14,14 @@ use crate::{Server, exited_within, portico, text};
 /// The password in every URL: trust authentication accepts it, and no message may show it.
 const SECRET: &str = "never-printed-8d1f";
 
-/// A certificate authority made for one test.
-struct Authority {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl Authority {
-    fn new(name: &str) -> Authority {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        let pem = params.self_signed(&key).unwrap().pem();
-        Authority { pem, issuer: Issuer::new(params, key) }
-    }
-
-    /// A server certificate naming `names`, and its key (PEM).
-    fn issue(&self, names: &[&str]) -> (String, String) {
-        let key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
-        let cert = CertificateParams::new(names).unwrap().signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-}
-
-/// A cluster that accepts TLS connections only, with a certificate of `authority` naming
-/// `localhost` alone (not `127.0.0.1`).
-fn tls_cluster(authority: &Authority) -> PgCluster {
-    let (cert, key) = authority.issue(&["localhost"]);
-    let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
-    PgCluster::start(
-        &[("ssl", "on"), ("ssl_cert_file", "server.crt"), ("ssl_key_file", "server.key")],
-        &[("server.crt", cert.as_bytes()), ("server.key", key.as_bytes()), ("pg_hba.conf", hba.as_bytes())],
-    )
-    .expect("a PostgreSQL cluster with TLS starts")
-}
-
 fn database_url(cluster: &PgCluster, host: &str, query: &str) -> String {
     format!("postgres://postgres:{SECRET}@{host}:{}/postgres?{query}", cluster.port())
 }
 
 /// `authority`'s certificate in a file of `dir`, for `sslrootcert`.
-fn root_cert_file(dir: &Path, authority: &Authority) -> String {
+fn root_cert_file(dir: &Path, authority: &TestAuthority) -> String {
     let path = dir.join("root.crt");
-    std::fs::write(&path, &authority.pem).unwrap();
+    std::fs::write(&path, authority.pem()).unwrap();
     path.display().to_string()
 }
 
@@ -85,8 +47,8 @@ fn failed_start(data_dir: &Path, database: &str) -> String {
 #[test]
 #[ignore = "needs PostgreSQL: the PostgreSQL pass of scripts/test.sh runs it (--include-ignored)"]
 fn a_node_reaches_postgresql_over_tls_with_sslmode_require_or_verify_full() {
-    let authority = Authority::new("Portico test CA");
-    let cluster = tls_cluster(&authority);
+    let authority = TestAuthority::new("Portico test CA");
+    let cluster = PgCluster::start_tls(&authority).expect("a PostgreSQL cluster with TLS starts");
     let files = tempfile::tempdir().unwrap();
     let root_cert = root_cert_file(files.path(), &authority);
     for (host, query) in [
@@ -104,12 +66,12 @@ fn a_node_reaches_postgresql_over_tls_with_sslmode_require_or_verify_full() {
 #[test]
 #[ignore = "needs PostgreSQL: the PostgreSQL pass of scripts/test.sh runs it (--include-ignored)"]
 fn verify_full_refuses_another_authority_or_a_name_the_certificate_does_not_name_without_the_password() {
-    let authority = Authority::new("Portico test CA");
-    let cluster = tls_cluster(&authority);
+    let authority = TestAuthority::new("Portico test CA");
+    let cluster = PgCluster::start_tls(&authority).expect("a PostgreSQL cluster with TLS starts");
     let files = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
     let right_root = root_cert_file(files.path(), &authority);
-    let other_root = root_cert_file(other.path(), &Authority::new("Another CA"));
+    let other_root = root_cert_file(other.path(), &TestAuthority::new("Another CA"));
     // As libpq reads it, `require` with a root certificate checks the chain too (`verify-ca`).
     for (host, mode, root_cert, why) in [
         ("localhost", "verify-full", &other_root, "UnknownIssuer"),

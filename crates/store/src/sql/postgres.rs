@@ -75,7 +75,7 @@ fn connect_options(url: &str) -> Result<PgConnectOptions> {
 /// Moves the generations on every node's commit, so that `Store::generation` (which the data
 /// plane waits on) sees writes made through other nodes; a write of definitions alone moves only
 /// the cache's (`generation`). A lost connection may have lost notifications: both move once
-/// more when it is back.
+/// more when a new one listens (not before, or a commit in between would go unseen).
 async fn follow_changes(
     mut listener: PgListener,
     pool: PgPool,
@@ -89,15 +89,33 @@ async fn follow_changes(
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) if notification.payload() == DEFINITIONS_PAYLOAD => invalidate(&generation),
-            Ok(_) => any_change(),
-            Err(e) => {
-                tracing::warn!(error = %e, "lost the PostgreSQL change notifications; reconnecting");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                if pool.is_closed() {
-                    return;
-                }
+            Ok(Some(_)) => any_change(),
+            Ok(None) | Err(_) => {
+                tracing::warn!("lost the PostgreSQL change notifications; reconnecting");
+                let Some(again) = listen_again(&pool).await else { return };
+                listener = again;
                 any_change();
             }
         }
+    }
+}
+
+/// A new listener on the changes channel, once the database takes one (every second until
+/// then); `None` when the store is closed.
+async fn listen_again(pool: &PgPool) -> Option<PgListener> {
+    loop {
+        if pool.is_closed() {
+            return None;
+        }
+        let listening = async {
+            let mut listener = PgListener::connect_with(pool).await?;
+            listener.listen(CHANGES_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match listening.await {
+            Ok(listener) => return Some(listener),
+            Err(error) => tracing::debug!(%error, "the change notifications cannot listen yet"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

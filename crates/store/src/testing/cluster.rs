@@ -8,6 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
 /// A throwaway PostgreSQL cluster: [`PgCluster::start`] creates and starts it,
 /// [`PgCluster::stop`] and [`PgCluster::resume`] take it down and bring it back on the same
 /// port with the same settings (a database outage).
@@ -58,6 +60,19 @@ impl PgCluster {
         }
         cluster.resume()?;
         Ok(cluster)
+    }
+
+    /// A cluster that accepts TLS connections only (`hostssl` in `pg_hba.conf`), with a
+    /// certificate that `authority` issued for `localhost` alone (not `127.0.0.1`): connecting
+    /// to `localhost` with `sslmode=verify-full` and the authority's root certificate works,
+    /// to `127.0.0.1` it fails on the name.
+    pub fn start_tls(authority: &TestAuthority) -> io::Result<PgCluster> {
+        let (cert, key) = authority.issue(&["localhost"]);
+        let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
+        PgCluster::start(
+            &[("ssl", "on"), ("ssl_cert_file", "server.crt"), ("ssl_key_file", "server.key")],
+            &[("server.crt", cert.as_bytes()), ("server.key", key.as_bytes()), ("pg_hba.conf", hba.as_bytes())],
+        )
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres`, the administrator's URL (any password
@@ -119,6 +134,38 @@ impl PgCluster {
             run(Command::new("chown").arg("postgres:").arg(path))?;
         }
         Ok(())
+    }
+}
+
+/// A certificate authority made for one test.
+pub struct TestAuthority {
+    pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl TestAuthority {
+    /// A new authority whose certificate's common name is `name`.
+    pub fn new(name: &str) -> TestAuthority {
+        let key = KeyPair::generate().expect("a key pair");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("certificate parameters");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let pem = params.self_signed(&key).expect("a self-signed certificate").pem();
+        TestAuthority { pem, issuer: Issuer::new(params, key) }
+    }
+
+    /// The authority's certificate (PEM): what a client trusts.
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A server certificate naming `names`, and its private key (PEM both).
+    pub fn issue(&self, names: &[&str]) -> (String, String) {
+        let key = KeyPair::generate().expect("a key pair");
+        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+        let params = CertificateParams::new(names).expect("certificate parameters");
+        let cert = params.signed_by(&key, &self.issuer).expect("a certificate");
+        (cert.pem(), key.serialize_pem())
     }
 }
 

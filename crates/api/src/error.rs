@@ -106,6 +106,12 @@ impl ApiError {
     /// here, once.
     pub fn not_ready(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(%cause, "not ready: the database does not answer");
+        Self::database_unavailable()
+    }
+
+    /// 503 `APIG.9998`: the database is down or did not answer in time; the request did
+    /// nothing and may be retried.
+    fn database_unavailable() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "APIG.9998", "The database does not answer")
     }
 
@@ -230,6 +236,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(c) => c.into(),
             StoreError::Field(f) => f.into(),
             StoreError::BadReference { .. } => ApiError::new(StatusCode::BAD_REQUEST, "APIG.2015", e.to_string()),
+            unavailable if unavailable.is_unavailable() => {
+                crate::metrics::store_error("unavailable");
+                tracing::warn!(cause = %unavailable, "the database does not answer");
+                ApiError::database_unavailable()
+            }
             other => {
                 crate::metrics::store_error(match other {
                     StoreError::Database(_) => "database",

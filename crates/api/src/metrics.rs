@@ -3,7 +3,8 @@
 //!
 //! - `portico_management_requests_total{method, route, status}`: requests answered;
 //! - `portico_management_request_duration_seconds{method, route}`: latency histogram;
-//! - `portico_store_errors_total{kind}`: store failures that answered `APIG.9999`.
+//! - `portico_store_errors_total{kind}`: store failures that answered `APIG.9999`, or
+//!   `APIG.9998` (`kind="unavailable"`: the database did not answer).
 //!
 //! `route` is the matched route template (`/v2/{project_id}/apigw/instances/{instance_id}/apis`),
 //! never the concrete path, and `method` is one of HTTP's nine methods or `other`, so clients
@@ -49,7 +50,7 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Counts a store failure that the client sees as an internal error.
+/// Counts a store failure that the client sees as an internal error or a 503.
 pub fn store_error(kind: &'static str) {
     metrics::counter!(STORE_ERRORS, "kind" => kind).increment(1);
 }

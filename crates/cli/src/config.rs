@@ -10,6 +10,7 @@ use std::str::FromStr;
 use anyhow::Context;
 use clap::Args;
 use portico_gateway::ConnectionLimits;
+use portico_store::PgTimeouts;
 use serde::Deserialize;
 
 /// Flags (and their environment variables) every command takes.
@@ -28,6 +29,13 @@ pub struct SettingsArgs {
     /// `portico.db` in the data directory.
     #[arg(long, env = "PORTICO_DATABASE", hide_env_values = true)]
     database: Option<DatabaseUrl>,
+    /// PostgreSQL: how long a request waits for a database connection before it fails with
+    /// 503, in ms.
+    #[arg(long, env = "PORTICO_DATABASE_ACQUIRE_TIMEOUT_MS")]
+    database_acquire_timeout_ms: Option<u64>,
+    /// PostgreSQL: the longest a statement may run (the server's `statement_timeout`), in ms.
+    #[arg(long, env = "PORTICO_DATABASE_STATEMENT_TIMEOUT_MS")]
+    database_statement_timeout_ms: Option<u64>,
     /// TOML configuration file (see docs/configuration.md).
     #[arg(long, env = "PORTICO_CONFIG")]
     config: Option<PathBuf>,
@@ -99,6 +107,8 @@ impl From<ClientSettingsArgs> for SettingsArgs {
             config: client.config,
             gateway_listen: None,
             database: None,
+            database_acquire_timeout_ms: None,
+            database_statement_timeout_ms: None,
             log_format: None,
             heartbeat_interval_ms: None,
             node_lease_ms: None,
@@ -131,6 +141,8 @@ struct FileSettings {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     database: Option<DatabaseUrl>,
+    database_acquire_timeout_ms: Option<u64>,
+    database_statement_timeout_ms: Option<u64>,
     token_ttl_hours: Option<u32>,
     group_domain_suffix: Option<String>,
     log_format: Option<LogFormat>,
@@ -298,6 +310,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// A `postgres://` URL, or `None` for the SQLite file in `data_dir`.
     pub database: Option<DatabaseUrl>,
+    /// How long the store waits on PostgreSQL.
+    pub database_timeouts: PgTimeouts,
     pub token_ttl: time::Duration,
     pub group_domain_suffix: String,
     pub log_format: LogFormat,
@@ -341,7 +355,20 @@ impl Settings {
         let defaults = portico_gateway::GatewayConfig::default();
         let trusted_proxies = args.trusted_proxies.or(file.trusted_proxies).unwrap_or_default();
         portico_gateway::TrustedProxies::parse(&trusted_proxies)?;
+        let database_defaults = PgTimeouts::default();
+        let millis = |ms: Option<u64>, default| ms.map_or(default, |ms| std::time::Duration::from_millis(ms.max(1)));
+        let database_timeouts = PgTimeouts {
+            acquire: millis(
+                args.database_acquire_timeout_ms.or(file.database_acquire_timeout_ms),
+                database_defaults.acquire,
+            ),
+            statement: millis(
+                args.database_statement_timeout_ms.or(file.database_statement_timeout_ms),
+                database_defaults.statement,
+            ),
+        };
         Ok(Settings {
+            database_timeouts,
             connections,
             tls: match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
                 (Some(cert), Some(key)) => Some((cert, key)),
@@ -430,6 +457,8 @@ impl Settings {
         if let Some(url) = &self.database {
             table.insert("database".into(), url.to_string().into());
         }
+        table.insert("database_acquire_timeout_ms".into(), millis(self.database_timeouts.acquire));
+        table.insert("database_statement_timeout_ms".into(), millis(self.database_timeouts.statement));
         table.insert("token_ttl_hours".into(), Value::Integer(self.token_ttl.whole_hours()));
         table.insert("group_domain_suffix".into(), self.group_domain_suffix.clone().into());
         let log_format = match self.log_format {

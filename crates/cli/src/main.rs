@@ -218,7 +218,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // A blocking task (an export's writer, a dropped route table) must not hold the exit past
+    // the stop's deadline.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", config::mask_passwords(&format!("{e:#}")));
@@ -530,8 +534,9 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     match &settings.database {
         Some(url) if url.expose().starts_with("postgres://") || url.expose().starts_with("postgresql://") => {
             let key_file = settings.data_dir.join(SECRETS_KEY_FILE);
-            let store =
-                PgStore::connect_url(url.expose(), &key_file).await.context("cannot open the PostgreSQL database")?;
+            let store = PgStore::connect_url(url.expose(), &key_file, settings.database_timeouts)
+                .await
+                .with_context(|| format!("cannot open the PostgreSQL database {url}"))?;
             tracing::info!(database = %url, "storage on PostgreSQL");
             Ok(Arc::new(store))
         }
@@ -669,6 +674,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    let stop_deadline = {
+        let stopped = until_stopped(stopped.clone());
+        async move {
+            stopped.await;
+            tokio::time::sleep(STOP_DEADLINE).await;
+        }
+    };
 
     let state = match metrics {
         Some(handle) => state.with_metrics(Arc::new(move || portico_gateway::metrics::render(&handle))),
@@ -711,19 +723,33 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         settings.gateway.workers,
         until_stopped(stopped),
     );
-    let (management, data_plane) = tokio::join!(management, data_plane);
-    watcher.abort();
-    heartbeats.abort();
-    match store.leave(now(), TASK_CUT_OFF).await {
-        Ok(0) => {}
-        Ok(cut_off) => tracing::warn!(cut_off, "async tasks still running at the stop are marked failed"),
-        Err(error) => tracing::warn!(%error, "could not end this node's lease; the others will when it expires"),
+    let serving = async {
+        let (management, data_plane) = tokio::join!(management, data_plane);
+        watcher.abort();
+        heartbeats.abort();
+        match store.leave(now(), TASK_CUT_OFF).await {
+            Ok(0) => {}
+            Ok(cut_off) => tracing::warn!(cut_off, "async tasks still running at the stop are marked failed"),
+            Err(error) => tracing::warn!(%error, "could not end this node's lease; the others will when it expires"),
+        }
+        management?;
+        data_plane
+    };
+    tokio::select! {
+        served = serving => served?,
+        () = stop_deadline => tracing::warn!(
+            deadline = ?STOP_DEADLINE,
+            "requests or the database still held the stop; stopping without them"
+        ),
     }
-    management?;
-    data_plane?;
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stop may take once asked (SIGTERM, Ctrl-C): requests in flight get that long to
+/// finish and the lease to be given back, whatever the database does, so an orchestrator's
+/// usual grace period (10 s or more) ends with the node stopped rather than killed.
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// The result of a task whose node stopped before it finished.
 const TASK_CUT_OFF: &str = r#"{"error_code":"APIG.9999","error_msg":"The server stopped while the task ran"}"#;

@@ -111,8 +111,9 @@ const DEFAULT_STAGE: &str = "RELEASE";
 /// listener answers them, but only when no API serves the request (see [`Gateway::answer_probe`]).
 const HEALTH: &str = "/health";
 const READY: &str = "/ready";
-/// How long `/ready` waits for the database: a probe that hangs is as bad as a failed one.
-const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long `/ready` waits for the database: a probe that hangs is as bad as a failed one, and
+/// a load balancer's probe gives up after a few seconds.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Gateway {
     /// A gateway serving `table`, reading the published versions it serves from `store`; fails

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use portico_model::{DataSource, Executable, LdScript, decode_base64, encode_base64};
 use serde_json::{Map, Value};
-use sqlx::postgres::{PgConnectOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgRow, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{AssertSqlSafe, Column, ConnectOptions, Connection, Either, Executor, Row, SqlSafeStr, TypeInfo, ValueRef};
 
@@ -182,7 +182,7 @@ async fn run_postgres(
     params: &[(String, String)],
 ) -> Result<Value, ExecError> {
     let mut options = match source.setting("url") {
-        Some(url) => PgConnectOptions::from_str(url)?,
+        Some(url) => url_options(url)?,
         None => {
             let mut options = PgConnectOptions::new_without_pgpass()
                 .host(source.setting("host").unwrap_or("localhost"))
@@ -221,6 +221,38 @@ async fn run_postgres(
     let rows = query.fetch_all(&mut conn).await?;
     conn.close().await?;
     Ok(Value::Array(rows.iter().map(postgres_row).collect()))
+}
+
+/// A data source's `postgres://` URL, read as libpq reads it where sqlx reads it otherwise
+/// (with a root certificate given, `sslmode=require` verifies the chain as `verify-ca` does; the
+/// store reads its own URL the same way). Certificates and keys (`sslrootcert`, `sslcert`,
+/// `sslkey`) are given inline, as PEM text: a file name would have the server read a file that
+/// whoever configures a data source chose.
+fn url_options(url: &str) -> Result<PgConnectOptions, ExecError> {
+    let mut options = PgConnectOptions::from_str(url)?;
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let mut has_root_cert = false;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let pem = || match value.trim_start().starts_with("-----BEGIN") {
+            true => Ok(value.as_bytes().to_vec()),
+            false => Err(ExecError::Settings(format!("url: {key} must hold PEM text, not a file name"))),
+        };
+        // sqlx's spellings of libpq's names; sqlx takes them for file names, so the PEM text is
+        // set again as such.
+        options = match &*key {
+            "sslrootcert" | "ssl-root-cert" | "ssl-ca" => {
+                has_root_cert = true;
+                options.ssl_root_cert_from_pem(pem()?)
+            }
+            "sslcert" | "ssl-cert" => options.ssl_client_cert_from_pem(pem()?),
+            "sslkey" | "ssl-key" => options.ssl_client_key_from_pem(pem()?),
+            _ => options,
+        };
+    }
+    Ok(match options.get_ssl_mode() {
+        PgSslMode::Require if has_root_cert => options.ssl_mode(PgSslMode::VerifyCa),
+        _ => options,
+    })
 }
 
 fn postgres_row(row: &PgRow) -> Value {

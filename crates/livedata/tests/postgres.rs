@@ -6,6 +6,7 @@
 
 use portico_livedata::{ExecError, Places};
 use portico_model::{DataSource, LdScript, encode_base64, now};
+use portico_store::testing::{PgCluster, TestAuthority};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -93,6 +94,41 @@ async fn scripts_run_on_postgresql_with_bound_parameters() {
     assert!(matches!(unbound, Err(ExecError::Script(_))), "{unbound:?}");
 
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {table}"))).execute(&mut admin).await.expect("clean up");
+}
+
+/// A data source's URL reaches its server over TLS as libpq reads `sslmode`, with the root
+/// certificate given inline (PEM, URL-encoded), against a server of the test's own that takes
+/// TLS connections only; a certificate named by a file is refused.
+#[tokio::test]
+#[ignore = "needs PostgreSQL: the PostgreSQL pass of scripts/test.sh runs it (--include-ignored)"]
+async fn data_sources_are_reached_over_tls_as_their_url_says() {
+    let authority = TestAuthority::new("Data source CA");
+    let cluster = PgCluster::start_tls(&authority).expect("a PostgreSQL cluster with TLS starts");
+    let inline = |pem: &str| form_urlencoded::byte_serialize(pem.as_bytes()).collect::<String>();
+    let (right, other) = (inline(authority.pem()), inline(TestAuthority::new("Another CA").pem()));
+    let one = script("SELECT 1 AS one");
+    let run_at = |host: &str, query: String| {
+        let source =
+            source(json!({ "url": format!("postgres://postgres@{host}:{}/postgres?{query}", cluster.port()) }));
+        let one = one.clone();
+        async move { run(&source, None, &one, &[]).await }
+    };
+    for (host, query) in
+        [("127.0.0.1", "sslmode=require".to_owned()), ("localhost", format!("sslmode=verify-full&sslrootcert={right}"))]
+    {
+        assert_eq!(run_at(host, query.clone()).await.expect(&query), json!([{ "one": 1 }]));
+    }
+    for (host, query) in [
+        ("127.0.0.1", "sslmode=disable".to_owned()),
+        ("localhost", format!("sslmode=verify-full&sslrootcert={other}")),
+        ("127.0.0.1", format!("sslmode=verify-full&sslrootcert={right}")),
+        ("127.0.0.1", format!("sslmode=require&sslrootcert={other}")),
+    ] {
+        let refused = run_at(host, query.clone()).await;
+        assert!(matches!(refused, Err(ExecError::Database(_))), "{query}: {refused:?}");
+    }
+    let by_file = run_at("localhost", "sslmode=verify-full&sslrootcert=/etc/hostname".to_owned()).await;
+    assert!(matches!(by_file, Err(ExecError::Settings(_))), "{by_file:?}");
 }
 
 #[tokio::test]

@@ -263,3 +263,26 @@ impl StoreError {
         StoreError::NotFound { kind, id: id.to_string() }
     }
 }
+
+impl StoreError {
+    /// Whether the database could not be reached or did not answer in time (it is down,
+    /// restarting, refusing connections, or a timeout ran out), rather than refusing what was
+    /// asked: the operation may succeed when retried later.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(error) = self else { return false };
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // SQLSTATE class 08 (connection exception); 53300 too many connections; 57014 a
+            // statement cancelled by `statement_timeout`; 57P01–57P03 the server shutting down,
+            // crashed or starting.
+            sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "53300" | "57014" | "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
+}

@@ -60,7 +60,7 @@ pub use policies::{
 };
 pub use policy_types::*;
 pub use secrets::KEY_FILE as SECRETS_KEY_FILE;
-pub use sql::{Engine, PgStore, SqlStore, SqliteStore};
+pub use sql::{Engine, PgStore, PgTimeouts, SqlStore, SqliteStore};
 
 /// Result of a store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -38,7 +38,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use engine::{Change, Engine};
-pub use postgres::PgStore;
+pub use postgres::{PgStore, PgTimeouts};
 pub use sqlite::SqliteStore;
 
 use crate::cache::{LiveGeneration, ReadCache, invalidate};

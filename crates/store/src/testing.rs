@@ -1,7 +1,11 @@
 //! For test suites that play against every engine (feature `testing`): one function gives a
 //! fresh, empty store, on PostgreSQL when `PORTICO_TEST_POSTGRES` names a server (a database
 //! of its own per call), on a SQLite file in `dir` otherwise. `scripts/test.sh` runs the
-//! suites once per engine.
+//! suites once per engine. [`PgCluster`] is a server of a test's own, with chosen settings.
+
+mod cluster;
+
+pub use cluster::{PgCluster, TestAuthority};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +15,7 @@ use sqlx::Connection;
 use crate::secrets::KEY_FILE;
 use portico_model::{Credential, Instance, Project, User, new_id, now};
 
-use crate::{Bootstrap, PgStore, Result, SqliteStore, Store, StoreError};
+use crate::{Bootstrap, PgStore, PgTimeouts, Result, SqliteStore, Store, StoreError};
 
 /// The variable naming the PostgreSQL server (an admin URL) the suites use.
 pub const POSTGRES_VAR: &str = "PORTICO_TEST_POSTGRES";
@@ -43,7 +47,7 @@ pub async fn fresh_store(dir: &Path) -> Result<Arc<dyn Store>> {
 /// The store [`fresh_store`] made in `dir`, opened again (as a restarted server would).
 pub async fn reopen_store(dir: &Path) -> Result<Arc<dyn Store>> {
     match std::fs::read_to_string(dir.join(DATABASE_NOTE)) {
-        Ok(url) => Ok(Arc::new(PgStore::connect_url(&url, &dir.join(KEY_FILE)).await?)),
+        Ok(url) => Ok(Arc::new(PgStore::connect_url(&url, &dir.join(KEY_FILE), PgTimeouts::default()).await?)),
         Err(_) => Ok(Arc::new(SqliteStore::open(&dir.join("portico.db")).await?)),
     }
 }

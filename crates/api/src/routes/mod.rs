@@ -64,15 +64,19 @@ async fn health() -> &'static str {
 /// out of rotation (`/health` only says the process is up).
 #[utoipa::path(get, path = "/ready", tag = "service", responses(
     (status = 200, description = "The database answers", body = PlainText, content_type = "text/plain"),
-    (status = 503, description = "The database does not answer (within 5 s)", body = ErrorBody)))]
+    (status = 503, description = "The database does not answer (within 1 s)", body = ErrorBody)))]
 async fn ready(State(state): State<AppState>) -> ApiResult<&'static str> {
-    // A probe that hangs is as bad as a failed one: the pool would wait for a connection 30 s.
-    match tokio::time::timeout(std::time::Duration::from_secs(5), state.store.ready()).await {
+    // A probe that hangs is as bad as a failed one, and a load balancer's probe gives up after
+    // a few seconds: shorter than the pool's wait for a connection (`PgTimeouts::acquire`).
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ready()).await {
         Ok(Ok(())) => Ok("READY"),
         Ok(Err(e)) => Err(ApiError::not_ready(&e)),
-        Err(_) => Err(ApiError::not_ready(&"no answer within 5 s")),
+        Err(_) => Err(ApiError::not_ready(&"no answer within 1 s")),
     }
 }
+
+/// How long `/ready` waits for the database.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Prometheus text: the data plane's series and the management API's, when the server was
 /// given a renderer (`AppState::with_metrics`; `portico serve` does).

@@ -5,6 +5,7 @@ mod backup;
 mod client_addresses;
 mod import;
 mod operator;
+mod postgres;
 mod secrets;
 mod tls;
 
@@ -36,6 +37,8 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT` of the management API.
     pub base_url: String,
+    /// `http://127.0.0.1:PORT` of the gateway.
+    pub gateway_url: String,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -59,15 +62,21 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
-                    && event["fields"]["message"] == "management API listening"
+                    && let Some(listener @ ("management API listening" | "gateway listening")) =
+                        event["fields"]["message"].as_str()
                 {
-                    let _ = found.send(event["fields"]["address"].as_str().unwrap_or_default().to_owned());
+                    let address = event["fields"]["address"].as_str().unwrap_or_default();
+                    let _ = found.send((listener == "gateway listening", format!("http://{address}")));
                 }
                 lines.lock().expect("the log lock").push(line);
             }
         });
-        match address.recv_timeout(Duration::from_secs(60)) {
-            Ok(address) => Server { child, base_url: format!("http://{address}"), log },
+        let listening = (0..2).map(|_| address.recv_timeout(Duration::from_secs(60))).collect::<Result<Vec<_>, _>>();
+        match listening {
+            Ok(addresses) => {
+                let url = |gateway: bool| addresses.iter().find(|(g, _)| *g == gateway).map(|(_, url)| url.clone());
+                Server { child, base_url: url(false).unwrap(), gateway_url: url(true).unwrap(), log }
+            }
             Err(_) => {
                 let _ = child.kill();
                 panic!(
@@ -78,10 +87,30 @@ impl Server {
         }
     }
 
+    /// Sends SIGTERM and waits up to `deadline` for the server to exit: whether it did.
+    pub fn terminate(&mut self, deadline: Duration) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        exited_within(&mut self.child, deadline)
+    }
+
     /// What the server has written to stderr so far.
     pub fn log(&self) -> String {
         self.log.lock().expect("the log lock").join("\n")
     }
+}
+
+/// Whether `child` exits within `deadline`.
+pub fn exited_within(child: &mut Child, deadline: Duration) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < deadline {
+        if child.try_wait().expect("the child's status").is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
 }
 
 impl Drop for Server {

@@ -116,7 +116,7 @@ fn config_check_prints_the_effective_settings_with_the_password_masked() {
     let config = data_dir.path().join("portico.toml");
     std::fs::write(
         &config,
-        "listen = \"127.0.0.1:7000\"\ntoken_ttl_hours = 2\n[gateway]\nworkers = 3\n\
+        "listen = \"127.0.0.1:7000\"\ntoken_ttl_hours = 2\ndatabase_statement_timeout_ms = 15000\n[gateway]\nworkers = 3\n\
          [gateway.functions]\n\"urn:fss:x\" = \"http://fn:fn-s3cret@127.0.0.1:9/\"\n",
     )
     .unwrap();
@@ -139,6 +139,8 @@ fn config_check_prints_the_effective_settings_with_the_password_masked() {
     assert_eq!(effective["gateway"]["workers"].as_integer(), Some(3));
     assert_eq!(effective["gateway"]["functions"]["urn:fss:x"].as_str(), Some("http://fn:***@127.0.0.1:9/"));
     assert_eq!(effective["cluster"]["node_lease_ms"].as_integer(), Some(10_000), "a default");
+    assert_eq!(effective["database_acquire_timeout_ms"].as_integer(), Some(5000), "a default");
+    assert_eq!(effective["database_statement_timeout_ms"].as_integer(), Some(15_000));
 
     let bad = portico().args(["config", "check", "--node-lease-ms", "10"]).output().unwrap();
     assert!(!bad.status.success());

@@ -68,28 +68,6 @@ pub struct CertificateFacts {
     pub serial_number: String,
 }
 
-impl CertificateFacts {
-    /// Whether the certificate is valid for `domain`: one of its DNS names (or, without any,
-    /// its common name) is the domain or a wildcard (`*.example.com`) of its first label.
-    pub fn covers(&self, domain: &str) -> bool {
-        let names: Vec<&str> = if self.san.is_empty() {
-            vec![self.common_name.as_str()]
-        } else {
-            self.san.iter().map(String::as_str).collect()
-        };
-        names.into_iter().any(|name| name_covers(name, domain))
-    }
-}
-
-fn name_covers(name: &str, domain: &str) -> bool {
-    match name.strip_prefix("*.") {
-        Some(parent) => {
-            domain.split_once('.').is_some_and(|(label, rest)| !label.is_empty() && rest.eq_ignore_ascii_case(parent))
-        }
-        None => name.eq_ignore_ascii_case(domain),
-    }
-}
-
 /// The DER certificates of a PEM chain, leaf first.
 pub fn pem_chain(pem: &str) -> Result<Vec<CertificateDer<'static>>, CertificateError> {
     let chain = CertificateDer::pem_slice_iter(pem.as_bytes())
@@ -208,14 +186,11 @@ mod tests {
     }
 
     #[test]
-    fn an_upload_is_read_and_its_names_cover_its_domains() {
+    fn an_upload_is_read() {
         let (cert, key) = issued(&["api.example.com", "*.apps.example.com"]);
         let facts = inspect(&cert, &key, None, OffsetDateTime::now_utc()).unwrap();
         assert_eq!(facts.san, ["api.example.com", "*.apps.example.com"]);
         assert_eq!((facts.algorithm_type.as_str(), facts.signature_algorithm.as_str()), ("ECC", "SHA256withECDSA"));
-        assert!(facts.covers("API.example.com") && facts.covers("x.apps.example.com"));
-        assert!(!facts.covers("apps.example.com") && !facts.covers("a.b.apps.example.com"));
-        assert!(!facts.covers("other.example.com"));
     }
 
     #[test]

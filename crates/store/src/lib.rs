@@ -23,6 +23,7 @@
 
 mod cache;
 mod dataservice;
+mod domains;
 mod error;
 mod livedata;
 mod nodes;
@@ -43,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
+pub use domains::{BoundDomain, CertificateFilter, CertificateRecord, DomainStore, LiveDomain};
 pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
     DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
@@ -272,6 +274,8 @@ pub struct LiveSet {
     pub variables: Vec<EnvVariable>,
     /// The policies and access objects those publications use.
     pub policies: LivePolicies,
+    /// Every bound domain, with its certificate.
+    pub domains: Vec<LiveDomain>,
 }
 
 /// The outcome of publishing or taking offline one API of a batch.
@@ -281,7 +285,7 @@ pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 /// and access objects has its own supertrait ([`AppStore`], [`ThrottleStore`], [`AclStore`],
 /// [`BindingStore`], [`AuthorizerStore`], [`VpcChannelStore`], [`SignatureStore`],
 /// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]) and DataArts
-/// DataService ([`DataServiceStore`]).
+/// DataService ([`DataServiceStore`]), and custom domains with their certificates ([`DomainStore`]).
 #[async_trait]
 pub trait Store:
     AppStore
@@ -294,6 +298,7 @@ pub trait Store:
     + GatewayResponseStore
     + LivedataStore
     + DataServiceStore
+    + DomainStore
     + Send
     + Sync
     + 'static

@@ -11,6 +11,7 @@ mod authorizers;
 mod bindings;
 mod dataservice;
 mod definitions;
+mod domains;
 mod engine;
 mod gateway_responses;
 mod live;

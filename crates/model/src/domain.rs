@@ -58,7 +58,8 @@ impl DomainSettings {
         if settings.min_ssl_version.as_deref().is_some_and(|v| !MIN_SSL_VERSIONS.contains(&v)) {
             return Err(FieldError::invalid("min_ssl_version"));
         }
-        for (field, port) in [("ingress_http_port", settings.ingress_http_port), ("ingress_https_port", settings.ingress_https_port)]
+        for (field, port) in
+            [("ingress_http_port", settings.ingress_http_port), ("ingress_https_port", settings.ingress_https_port)]
         {
             if port.is_some_and(|p| p != -1) {
                 return Err(FieldError::invalid(field));

@@ -113,8 +113,13 @@ pub trait DomainStore: Send + Sync {
     ) -> Result<BoundDomain>;
     /// Stops serving a domain with a certificate (mutual TLS goes with it). NotFound: the
     /// domain is not served with it.
-    async fn detach_certificate(&self, instance_id: &str, group_id: &str, domain_id: &str, certificate_id: &str)
-    -> Result<()>;
+    async fn detach_certificate(
+        &self,
+        instance_id: &str,
+        group_id: &str,
+        domain_id: &str,
+        certificate_id: &str,
+    ) -> Result<()>;
     /// Serves each named domain of the project (in the named instances, or all) with the
     /// certificate, all or none. NotFound: a domain is bound nowhere in those instances.
     async fn attach_domains(&self, project_id: &str, certificate_id: &str, domains: &[DomainRef]) -> Result<()>;

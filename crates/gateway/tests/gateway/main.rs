@@ -5,6 +5,7 @@ mod auth;
 mod backends;
 mod bodies;
 mod channels;
+mod domains;
 mod helpers;
 mod listeners;
 mod params;

@@ -138,11 +138,11 @@ where
     }
 
     async fn project_of(tx: &mut Tx<DB>, instance_id: &str) -> Result<String> {
-        Ok(sqlx::query_scalar("SELECT project_id FROM instances WHERE id = $1")
+        sqlx::query_scalar("SELECT project_id FROM instances WHERE id = $1")
             .bind(instance_id)
             .fetch_optional(&mut **tx)
             .await?
-            .ok_or_else(|| StoreError::not_found(Kind::Instance, instance_id))?)
+            .ok_or_else(|| StoreError::not_found(Kind::Instance, instance_id))
     }
 
     /// The project's domain named by `r` (in its instances, if it names some), with its instance.

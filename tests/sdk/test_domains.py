@@ -3,6 +3,7 @@
 bound domain. Certificates come from `data/certs` (see its README)."""
 
 import importlib
+import json
 import pathlib
 import time
 import uuid
@@ -231,3 +232,26 @@ def test_the_gateway_serves_a_bound_domain(apig, instance_id, new_group, new_api
     assert (reply.status_code, reply.text) == (200, "served on the bound domain")
     off = requests.get(f"{gateway_url}/domain-hello", headers={"Host": group.sl_domain}, timeout=5)
     assert (off.status_code, off.json()["error_code"]) == (404, "APIG.0101")
+
+
+@pytest.mark.parametrize("oas", ["2.0", "3.0"])
+def test_an_export_names_the_first_bound_domain_as_its_host(apig, instance_id, new_group, new_api, publish, oas):
+    from huaweicloudsdkapig import v2 as m
+    group = new_group()
+    api = new_api(group_id=group.id)
+    publish(api.id, h.RELEASE_ENV_ID)
+
+    def exported_host():
+        resp = apig.export_api_definitions_v2(m.ExportApiDefinitionsV2Request(
+            instance_id=instance_id, oas_version=oas, body=m.ExportOpenApiReq(
+                env_id=h.RELEASE_ENV_ID, group_id=group.id, define="all", type="json")))
+        chunks = []
+        resp.consume_download_stream(lambda raw: chunks.append(raw.content))
+        doc = json.loads(b"".join(chunks))
+        return doc["host"] if oas == "2.0" else doc["servers"][0]["url"].split("://", 1)[1]
+
+    assert exported_host() == group.sl_domain
+    name = domain_name()
+    associate(apig, m, instance_id, group.id, name)
+    associate(apig, m, instance_id, group.id, domain_name())
+    assert exported_host() == name

@@ -112,7 +112,7 @@ fn live_set(apis: Vec<LiveApi>) -> LiveSet {
         remark: None,
         openapi_extensions: Default::default(),
     };
-    LiveSet { apis, groups: vec![group], variables: Vec::new(), policies: Default::default() }
+    LiveSet { apis, groups: vec![group], ..Default::default() }
 }
 
 /// The `{name}` and `{name+}` parameters of a template, in order.

@@ -175,6 +175,8 @@ fn not_found_code(kind: Kind) -> &'static str {
         Kind::RomaApp => "APIG.3030",
         Kind::DataSource => "APIG.3031",
         Kind::LdApi => "APIG.3032",
+        Kind::Domain => "APIG.3023",
+        Kind::Certificate => "APIG.3024",
     }
 }
 
@@ -214,10 +216,26 @@ fn conflict_code(conflict: &Conflict) -> &'static str {
         Conflict::VpcChannelName(_) => "APIG.3325",
         Conflict::SignatureName(_) => "APIG.3326",
         Conflict::GatewayResponseName(_) => "APIG.3327",
+        Conflict::DomainTaken(_) => "APIG.3328",
+        Conflict::CertificateName(_) => "APIG.3329",
+        Conflict::CertificateBound(..) => "APIG.3330",
         Conflict::DsApiName(_)
         | Conflict::DsCatalogName(_)
         | Conflict::DsCatalogNotEmpty(_)
         | Conflict::DsApiPublished(_) => ds_conflict_code(conflict),
+    }
+}
+
+/// An uploaded certificate that cannot be served: `APIG.2011`, saying why.
+impl From<portico_auth::certificate::CertificateError> for ApiError {
+    fn from(e: portico_auth::certificate::CertificateError) -> Self {
+        use portico_auth::certificate::CertificateError as E;
+        let field = match e {
+            E::Chain(_) | E::NotValidNow { .. } => "cert_content",
+            E::Key(_) | E::KeyMismatch => "private_key",
+            E::TrustedRootCa(_) => "trusted_root_ca",
+        };
+        ApiError::invalid_because(field, &e.to_string())
     }
 }
 

@@ -97,6 +97,10 @@ pub enum GatewayError {
     /// `GET /ready` while the database does not answer.
     #[error("not ready: the database does not answer")]
     NotReady,
+    /// The domain asks for mutual TLS and this connection did not verify a client
+    /// certificate for it (plain HTTP, or a TLS connection made for another name).
+    #[error("the domain {0} requires a verified client certificate")]
+    ClientCertificateRequired(String),
 }
 
 impl GatewayError {
@@ -125,6 +129,7 @@ impl GatewayError {
             GatewayError::AuthorizerConfig(_) => ("APIG.0312", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::Internal => ("APIG.0901", StatusCode::INTERNAL_SERVER_ERROR),
             GatewayError::NotReady => ("APIG.0902", StatusCode::SERVICE_UNAVAILABLE),
+            GatewayError::ClientCertificateRequired(_) => ("APIG.0313", StatusCode::UNAUTHORIZED),
         }
     }
 
@@ -143,7 +148,8 @@ impl GatewayError {
             | GatewayError::AccountDenied
             | GatewayError::Throttled(_)
             | GatewayError::AuthorizerIdentity(_)
-            | GatewayError::AuthorizerDenied => ErrorSource::Downstream,
+            | GatewayError::AuthorizerDenied
+            | GatewayError::ClientCertificateRequired(_) => ErrorSource::Downstream,
             GatewayError::AuthorizerFailed(_) => ErrorSource::Upstream,
             GatewayError::BackendUnavailable(_) | GatewayError::BackendTimeout(_) => ErrorSource::Upstream,
             GatewayError::BackendConfig(_)
@@ -167,7 +173,8 @@ impl GatewayError {
             | GatewayError::AppAuthMissing
             | GatewayError::AppAuth(_)
             | GatewayError::AuthorizerIdentity(_)
-            | GatewayError::AuthorizerDenied => "authentication",
+            | GatewayError::AuthorizerDenied
+            | GatewayError::ClientCertificateRequired(_) => "authentication",
             GatewayError::AppNotAuthorized(_) => "authorization",
             GatewayError::IpDenied(_) | GatewayError::AccountDenied => "acl",
             GatewayError::Throttled(_) => "throttling",
@@ -188,7 +195,10 @@ impl GatewayError {
             GatewayError::NoRoute(_) => "NOT_FOUND",
             GatewayError::MissingParam { .. } | GatewayError::InvalidParam { .. } => "REQUEST_PARAMETERS_FAILURE",
             GatewayError::BodyTooLarge(_) => "DEFAULT_4XX",
-            GatewayError::IamAuth(_) | GatewayError::AppAuth(_) | GatewayError::AuthorizerDenied => "AUTH_FAILURE",
+            GatewayError::IamAuth(_)
+            | GatewayError::AppAuth(_)
+            | GatewayError::AuthorizerDenied
+            | GatewayError::ClientCertificateRequired(_) => "AUTH_FAILURE",
             GatewayError::AuthorizerIdentity(_) => "AUTHORIZER_IDENTITIES_FAILURE",
             GatewayError::AuthorizerFailed(_) => "AUTHORIZER_FAILURE",
             GatewayError::AuthorizerConfig(_) => "AUTHORIZER_CONF_FAILURE",

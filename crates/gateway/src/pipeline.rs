@@ -49,7 +49,7 @@ use crate::proxy::{Upstream, retry_budget};
 use crate::responses::error_response;
 use crate::routes::{Miss, RouteTable};
 use crate::throttle::{Subject, Throttler};
-use crate::tls::{self, TlsError};
+use crate::tls::{self, DomainCertificates, TlsError, TlsSession};
 use crate::versions::VersionCache;
 
 /// Gateway settings from configuration.
@@ -89,6 +89,8 @@ impl Default for GatewayConfig {
 /// The data plane: the live route table and everything requests share.
 pub struct Gateway {
     table: Arc<ArcSwap<RouteTable>>,
+    /// The bound domains' certificates of the current table, for the TLS listener's SNI.
+    certificates: Arc<DomainCertificates>,
     store: Arc<dyn Store>,
     versions: Arc<VersionCache>,
     loaded: Arc<AtomicU64>,
@@ -125,11 +127,14 @@ impl Gateway {
         config: GatewayConfig,
     ) -> Result<Gateway, TlsError> {
         let client_tls = tls::client_config(&config.backend_roots)?;
+        let certificates = Arc::new(DomainCertificates::default());
+        certificates.replace(table.tls().clone());
         let channel_states = Arc::new(ChannelStates::default());
         channel_states.sync(table.channels().map(|c| c.as_ref()));
         Ok(Gateway {
             channel_states,
             table: Arc::new(ArcSwap::from_pointee(table)),
+            certificates,
             versions: Arc::new(VersionCache::new(store.clone(), config.decoded_versions)),
             store,
             loaded: Arc::new(AtomicU64::new(0)),
@@ -150,6 +155,7 @@ impl Gateway {
     pub fn worker(&self) -> Gateway {
         Gateway {
             table: self.table.clone(),
+            certificates: self.certificates.clone(),
             store: self.store.clone(),
             versions: self.versions.clone(),
             loaded: self.loaded.clone(),
@@ -170,6 +176,7 @@ impl Gateway {
     #[must_use = "dropping the previous table frees it on this thread"]
     pub fn replace_routes(&self, table: RouteTable) -> Arc<RouteTable> {
         self.channel_states.sync(table.channels().map(|c| c.as_ref()));
+        self.certificates.replace(table.tls().clone());
         self.table.swap(Arc::new(table))
     }
 
@@ -187,6 +194,11 @@ impl Gateway {
     /// The store generation the table in force was read at (0 until [`crate::watch`] runs).
     pub fn loaded_generation(&self) -> u64 {
         self.loaded.load(Ordering::Acquire)
+    }
+
+    /// The bound domains' certificates, as the TLS listener picks them by SNI.
+    pub fn certificates(&self) -> &Arc<DomainCertificates> {
+        &self.certificates
     }
 
     /// The table in force.
@@ -315,6 +327,9 @@ impl Gateway {
                 Miss::Path => format!("{method} {path}"),
             })
         };
+        if !table.admits(host, request.extensions().get::<TlsSession>()) {
+            return Err(GatewayError::ClientCertificateRequired(host.to_string()));
+        }
         let found = match table.lookup(host, &ctx.stage, method, path) {
             Ok(found) => Ok(found),
             Err(Miss::Path) if request.method() == http::Method::OPTIONS => request

@@ -23,6 +23,7 @@ use crate::authorizers::CompiledAuthorizer;
 use crate::channels::Channel;
 use crate::entry::{ApiPolicies, RouteEntry, RouteHit};
 use crate::throttle::ThrottlePolicy;
+use crate::tls::{TlsDomains, TlsSession};
 
 /// The policy objects of a [`LivePolicies`], compiled once and shared by the publish records
 /// bound to them.
@@ -142,6 +143,8 @@ pub struct RouteTable {
     channels: HashMap<String, Arc<Channel>>,
     /// Member group id → its channel and the group's index in it.
     member_groups: HashMap<String, (Arc<Channel>, usize)>,
+    /// The bound domains' certificates, read with the routes.
+    tls: Arc<TlsDomains>,
 }
 
 /// What one group serves, shared by its domains.
@@ -165,9 +168,11 @@ pub enum Miss {
     Path,
 }
 
-/// The domains a group answers for. Bound (custom) domains join here once groups have them.
-fn group_domains(group: &ApiGroup) -> Vec<String> {
-    if group.sl_domain_access_enabled { vec![group.sl_domain.to_ascii_lowercase()] } else { Vec::new() }
+/// The domains a group answers for: its generated subdomain unless switched off, and the
+/// domains bound to it.
+fn group_domains(group: &ApiGroup, bound: &HashMap<&str, Vec<String>>) -> Vec<String> {
+    let own = group.sl_domain_access_enabled.then(|| group.sl_domain.to_ascii_lowercase());
+    own.into_iter().chain(bound.get(group.id.as_str()).into_iter().flatten().cloned()).collect()
 }
 
 /// A frontend template in matchit's syntax, and its parameter names in order.
@@ -311,6 +316,8 @@ impl RouteTable {
                 key.name, key.sign_type
             ));
         }
+        let (tls, tls_problems) = TlsDomains::build(&live.domains);
+        problems.extend(tls_problems);
         let (mut index, apps) = PolicyIndex::new(live.policies);
 
         let mut groups: HashMap<String, GroupRoutes> = HashMap::new();
@@ -349,12 +356,17 @@ impl RouteTable {
             }
         }
 
+        let mut bound: HashMap<&str, Vec<String>> = HashMap::new();
+        for live_domain in &live.domains {
+            let d = &live_domain.domain;
+            bound.entry(d.group_id.as_str()).or_default().push(d.url_domain.to_ascii_lowercase());
+        }
         let mut hosts = HashMap::new();
         for group in &live.groups {
             let Some(mut routes) = groups.remove(&group.id) else { continue };
             routes.responses = index.default_responses.get(&group.id).cloned();
             let routes = Arc::new(routes);
-            for domain in group_domains(group) {
+            for domain in group_domains(group, &bound) {
                 hosts.insert(domain, routes.clone());
             }
         }
@@ -364,7 +376,8 @@ impl RouteTable {
             .values()
             .flat_map(|c| c.groups.iter().enumerate().map(|(i, g)| (g.id.clone(), (c.clone(), i))))
             .collect();
-        (RouteTable { hosts, backend_authorizers, apis, apps, channels, member_groups }, problems)
+        let tls = Arc::new(tls);
+        (RouteTable { hosts, backend_authorizers, apis, apps, channels, member_groups, tls }, problems)
     }
 
     /// Every app, for APP authentication.
@@ -416,13 +429,30 @@ impl RouteTable {
         self.group(host)?.responses.as_ref()
     }
 
+    /// The bound domains' certificates.
+    pub fn tls(&self) -> &Arc<TlsDomains> {
+        &self.tls
+    }
+
+    /// Whether a request for `host` (which may carry a port) may be served on a connection that
+    /// established `session` (`None`: plain HTTP): a domain that asks for mutual TLS is served
+    /// only on connections that verified a client certificate for that very name.
+    pub fn admits(&self, host: &str, session: Option<&TlsSession>) -> bool {
+        let host = strip_port(host);
+        !self.tls.requires_client_certificate(host) || session.is_some_and(|s| s.verified_for(host))
+    }
+
+    /// The group of `host`: by its name, or by the wildcard domain of its parent.
     fn group(&self, host: &str) -> Option<&GroupRoutes> {
         let host = strip_port(host);
-        match self.hosts.get(host) {
-            Some(group) => Some(group),
-            None => self.hosts.get(&host.to_ascii_lowercase()),
-        }
-        .map(|group| &**group)
+        let found = self.hosts.get(host).or_else(|| {
+            let lower = host.to_ascii_lowercase();
+            self.hosts.get(&lower).or_else(|| {
+                let (_, parent) = lower.split_once('.')?;
+                self.hosts.get(&format!("*.{parent}"))
+            })
+        });
+        found.map(|group| &**group)
     }
 }
 
@@ -522,7 +552,7 @@ mod tests {
             apis,
             groups: vec![group("g1"), group("g2")],
             variables,
-            policies: Default::default(),
+            ..Default::default()
         });
         assert_eq!(problems, Vec::<String>::new());
         table
@@ -537,6 +567,39 @@ mod tests {
         assert_eq!(to_matchit("/users/{id}/x"), ("/users/{p0}/x".into(), vec!["id".into()]));
         assert_eq!(to_matchit("/a/{x}/{rest+}"), ("/a/{p0}/{*p1}".into(), vec!["x".into(), "rest".into()]));
         assert_eq!(to_matchit("/plain"), ("/plain".into(), vec![]));
+    }
+
+    #[test]
+    fn bound_domains_reach_their_group_and_the_subdomain_can_be_switched_off() {
+        let domain = |name: &str, group: &str| portico_store::LiveDomain {
+            domain: portico_model::Domain {
+                id: name.into(),
+                group_id: group.into(),
+                url_domain: name.into(),
+                min_ssl_version: "TLSv1.2".into(),
+                is_http_redirect_to_https: false,
+                verified_client_certificate_enabled: false,
+                ssl_id: None,
+            },
+            certificate: None,
+        };
+        let mut g2 = group("g2");
+        g2.sl_domain_access_enabled = false;
+        let (t, problems) = RouteTable::build(LiveSet {
+            apis: vec![
+                live("a", "g1", "RELEASE", "GET", "/x", "NORMAL"),
+                live("b", "g2", "RELEASE", "GET", "/x", "NORMAL"),
+            ],
+            groups: vec![group("g1"), g2],
+            domains: vec![domain("api.example.com", "g1"), domain("*.apps.example.com", "g2")],
+            ..Default::default()
+        });
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(hit(&t, "API.example.com:443", "RELEASE", "GET", "/x"), Ok("a".into()));
+        assert_eq!(hit(&t, "g1.apig.test", "RELEASE", "GET", "/x"), Ok("a".into()));
+        assert_eq!(hit(&t, "one.apps.example.com", "RELEASE", "GET", "/x"), Ok("b".into()));
+        assert_eq!(hit(&t, "a.b.apps.example.com", "RELEASE", "GET", "/x"), Err(Miss::Host));
+        assert_eq!(hit(&t, "g2.apig.test", "RELEASE", "GET", "/x"), Err(Miss::Host));
     }
 
     #[test]
@@ -622,12 +685,8 @@ mod tests {
             live("ok", "g1", "RELEASE", "GET", "/ok", "NORMAL"),
             with_uri(live("bad", "g1", "RELEASE", "GET", "/x/{a}/{b}", "NORMAL"), "/x/{a}{b}"),
         ];
-        let (t, problems) = RouteTable::build(LiveSet {
-            apis,
-            groups: vec![group("g1")],
-            variables: vec![],
-            policies: Default::default(),
-        });
+        let (t, problems) =
+            RouteTable::build(LiveSet { apis, groups: vec![group("g1")], variables: vec![], ..Default::default() });
         assert_eq!(t.len(), 1);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("bad"), "{problems:?}");
@@ -649,8 +708,7 @@ mod tests {
             signatures: vec![key("by_hmac", "hmac"), key("by_basic", "basic"), key("by_aes", "aes")],
             ..Default::default()
         };
-        let (_, problems) =
-            RouteTable::build(LiveSet { apis: vec![], groups: vec![group("g1")], variables: vec![], policies });
+        let (_, problems) = RouteTable::build(LiveSet { groups: vec![group("g1")], policies, ..Default::default() });
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("by_aes (aes) is bound but not applied"), "{problems:?}");
     }

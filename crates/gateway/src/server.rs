@@ -25,6 +25,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use crate::client_address::{ClientAddressing, read_proxy_header};
 use crate::pipeline::Gateway;
 use crate::routes::RouteTable;
+use crate::tls::{SniAcceptor, TlsSession};
+use tokio_rustls::server::TlsStream;
 
 /// How long in-flight requests get to finish after shutdown is asked.
 const DRAIN: Duration = Duration::from_secs(30);
@@ -68,8 +70,14 @@ pub async fn serve(
     addressing: ClientAddressing,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let acceptor = tls.map(|config| sni_acceptor(&config, &gateway));
     let make = move |local| gateway_service(gateway.clone(), local);
-    serve_with(listener, make, tls, limits, addressing, shutdown).await
+    serve_connections(listener, make, acceptor, limits, addressing, shutdown).await
+}
+
+/// The gateway listener's TLS: the bound domains' certificates by SNI over the listener's own.
+fn sni_acceptor(config: &rustls::ServerConfig, gateway: &Gateway) -> Acceptor {
+    Acceptor::Sni(Arc::new(SniAcceptor::new(config, gateway.certificates().clone())))
 }
 
 /// Serves the services `make` gives each connection (from its local address) on `listener`
@@ -92,7 +100,27 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let connections = Connections::new(make, tls, limits, addressing);
+    let acceptor = tls.map(|config| Acceptor::Fixed(tokio_rustls::TlsAcceptor::from(config)));
+    serve_connections(listener, make, acceptor, limits, addressing, shutdown).await
+}
+
+async fn serve_connections<M, S, B>(
+    listener: TcpListener,
+    make: M,
+    acceptor: Option<Acceptor>,
+    limits: ConnectionLimits,
+    addressing: ClientAddressing,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    M: Fn(SocketAddr) -> S,
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connections = Connections::new(make, acceptor, limits, addressing);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
@@ -128,9 +156,10 @@ pub async fn serve_on_threads(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let mut senders = Vec::new();
     let mut threads = Vec::new();
+    let acceptor = tls.map(|config| sni_acceptor(&config, gateway));
     for i in 0..workers.max(1) {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Accepted>();
-        let (gateway, tls, addressing) = (Arc::new(gateway.worker()), tls.clone(), addressing.clone());
+        let (gateway, tls, addressing) = (Arc::new(gateway.worker()), acceptor.clone(), addressing.clone());
         let thread = std::thread::Builder::new().name(format!("gateway-{i}")).spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime.block_on(async move {
@@ -204,10 +233,31 @@ fn gateway_service(
     })
 }
 
+/// How a listener speaks TLS.
+#[derive(Clone)]
+enum Acceptor {
+    /// One configuration for every connection (the management listener).
+    Fixed(tokio_rustls::TlsAcceptor),
+    /// The gateway's: chosen by the SNI of each connection.
+    Sni(Arc<SniAcceptor>),
+}
+
+impl Acceptor {
+    async fn accept(&self, stream: TcpStream) -> std::io::Result<(TlsStream<TcpStream>, Option<TlsSession>)> {
+        match self {
+            Acceptor::Fixed(acceptor) => Ok((acceptor.accept(stream).await?, None)),
+            Acceptor::Sni(acceptor) => {
+                let (stream, session) = acceptor.accept(stream).await?;
+                Ok((stream, Some(session)))
+            }
+        }
+    }
+}
+
 /// The connections of one runtime: each served on its own task, all drained together.
 struct Connections<M> {
     make: M,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    acceptor: Option<Acceptor>,
     builder: auto::Builder<TokioExecutor>,
     limits: ConnectionLimits,
     addressing: ClientAddressing,
@@ -226,7 +276,7 @@ where
 {
     fn new(
         make: M,
-        tls: Option<Arc<rustls::ServerConfig>>,
+        acceptor: Option<Acceptor>,
         limits: ConnectionLimits,
         addressing: ClientAddressing,
     ) -> Connections<M> {
@@ -234,7 +284,7 @@ where
         builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
         Connections {
             make,
-            acceptor: tls.map(tokio_rustls::TlsAcceptor::from),
+            acceptor,
             builder,
             limits,
             addressing,
@@ -265,33 +315,39 @@ where
                     }
                 }
             }
+            // Every request carries its client's origin and, on TLS, what the handshake established.
             let counted = {
                 let activity = activity.clone();
-                service_fn(move |mut request: Request<Incoming>| {
-                    let origin = addressing.origin(hop, request.headers());
-                    request.extensions_mut().insert(origin);
-                    let in_flight = activity.begin();
-                    let response = service.call(request);
-                    async move {
-                        let response = response.await;
-                        drop(in_flight);
-                        response
-                    }
-                })
+                move |session: Option<TlsSession>| {
+                    service_fn(move |mut request: Request<Incoming>| {
+                        let origin = addressing.origin(hop, request.headers());
+                        request.extensions_mut().insert(origin);
+                        if let Some(session) = &session {
+                            request.extensions_mut().insert(session.clone());
+                        }
+                        let in_flight = activity.begin();
+                        let response = service.call(request);
+                        async move {
+                            let response = response.await;
+                            drop(in_flight);
+                            response
+                        }
+                    })
+                }
             };
             let result = match acceptor {
                 None => {
                     let io = TokioIo::new(Tracked { io: stream, activity: activity.clone() });
-                    drive(builder.serve_connection(io, counted), stop, &activity, idle).await
+                    drive(builder.serve_connection(io, counted(None)), stop, &activity, idle).await
                 }
                 Some(acceptor) => {
                     // The handshake counts against the idle time: a client that opens a TLS
                     // connection and sends nothing holds it no longer than a plain one.
                     let handshake = tokio::time::timeout(idle, acceptor.accept(stream)).await;
                     match handshake {
-                        Ok(Ok(stream)) => {
+                        Ok(Ok((stream, session))) => {
                             let io = TokioIo::new(Tracked { io: stream, activity: activity.clone() });
-                            drive(builder.serve_connection(io, counted), stop, &activity, idle).await
+                            drive(builder.serve_connection(io, counted(session)), stop, &activity, idle).await
                         }
                         Ok(Err(e)) => {
                             tracing::debug!(error = %e, client = %peer, "TLS handshake failed");

@@ -63,6 +63,10 @@ pub enum Kind {
     DataSource,
     /// A custom backend (livedata API).
     LdApi,
+    /// A domain bound to a group.
+    Domain,
+    /// An SSL certificate.
+    Certificate,
 }
 
 impl fmt::Display for Kind {
@@ -98,6 +102,8 @@ impl fmt::Display for Kind {
             Kind::RomaApp => "Integration application",
             Kind::DataSource => "Data source",
             Kind::LdApi => "Custom backend",
+            Kind::Domain => "Domain",
+            Kind::Certificate => "SSL certificate",
         })
     }
 }
@@ -219,6 +225,15 @@ pub enum Conflict {
     /// A custom authorizer's type cannot change.
     #[error("The type of custom authorizer {0} cannot be changed")]
     AuthorizerType(String),
+    /// The domain is bound to a group already (of any instance).
+    #[error("The domain {0} is already bound to an API group")]
+    DomainTaken(String),
+    /// A certificate of that name exists in the project.
+    #[error("Certificate name {0} already exists")]
+    CertificateName(String),
+    /// The certificate serves a domain.
+    #[error("Certificate {0} is bound to the domain {1}; unbind it first")]
+    CertificateBound(String, String),
 }
 
 /// What can go wrong in a store.

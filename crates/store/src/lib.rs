@@ -24,6 +24,7 @@
 mod backup;
 mod cache;
 mod dataservice;
+mod domains;
 mod error;
 mod livedata;
 mod nodes;
@@ -48,6 +49,7 @@ pub use backup::{
     key_fingerprint,
 };
 pub use dataservice::{DataServiceStore, DsApiFilter, DsImportItem, DsJob, Workspace};
+pub use domains::{BoundDomain, CertificateFilter, CertificateRecord, DomainStore, LiveDomain};
 pub use error::{Conflict, Kind, StoreError};
 pub use livedata::{
     DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
@@ -277,6 +279,8 @@ pub struct LiveSet {
     pub variables: Vec<EnvVariable>,
     /// The policies and access objects those publications use.
     pub policies: LivePolicies,
+    /// Every bound domain, with its certificate.
+    pub domains: Vec<LiveDomain>,
 }
 
 /// The outcome of publishing or taking offline one API of a batch.
@@ -286,7 +290,8 @@ pub type BatchOutcome = Vec<(String, Result<Publication>)>;
 /// and access objects has its own supertrait ([`AppStore`], [`ThrottleStore`], [`AclStore`],
 /// [`BindingStore`], [`AuthorizerStore`], [`VpcChannelStore`], [`SignatureStore`],
 /// [`GatewayResponseStore`]), as do ROMA custom backends ([`LivedataStore`]), DataArts
-/// DataService ([`DataServiceStore`]) and backups ([`BackupStore`]).
+/// DataService ([`DataServiceStore`]), custom domains with their certificates ([`DomainStore`])
+/// and backups ([`BackupStore`]).
 #[async_trait]
 pub trait Store:
     AppStore
@@ -300,6 +305,7 @@ pub trait Store:
     + GatewayResponseStore
     + LivedataStore
     + DataServiceStore
+    + DomainStore
     + Send
     + Sync
     + 'static

@@ -12,6 +12,7 @@ mod backup;
 mod bindings;
 mod dataservice;
 mod definitions;
+mod domains;
 mod engine;
 mod gateway_responses;
 mod live;

@@ -1,6 +1,7 @@
 //! API groups, environments and environment variables.
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
+use crate::views::domains::group_with_domains;
 use crate::views::groups::{env_view, variable_view};
 use axum::Json;
 use axum::body::Bytes;
@@ -84,7 +85,9 @@ async fn check_group(State(state): State<AppState>, scope: Scope, body: Bytes) -
 
 #[utoipa::path(get, path = "/api-groups/{group_id}", tag = "groups", responses((status = 200, description = "Found", body = Resource)))]
 async fn show_group(State(state): State<AppState>, scope: Scope, Path(p): Path<GroupId>) -> ApiResult<Json<Value>> {
-    Ok(Json(views::group(&state.store.group(&scope.instance_id, &p.group_id).await?)))
+    let group = state.store.group(&scope.instance_id, &p.group_id).await?;
+    let domains = state.store.group_domains(&scope.instance_id, &p.group_id).await?;
+    Ok(Json(group_with_domains(&group, &domains)))
 }
 
 #[utoipa::path(put, path = "/api-groups/{group_id}", tag = "groups", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Found", body = Resource), BadRequest, InConflict))]

@@ -7,8 +7,10 @@ mod apis;
 mod apps;
 mod authorizers;
 mod bindings;
+mod certificates;
 mod compare;
 mod dataservice;
+mod domains;
 mod gateway_responses;
 mod groups;
 mod iam;
@@ -47,6 +49,7 @@ fn instance_routes(flavor: Flavor) -> OpenApiRouter<AppState> {
         .merge(authorizers::routes())
         .merge(vpc_channels::routes())
         .merge(signatures::routes())
+        .merge(domains::routes())
         .merge(gateway_responses::routes())
         .merge(openapi::routes())
         .merge(compare::routes())
@@ -98,6 +101,8 @@ pub fn router(state: AppState) -> OpenApiRouter<AppState> {
     let management = OpenApiRouter::new()
         .nest("/v2/{project_id}/apigw/instances/{instance_id}", instance_routes(Flavor::Apig))
         .nest("/v2/{project_id}/apic/instances/{instance_id}", instance_routes(Flavor::Roma).merge(livedata::routes()))
+        .nest("/v2/{project_id}/apigw", certificates::routes())
+        .nest("/v2/{project_id}/apic", certificates::routes())
         .nest("/v2/{project_id}/instances/{instance_id}", roma_apps::app_routes())
         .nest("/v2/{project_id}/fdi/instances/{instance_id}", roma_apps::data_source_routes())
         .merge(instances::routes())

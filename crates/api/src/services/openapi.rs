@@ -39,6 +39,8 @@ pub(crate) struct PreparedExport {
     version: String,
     file_name: String,
     group: ApiGroup,
+    /// `host` / `servers`: as APIG writes it, the first domain bound to the group, else its subdomain.
+    host: String,
     apis: mpsc::Receiver<StoreResult<Vec<Api>>>,
     objects: ExtensionObjects,
     names: HashMap<String, String>,
@@ -56,7 +58,7 @@ impl PreparedExport {
             title: &self.group.name,
             description: self.group.remark.as_deref(),
             version: &self.version,
-            host: &self.group.sl_domain,
+            host: &self.host,
             objects: &self.objects,
             names: &self.names,
             group_extensions: &self.group.openapi_extensions,
@@ -168,7 +170,9 @@ pub(crate) async fn prepare_export(
     });
     let scope_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or("DRAFT");
     let file_name = format!("{}-{}-{}-{}.{extension}", group.name, scope_name, define.as_str(), version);
-    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, apis, objects, names })
+    let bound = store.group_domains(instance_id, &group.id).await?;
+    let host = bound.into_iter().next().map_or_else(|| group.sl_domain.clone(), |b| b.domain.url_domain);
+    Ok(PreparedExport { oas, define, format, extension, version, file_name, group, host, apis, objects, names })
 }
 
 /// Every page of a list, for the few lists an export or import reads whole (authorizers,

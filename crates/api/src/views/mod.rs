@@ -5,6 +5,7 @@
 pub(crate) mod apis;
 pub(crate) mod authorizers;
 pub(crate) mod dataservice;
+pub(crate) mod domains;
 pub(crate) mod gateway_responses;
 pub(crate) mod groups;
 pub(crate) mod livedata;

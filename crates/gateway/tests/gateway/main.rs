@@ -6,6 +6,7 @@ mod backends;
 mod bodies;
 mod channels;
 mod client_addresses;
+mod domains;
 mod helpers;
 mod listeners;
 mod metrics;

@@ -341,6 +341,32 @@ const TABLES: &[Table] = &[
             ("gateway_api_id", Text),
         ],
     },
+    // The private key stays sealed: `sealed_key` is copied as it is.
+    Table {
+        name: "certificates",
+        columns: &[
+            ("seq", Identity),
+            ("id", Text),
+            ("project_id", Text),
+            ("name", Text),
+            ("cert_content", Text),
+            ("sealed_key", Text),
+            ("trusted_root_ca", OptionalText),
+            ("doc", Text),
+        ],
+    },
+    Table {
+        name: "domains",
+        columns: &[
+            ("seq", Identity),
+            ("id", Text),
+            ("instance_id", Text),
+            ("group_id", Text),
+            ("url_domain", Text),
+            ("ssl_id", OptionalText),
+            ("doc", Text),
+        ],
+    },
 ];
 
 /// Tables a restore does not fill but wants empty: the target is not in use.

@@ -851,8 +851,9 @@ where
         .map(Self::decode_variable)
         .collect::<Result<Vec<_>>>()?;
         let policies = self.live_policies(&mut tx).await?;
+        let domains = self.live_domains(&mut tx).await?;
         tx.commit().await?;
-        Ok(LiveSet { apis, groups, variables, policies })
+        Ok(LiveSet { apis, groups, variables, policies, domains })
     }
 
     fn generation(&self) -> u64 {

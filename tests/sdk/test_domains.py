@@ -347,3 +347,37 @@ def test_domains_travel_in_define_all_and_an_import_binds_them(sdk, apig, instan
                                               api_id=body["success"][0]["id"])))
     again = export_all(client, m, fresh, result.group_id)
     assert {k: v for k, v in again.items() if k != "info"} == {k: v for k, v in first.items() if k != "info"}
+
+
+def test_an_import_into_the_group_keeps_or_overrides_its_domains(sdk, apig, instance_id, new_group, new_api, publish,
+                                                                 tmp_path):
+    import yaml
+    from huaweicloudsdkcore.http.formdata import FormFile
+    client, m = sdk
+    group = new_group()
+    publish(new_api(group_id=group.id).id, h.RELEASE_ENV_ID)
+    name = domain_name()
+    bound = associate(client, m, instance_id, group.id, name)
+    doc = export_all(client, m, instance_id, group.id)
+    doc["x-portico-domains"][name]["min_ssl_version"] = "TLSv1.2"
+
+    def import_into_group(extend_mode):
+        path = tmp_path / f"{uuid.uuid4().hex}.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        return client.import_api_definitions_v2(m.ImportApiDefinitionsV2Request(
+            instance_id=instance_id, body=m.ImportApiDefinitionsV2RequestBody(
+                file_name=FormFile(str(path)), is_create_group=False, group_id=group.id, extend_mode=extend_mode)))
+
+    def domains():
+        shown = apig.show_details_of_api_group_v2(ShowDetailsOfApiGroupV2Request(
+            instance_id=instance_id, group_id=group.id))
+        return [(d.id, d.domain, d.min_ssl_version) for d in shown.url_domains]
+
+    import_into_group("merge")
+    assert domains() == [(bound.id, name, "TLSv1.1")], "merge keeps the group's domain as it is"
+    import_into_group("override")
+    assert domains() == [(bound.id, name, "TLSv1.2")], "override takes the document's settings, same id"
+    doc["x-portico-domains"][name]["verified_client_certificate_enabled"] = True
+    refused = h.expect_error(lambda: import_into_group("override"), 400, "APIG.2015")
+    assert f"x-portico-domains.{name}.verified_client_certificate_enabled" in refused.error_msg
+    assert domains() == [(bound.id, name, "TLSv1.2")], "a refused import changes nothing"

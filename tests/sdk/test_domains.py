@@ -10,7 +10,12 @@ import uuid
 
 import pytest
 import requests
-from huaweicloudsdkapig.v2 import ShowDetailsOfApiGroupV2Request, SlDomainAccessSetting, UpdateSlDomainSettingV2Request
+from huaweicloudsdkapig.v2 import (
+    ListApiGroupsV2Request,
+    ShowDetailsOfApiGroupV2Request,
+    SlDomainAccessSetting,
+    UpdateSlDomainSettingV2Request,
+)
 
 import sdkhelpers as h
 
@@ -255,3 +260,124 @@ def test_an_export_names_the_first_bound_domain_as_its_host(apig, instance_id, n
     associate(apig, m, instance_id, group.id, name)
     associate(apig, m, instance_id, group.id, domain_name())
     assert exported_host() == name
+
+
+def export_all(client, m, instance_id, group_id, define="all"):
+    """The group's `define` export (YAML) through either SDK, parsed and checked as Swagger 2.0."""
+    from test_openapi import download, parse, validate
+    extra = {"oas_version": "2.0"} if m.__name__.startswith("huaweicloudsdkapig") else {}
+    resp = client.export_api_definitions_v2(m.ExportApiDefinitionsV2Request(
+        instance_id=instance_id, body=m.ExportOpenApiReq(env_id=h.RELEASE_ENV_ID, group_id=group_id,
+                                                         define=define, type="yaml"), **extra))
+    doc = parse(download(resp))
+    validate(doc)
+    return doc
+
+
+def import_doc(client, m, instance_id, tmp_path, doc):
+    import yaml
+    from huaweicloudsdkcore.http.formdata import FormFile
+    path = tmp_path / f"{uuid.uuid4().hex}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return client.import_api_definitions_v2(m.ImportApiDefinitionsV2Request(
+        instance_id=instance_id, body=m.ImportApiDefinitionsV2RequestBody(
+            file_name=FormFile(str(path)), is_create_group=True)))
+
+
+def test_domains_travel_in_define_all_and_an_import_binds_them(sdk, apig, instance_id, new_group, new_api, publish,
+                                                                tmp_path):
+    from huaweicloudsdkapig.v2 import (ApiActionInfo, CreateInstanceV2Request,
+                                       CreateOrDeletePublishRecordForApiV2Request, InstanceCreateReq)
+    client, m = sdk
+    group = new_group()
+    publish(new_api(group_id=group.id).id, h.RELEASE_ENV_ID)
+    with_ca = client.create_certificate_v2(m.CreateCertificateV2Request(
+        body=cert_form(m, trusted_root_ca=pem("ca.pem"))))
+    secure, plain = domain_name(), domain_name()
+    first_bound = associate(client, m, instance_id, group.id, secure, min_ssl_version="TLSv1.2",
+                            is_http_redirect_to_https=True)
+    client.batch_associate_certs_v2(m.BatchAssociateCertsV2Request(
+        instance_id=instance_id, group_id=group.id, domain_id=first_bound.id,
+        body=m.AttachOrDetachCertsReqBody(certificate_ids=[with_ca.id], verified_client_certificate_enabled=True)))
+    second_bound = associate(client, m, instance_id, group.id, plain)
+
+    first = export_all(client, m, instance_id, group.id)
+    assert list(first["x-portico-domains"].items()) == [
+        (secure, {"min_ssl_version": "TLSv1.2", "is_http_redirect_to_https": True,
+                  "verified_client_certificate_enabled": True, "ssl_name": with_ca.name}),
+        (plain, {"min_ssl_version": "TLSv1.1", "is_http_redirect_to_https": False,
+                 "verified_client_certificate_enabled": False})]
+    assert first["host"] == secure
+    assert "BEGIN" not in json.dumps(first), "no key nor certificate text travels, only the certificate's name"
+    for define in ("spec", "proxy"):
+        assert "x-portico-domains" not in export_all(client, m, instance_id, group.id, define)
+
+    # The domains are still bound to the original group: the whole import is refused, nothing written.
+    first["info"]["title"] = h.unique("copy")
+    h.expect_error(lambda: import_doc(client, m, instance_id, tmp_path, first), 409, "APIG.3328")
+    taken = apig.list_api_groups_v2(ListApiGroupsV2Request(instance_id=instance_id, name=first["info"]["title"]))
+    assert taken.total == 0, "a refused import creates no group"
+
+    for bound in (first_bound, second_bound):
+        client.disassociate_domain_v2(m.DisassociateDomainV2Request(
+            instance_id=instance_id, group_id=group.id, domain_id=bound.id))
+    # A certificate the project does not have is reported, not dropped.
+    missing = json.loads(json.dumps(first))
+    missing["x-portico-domains"][secure]["ssl_name"] = h.unique("nocert")
+    refused = h.expect_error(lambda: import_doc(client, m, instance_id, tmp_path, missing), 400, "APIG.2015")
+    assert f"x-portico-domains.{secure}.ssl_name" in refused.error_msg
+    # So is a domain name that AssociateDomainV2 would refuse.
+    bad = json.loads(json.dumps(first))
+    bad["x-portico-domains"]["no_dots"] = {}
+    refused = h.expect_error(lambda: import_doc(client, m, instance_id, tmp_path, bad), 400)
+    assert "x-portico-domains.no_dots" in refused.error_msg
+
+    # Into a fresh instance of the project: the domains are bound again, the global certificate serves.
+    fresh = apig.create_instance_v2(CreateInstanceV2Request(body=InstanceCreateReq(
+        instance_name="inst-" + uuid.uuid4().hex[:12], spec_id="BASIC", vpc_id="0" * 32, subnet_id="1" * 32,
+        security_group_id="2" * 32, available_zone_ids=["az1"]))).instance_id
+    result = import_doc(client, m, fresh, tmp_path, first)
+    body = h.body_of(result)
+    assert body["failure"] == [] and len(body["success"]) == 1, body
+    copied = client.list_attached_domains_v2(m.ListAttachedDomainsV2Request(certificate_id=with_ca.id))
+    assert [(d.url_domain, d.instance_id, d.verified_client_certificate_enabled) for d in copied.bound_domains] \
+        == [(secure, fresh, True)]
+    apig.create_or_delete_publish_record_for_api_v2(CreateOrDeletePublishRecordForApiV2Request(
+        instance_id=fresh, body=ApiActionInfo(action="online", env_id=h.RELEASE_ENV_ID,
+                                              api_id=body["success"][0]["id"])))
+    again = export_all(client, m, fresh, result.group_id)
+    assert {k: v for k, v in again.items() if k != "info"} == {k: v for k, v in first.items() if k != "info"}
+
+
+def test_an_import_into_the_group_keeps_or_overrides_its_domains(sdk, apig, instance_id, new_group, new_api, publish,
+                                                                 tmp_path):
+    import yaml
+    from huaweicloudsdkcore.http.formdata import FormFile
+    client, m = sdk
+    group = new_group()
+    publish(new_api(group_id=group.id).id, h.RELEASE_ENV_ID)
+    name = domain_name()
+    bound = associate(client, m, instance_id, group.id, name)
+    doc = export_all(client, m, instance_id, group.id)
+    doc["x-portico-domains"][name]["min_ssl_version"] = "TLSv1.2"
+
+    def import_into_group(extend_mode):
+        path = tmp_path / f"{uuid.uuid4().hex}.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        return client.import_api_definitions_v2(m.ImportApiDefinitionsV2Request(
+            instance_id=instance_id, body=m.ImportApiDefinitionsV2RequestBody(
+                file_name=FormFile(str(path)), is_create_group=False, group_id=group.id, extend_mode=extend_mode)))
+
+    def domains():
+        shown = apig.show_details_of_api_group_v2(ShowDetailsOfApiGroupV2Request(
+            instance_id=instance_id, group_id=group.id))
+        return [(d.id, d.domain, d.min_ssl_version) for d in shown.url_domains]
+
+    import_into_group("merge")
+    assert domains() == [(bound.id, name, "TLSv1.1")], "merge keeps the group's domain as it is"
+    import_into_group("override")
+    assert domains() == [(bound.id, name, "TLSv1.2")], "override takes the document's settings, same id"
+    doc["x-portico-domains"][name]["verified_client_certificate_enabled"] = True
+    refused = h.expect_error(lambda: import_into_group("override"), 400, "APIG.2015")
+    assert f"x-portico-domains.{name}.verified_client_certificate_enabled" in refused.error_msg
+    assert domains() == [(bound.id, name, "TLSv1.2")], "a refused import changes nothing"

@@ -63,6 +63,9 @@ pub const PORTICO_ENUMERATIONS: &str = "x-portico-enumerations";
 pub const PORTICO_DEFAULT: &str = "x-portico-default";
 /// The custom authorizer's id on a security scheme.
 pub const PORTICO_AUTHORIZER_ID: &str = "x-portico-authorizer-id";
+/// The group's custom domains by name, each with its settings and certificate name (document
+/// root; APIG's documents have no extension for them).
+pub const PORTICO_DOMAINS: &str = "x-portico-domains";
 
 /// Every key the reader interprets on an operation; other `x-` keys are kept as they are.
 pub const OPERATION_KEYS: &[&str] = &[

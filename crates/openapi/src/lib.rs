@@ -44,7 +44,9 @@ pub use export::{Export, WriteError, path_order, sort_by_path, write};
 pub use form::{FormMode, ImportForm, ImportFormReader};
 pub use import::{DocumentError, ImportContext, ParsedApi, ParsedDocument, References, parse};
 pub use livedata::{ParsedLdApi, parse_livedata, write_livedata};
-pub use objects::{ExtensionObjects, InvalidObject, document_policies, ratelimit_field};
+pub use objects::{
+    DocumentDomain, ExtensionObjects, InvalidObject, document_domains, document_policies, domain_field, ratelimit_field,
+};
 
 /// A JSON object: what extension values and extension maps are.
 pub type Object = serde_json::Map<String, serde_json::Value>;

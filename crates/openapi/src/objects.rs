@@ -1,14 +1,15 @@
 //! The objects a document carries beside its APIs, both ways: throttling policies and ACLs
 //! (`x-apigateway-ratelimits`, `x-apigateway-access-controls`, and the names an operation binds
 //! them by), gateway responses (`x-apigateway-responses`) and custom authorizers
-//! (`x-apigateway-authorizer` on a security scheme). The store hands them over typed; this is
-//! the only place that knows their document form (extensions.md §2.11, §2.12).
+//! (`x-apigateway-authorizer` on a security scheme), and the group's custom domains
+//! (`x-portico-domains`). The store hands them over typed; this is the only place that knows
+//! their document form (extensions.md §2.11, §2.12).
 
 use std::collections::{BTreeMap, HashMap};
 
 use portico_model::{
-    Acl, AclInput, Authorizer, DeclaredPolicies, FieldError, GatewayResponse, PolicySet, Throttle, ThrottleInput,
-    ThrottleSpecial, new_id, now, responses_from_json, special_from_json,
+    Acl, AclInput, Authorizer, DeclaredPolicies, Domain, DomainSettings, FieldError, GatewayResponse, PolicySet,
+    Throttle, ThrottleInput, ThrottleSpecial, new_id, now, responses_from_json, special_from_json,
 };
 use serde_json::{Value, json};
 
@@ -25,6 +26,18 @@ pub struct ExtensionObjects {
     /// Custom authorizers by id: their name and their `x-apigateway-authorizer` object
     /// ([`ExtensionObjects::add_authorizer`]).
     pub authorizers: HashMap<String, (String, Object)>,
+    /// The group's custom domains, oldest first.
+    pub domains: Vec<DocumentDomain>,
+}
+
+/// A custom domain as a document carries it: its settings and the name (never the key, nor the
+/// id, which differs between instances) of the certificate it is served with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentDomain {
+    /// The domain; its id is fresh and its group is blank when it comes from a document.
+    pub domain: Domain,
+    /// The name of its certificate.
+    pub certificate: Option<String>,
 }
 
 impl ExtensionObjects {
@@ -38,6 +51,7 @@ impl ExtensionObjects {
             ),
             (keys::ACCESS_CONTROLS, p.acls.iter().map(|a| (a.acl_name.clone(), access_control(a))).collect()),
             (keys::RESPONSES, p.gateway_responses.iter().map(|r| (r.name.clone(), gateway_response(r))).collect()),
+            (keys::PORTICO_DOMAINS, self.domains.iter().map(|d| (d.domain.url_domain.clone(), domain(d))).collect()),
         ];
         maps.into_iter().filter(|(_, map): &(_, Object)| !map.is_empty()).collect()
     }
@@ -129,7 +143,20 @@ fn authorizer(a: &Authorizer) -> Object {
     }
 }
 
-/// A policy or gateway response of a document that breaks a rule of the management API.
+/// An entry of `x-portico-domains`, its settings under their management-API names.
+fn domain(d: &DocumentDomain) -> Value {
+    let mut entry = json!({
+        "min_ssl_version": d.domain.min_ssl_version,
+        "is_http_redirect_to_https": d.domain.is_http_redirect_to_https,
+        "verified_client_certificate_enabled": d.domain.verified_client_certificate_enabled,
+    });
+    if let Some(name) = &d.certificate {
+        entry["ssl_name"] = Value::from(name.as_str());
+    }
+    entry
+}
+
+/// A policy, gateway response or domain of a document that breaks a rule of the management API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct InvalidObject {
@@ -236,6 +263,52 @@ pub fn document_policies(
     Ok(set)
 }
 
+/// The custom domains a document defines at its root (`x-portico-domains`), checked by the
+/// rules of `AssociateDomainV2` and `UpdateDomainV2`, in document order; the map is taken out of
+/// `extensions`. The first bad entry, or two entries naming one domain, fail the whole import.
+pub fn document_domains(extensions: &mut Object) -> Result<Vec<DocumentDomain>, InvalidObject> {
+    let Some(map) = extensions.remove(keys::PORTICO_DOMAINS) else { return Ok(Vec::new()) };
+    let Value::Object(map) = map else {
+        return Err(InvalidObject {
+            field: keys::PORTICO_DOMAINS.into(),
+            reason: "It is not a map of domains.".into(),
+        });
+    };
+    let mut domains: Vec<DocumentDomain> = Vec::with_capacity(map.len());
+    for (name, entry) in map {
+        let invalid = |reason: String| InvalidObject { field: domain_field(&name), reason };
+        let Value::Object(mut settings) = entry else { return Err(invalid("The domain is not a map.".into())) };
+        let certificate = match settings.remove("ssl_name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            Some(_) => return Err(invalid("The domain is invalid: ssl_name.".into())),
+        };
+        settings.insert("url_domain".into(), Value::String(name.clone()));
+        let body = Value::Object(settings).to_string();
+        let bad = |e: FieldError| {
+            let field = match &e {
+                FieldError::Missing(f) | FieldError::Invalid(f) => f.clone(),
+                FieldError::MalformedJson(_) => "body".into(),
+            };
+            invalid(format!("The domain is invalid: {field}."))
+        };
+        // A domain is created without mutual TLS and has it switched on by an update: the
+        // document carries the outcome of both.
+        let created = Domain::from_json(body.as_bytes(), "").map_err(bad)?;
+        let domain = DomainSettings::from_json(body.as_bytes()).map_err(bad)?.apply(&created);
+        if domains.iter().any(|d| d.domain.url_domain == domain.url_domain) {
+            return Err(invalid(format!("The domain {} is named twice.", domain.url_domain)));
+        }
+        domains.push(DocumentDomain { domain, certificate });
+    }
+    Ok(domains)
+}
+
+/// Where in a document the domain `name` of [`document_domains`] is.
+pub fn domain_field(name: &str) -> String {
+    format!("{}.{name}", keys::PORTICO_DOMAINS)
+}
+
 /// Where in a document the store's `field` of a throttling policy of [`document_policies`] is
 /// (the store names it `<policy name>.special[i].instance`).
 pub fn ratelimit_field(field: &str) -> String {
@@ -274,6 +347,7 @@ mod tests {
             policies: PolicySet { throttles: vec![(throttle, vec![special])], acls: vec![acl], ..Default::default() },
             bound: HashMap::from([("api1".to_owned(), declared)]),
             authorizers: HashMap::new(),
+            domains: Vec::new(),
         };
 
         let root = objects.root();
@@ -295,5 +369,110 @@ mod tests {
         );
         assert!(objects.operation("api2").is_empty());
         assert!(ExtensionObjects::default().root().is_empty());
+    }
+
+    fn exported_domain(body: &str, certificate: Option<&str>) -> DocumentDomain {
+        let created = Domain::from_json(body.as_bytes(), "g1").unwrap();
+        let domain = DomainSettings::from_json(body.as_bytes()).unwrap().apply(&created);
+        DocumentDomain { domain, certificate: certificate.map(str::to_owned) }
+    }
+
+    fn document(define: crate::Define, objects: &ExtensionObjects, format: crate::Format) -> Vec<u8> {
+        let export = crate::Export {
+            oas: crate::OasVersion::V2,
+            define,
+            title: "shop",
+            description: None,
+            version: "1",
+            host: "api.example.com",
+            objects,
+            names: &HashMap::new(),
+            group_extensions: &Object::new(),
+        };
+        let mut doc = Vec::new();
+        let apis: [&portico_model::Api; 0] = [];
+        crate::write(&export, apis, format, &mut doc).unwrap();
+        doc
+    }
+
+    #[test]
+    fn domains_travel_at_all_and_come_back_as_they_went() {
+        let objects = ExtensionObjects {
+            domains: vec![
+                exported_domain(
+                    r#"{"url_domain":"api.example.com","min_ssl_version":"TLSv1.2","is_http_redirect_to_https":true,
+                        "verified_client_certificate_enabled":true}"#,
+                    Some("shop-cert"),
+                ),
+                exported_domain(r#"{"url_domain":"*.shop.example.org"}"#, None),
+            ],
+            ..Default::default()
+        };
+        for format in [crate::Format::Json, crate::Format::Yaml] {
+            let doc = document(crate::Define::All, &objects, format);
+            let mut parsed = crate::parse(&doc, &Default::default()).unwrap();
+            assert_eq!(
+                parsed.extensions[keys::PORTICO_DOMAINS],
+                json!({
+                    "api.example.com": {"min_ssl_version": "TLSv1.2", "is_http_redirect_to_https": true,
+                        "verified_client_certificate_enabled": true, "ssl_name": "shop-cert"},
+                    "*.shop.example.org": {"min_ssl_version": "TLSv1.1", "is_http_redirect_to_https": false,
+                        "verified_client_certificate_enabled": false},
+                })
+            );
+            let domains = document_domains(&mut parsed.extensions).unwrap();
+            assert!(
+                !parsed.extensions.contains_key(keys::PORTICO_DOMAINS),
+                "the map becomes domains, not a group field"
+            );
+            let without_ids = |d: &[DocumentDomain]| -> Vec<(String, String, bool, bool, Option<String>)> {
+                d.iter()
+                    .map(|d| {
+                        let x = &d.domain;
+                        (
+                            x.url_domain.clone(),
+                            x.min_ssl_version.clone(),
+                            x.is_http_redirect_to_https,
+                            x.verified_client_certificate_enabled,
+                            d.certificate.clone(),
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(without_ids(&domains), without_ids(&objects.domains));
+            let again = ExtensionObjects { domains, ..Default::default() };
+            assert_eq!(document(crate::Define::All, &again, format), doc);
+        }
+        for define in [crate::Define::Spec, crate::Define::Proxy] {
+            let doc = String::from_utf8(document(define, &objects, crate::Format::Json)).unwrap();
+            assert!(!doc.contains(keys::PORTICO_DOMAINS), "{define:?} carries no domains");
+        }
+    }
+
+    #[test]
+    fn a_bad_document_domain_fails_by_the_rules_of_a_create() {
+        let refused = |domains: Value| {
+            let mut extensions = Object::from_iter([(keys::PORTICO_DOMAINS.to_owned(), domains)]);
+            document_domains(&mut extensions).unwrap_err()
+        };
+        let bad_name = refused(json!({"api..example.com": {}}));
+        assert_eq!(bad_name.field, "x-portico-domains.api..example.com");
+        assert_eq!(bad_name.reason, "The domain is invalid: url_domain.");
+        assert_eq!(
+            refused(json!({"a.example.com": {"min_ssl_version": "SSLv3"}})).reason,
+            "The domain is invalid: min_ssl_version."
+        );
+        assert_eq!(refused(json!({"a.example.com": {"ssl_name": 7}})).reason, "The domain is invalid: ssl_name.");
+        assert_eq!(
+            refused(json!({"a.example.com": {"ingress_http_port": 8080}})).reason,
+            "The domain is invalid: ingress_http_port."
+        );
+        assert_eq!(refused(json!({"a.example.com": [], })).reason, "The domain is not a map.");
+        let twice = refused(json!({"A.example.com": {}, "a.example.com": {}}));
+        assert_eq!(
+            (twice.field.as_str(), twice.reason.as_str()),
+            ("x-portico-domains.a.example.com", "The domain a.example.com is named twice.")
+        );
+        assert_eq!(refused(json!(["a.example.com"])).field, keys::PORTICO_DOMAINS);
     }
 }

@@ -55,7 +55,9 @@ pub use livedata::{
     DataSourceFilter, FrontendApi, LdApiFilter, LdApiUpdate, LdImportAction, LdImportMode, LivedataStore,
 };
 pub use nodes::Heartbeat;
-pub use openapi::{AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, TaskStatus, TaskType};
+pub use openapi::{
+    AsyncTask, ImportAction, ImportOutcome, ImportRequest, ImportTarget, ImportedDomain, TaskStatus, TaskType,
+};
 pub use policies::{
     AclStore, AppStore, AuthorizerStore, BindingStore, ChannelUpdate, GatewayResponseStore, ResponseUpdate,
     SignatureStore, ThrottleStore, VpcChannelStore,

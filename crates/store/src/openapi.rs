@@ -1,6 +1,6 @@
 //! What the OpenAPI import and the asynchronous tasks ask of a store.
 
-use portico_model::{ApiDefinition, ApiGroup, PolicySet};
+use portico_model::{ApiDefinition, ApiGroup, Domain, PolicySet};
 use time::OffsetDateTime;
 
 use crate::{Conflict, ExtendMode};
@@ -33,7 +33,13 @@ pub struct ImportRequest {
     /// special must name an app of the instance: otherwise the import fails with a
     /// `BadReference` whose field is `<policy name>.special[i].instance`.
     pub policies: PolicySet,
-    /// `extend_mode`: what happens to an existing policy of the same name.
+    /// Custom domains the document binds to the group, after the policies. A domain the group
+    /// has already is kept or overwritten (by [`ExtendMode`]) with its certificate; one bound to
+    /// another group fails the import (`Conflict::DomainTaken`), and so does a certificate that
+    /// the project does not have or that may not serve the domain as it is set
+    /// (`BadReference` whose field is the domain's [`ImportedDomain::field`] and the key).
+    pub domains: Vec<ImportedDomain>,
+    /// `extend_mode`: what happens to an existing policy or domain of the same name.
     pub extend_mode: ExtendMode,
     /// `api_mode=override`: an API that conflicts with an existing one replaces it; otherwise
     /// the existing one is kept and the imported one ignored.
@@ -42,6 +48,18 @@ pub struct ImportRequest {
     pub dry_run: bool,
     /// Time of the import.
     pub now: OffsetDateTime,
+}
+
+/// A custom domain an import binds to its group.
+#[derive(Debug, Clone)]
+pub struct ImportedDomain {
+    /// The domain, checked as `AssociateDomainV2` checks it, with its settings; the group and
+    /// the certificate id are set by the import.
+    pub domain: Domain,
+    /// The name of the certificate of the project it is served with.
+    pub certificate: Option<String>,
+    /// Where the document defines it, for the errors that name it.
+    pub field: String,
 }
 
 /// What became of one imported API.

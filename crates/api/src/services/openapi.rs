@@ -8,9 +8,12 @@ use std::io::Write;
 
 use portico_model::{Api, ApiGroup, Page, Paged, RELEASE_ENV_ID, is_display_name, new_id, now, parse_body};
 use portico_openapi::{
-    Define, Export, ExtensionObjects, FormMode, Format, ImportContext, ImportForm, OasVersion, References,
+    Define, DocumentDomain, Export, ExtensionObjects, FormMode, Format, ImportContext, ImportForm, OasVersion,
+    References, keys,
 };
-use portico_store::{ExtendMode, ImportAction, ImportRequest, ImportTarget, Result as StoreResult, StoreError};
+use portico_store::{
+    ExtendMode, ImportAction, ImportRequest, ImportTarget, ImportedDomain, Result as StoreResult, StoreError,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -162,7 +165,8 @@ pub(crate) async fn prepare_export(
             }
         }
     }
-    let (objects, names) = export_objects(state, instance_id, define, &group.id, bound_in, &exported).await?;
+    let (mut objects, names) = export_objects(state, instance_id, define, &group.id, bound_in, &exported).await?;
+    let bound = store.group_domains(instance_id, &group.id).await?;
     let apis = store.export_apis(instance_id, &group.id, env_id.as_deref(), request.apis.as_deref()).await?;
     let version = request.version.unwrap_or_else(|| {
         let format = time::macros::format_description!("[year]-[month]-[day]-[hour]:[minute]:[second]");
@@ -170,8 +174,13 @@ pub(crate) async fn prepare_export(
     });
     let scope_name = env.as_ref().map(|e| e.name.as_str()).unwrap_or("DRAFT");
     let file_name = format!("{}-{}-{}-{}.{extension}", group.name, scope_name, define.as_str(), version);
-    let bound = store.group_domains(instance_id, &group.id).await?;
-    let host = bound.into_iter().next().map_or_else(|| group.sl_domain.clone(), |b| b.domain.url_domain);
+    let host = bound.first().map_or_else(|| group.sl_domain.clone(), |b| b.domain.url_domain.clone());
+    if matches!(define, Define::All | Define::Dev) {
+        objects.domains = bound
+            .into_iter()
+            .map(|b| DocumentDomain { domain: b.domain, certificate: b.certificate.map(|(name, _)| name) })
+            .collect();
+    }
     Ok(PreparedExport { oas, define, format, extension, version, file_name, group, host, apis, objects, names })
 }
 
@@ -242,6 +251,14 @@ pub(crate) async fn run_import(
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::invalid_because("file_name", &e.to_string()))?;
     let policies = portico_openapi::document_policies(&mut document.extensions, &known_responses)?;
+    let domains = portico_openapi::document_domains(&mut document.extensions)?
+        .into_iter()
+        .map(|d| ImportedDomain {
+            field: portico_openapi::domain_field(&d.domain.url_domain),
+            domain: d.domain,
+            certificate: d.certificate,
+        })
+        .collect();
     // The APIs name the group's responses; those the group does not have yet are created by
     // this import, under the ids given here.
     let created_responses: HashMap<&str, &str> = policies
@@ -285,6 +302,7 @@ pub(crate) async fn run_import(
         target,
         apis: definitions,
         policies,
+        domains,
         extend_mode: match form.extend_mode {
             FormMode::Merge => ExtendMode::Merge,
             FormMode::Override => ExtendMode::Override,
@@ -294,8 +312,9 @@ pub(crate) async fn run_import(
         now: now(),
     };
     let outcome = state.store.import_apis(instance_id, request).await.map_err(|e| match e {
-        // The only reference that fails a whole import is a throttling policy's special.
-        StoreError::BadReference { field, message } => {
+        // The references that fail a whole import: a domain's, whose field is already where the
+        // document defines it, and a throttling policy's special, named within its policy.
+        StoreError::BadReference { field, message } if !field.starts_with(keys::PORTICO_DOMAINS) => {
             StoreError::BadReference { field: portico_openapi::ratelimit_field(&field), message }
         }
         other => other,

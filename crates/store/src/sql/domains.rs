@@ -7,7 +7,8 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 
 use super::{Engine, SqlStore, Tx, to_doc, unique_or};
 use crate::domains::*;
-use crate::{Conflict, DomainStore, Kind, Result, StoreError};
+use crate::openapi::ImportedDomain;
+use crate::{Conflict, DomainStore, ExtendMode, Kind, Result, StoreError};
 
 const CERTIFICATE_COLUMNS: &str = "doc, cert_content, sealed_key, trusted_root_ca";
 const DOMAIN_SELECT: &str = "SELECT d.doc, d.ssl_id, d.instance_id, g.name AS group_name, c.name AS ssl_name, \
@@ -143,6 +144,97 @@ where
             .fetch_optional(&mut **tx)
             .await?
             .ok_or_else(|| StoreError::not_found(Kind::Instance, instance_id))
+    }
+
+    /// Binds an import's domains to `group_id` inside the import's transaction, each as
+    /// `AssociateDomainV2` would and served with its certificate as `AssociateCertificateV2`
+    /// would (`ImportRequest::domains`).
+    pub(super) async fn import_domains_in(
+        tx: &mut Tx<DB>,
+        instance_id: &str,
+        group_id: &str,
+        domains: &[ImportedDomain],
+        mode: ExtendMode,
+    ) -> Result<()> {
+        if domains.is_empty() {
+            return Ok(());
+        }
+        let project_id = Self::project_of(tx, instance_id).await?;
+        for imported in domains {
+            let name = &imported.domain.url_domain;
+            let row = sqlx::query("SELECT id, instance_id, group_id FROM domains WHERE url_domain = $1")
+                .bind(name)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let bound: Option<(String, String, String)> = match row {
+                Some(row) => Some((row.try_get("id")?, row.try_get("instance_id")?, row.try_get("group_id")?)),
+                None => None,
+            };
+            let id = match bound {
+                Some((_, instance, group)) if instance != instance_id || group != group_id => {
+                    return Err(StoreError::Conflict(Conflict::DomainTaken(name.clone())));
+                }
+                Some(_) if mode == ExtendMode::Merge => continue,
+                Some((id, _, _)) => id,
+                None => {
+                    sqlx::query(
+                        "INSERT INTO domains (id, instance_id, group_id, url_domain, ssl_id, doc) \
+                         VALUES ($1, $2, $3, $4, NULL, $5)",
+                    )
+                    .bind(&imported.domain.id)
+                    .bind(instance_id)
+                    .bind(group_id)
+                    .bind(name)
+                    .bind(to_doc(&imported.domain)?)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| unique_or(e, Conflict::DomainTaken(name.clone())))?;
+                    imported.domain.id.clone()
+                }
+            };
+            let refused = |key: &str, message: String| bad_reference(&format!("{}.{key}", imported.field), message);
+            let ssl_id = match &imported.certificate {
+                Some(certificate) => {
+                    let found: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM certificates WHERE project_id = $1 AND name = $2")
+                            .bind(&project_id)
+                            .bind(certificate)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                    let Some(ssl_id) = found else {
+                        return Err(refused(
+                            "ssl_name",
+                            format!("The project has no certificate named {certificate} for the domain {name}"),
+                        ));
+                    };
+                    Some(ssl_id)
+                }
+                None => None,
+            };
+            let domain = Domain { id, group_id: group_id.to_owned(), ssl_id, ..imported.domain.clone() };
+            match &domain.ssl_id {
+                Some(ssl_id) => {
+                    let (certificate, has_ca) = Self::certificate_in(tx, &project_id, ssl_id).await?;
+                    Self::check_serving(&certificate, has_ca, &domain, instance_id).map_err(|e| match e {
+                        // The document names the certificate, not its id.
+                        StoreError::BadReference { field, message } if field == "certificate_id" => {
+                            refused("ssl_name", message)
+                        }
+                        StoreError::BadReference { field, message } => refused(&field, message),
+                        other => other,
+                    })?;
+                }
+                None if domain.verified_client_certificate_enabled => {
+                    return Err(refused(
+                        "verified_client_certificate_enabled",
+                        format!("The domain {name} has no certificate to verify clients with"),
+                    ));
+                }
+                None => {}
+            }
+            Self::save_domain(tx, &domain).await?;
+        }
+        Ok(())
     }
 
     /// The project's domain named by `r` (in its instances, if it names some), with its instance.

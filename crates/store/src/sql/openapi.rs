@@ -79,6 +79,7 @@ where
         let group_id = Self::prepare_target(&mut tx, instance_id, &request.target).await?;
         Self::import_policies_in(&mut tx, instance_id, &group_id, &request.policies, request.extend_mode, request.now)
             .await?;
+        Self::import_domains_in(&mut tx, instance_id, &group_id, &request.domains, request.extend_mode).await?;
         let mut index = Self::group_index(&mut tx, &group_id).await?;
         // APIs written by this import: a later API of the same file that conflicts with one of
         // them fails, whatever the mode (the first of two conflicting APIs wins).

@@ -3,6 +3,7 @@
 
 mod import;
 mod operator;
+mod packaging;
 mod secrets;
 
 use std::io::{BufRead, BufReader};

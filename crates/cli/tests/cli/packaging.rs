@@ -116,6 +116,17 @@ fn the_systemd_unit_runs_what_the_debian_package_installs() {
     for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=", "PrivateTmp=yes"] {
         assert!(unit_text.lines().any(|line| line == hardening), "{hardening}");
     }
+
+    // What ships is stripped; CI's package is built with a profile that is the release one.
+    let workspace: toml::Table = toml::from_str(&read("Cargo.toml")).unwrap();
+    assert_eq!(workspace["profile"]["release"]["strip"].as_bool(), Some(true));
+    let test_script = read("scripts/test.sh");
+    let ci_profile = test_script
+        .split("scripts/package-check.sh --profile ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("scripts/test.sh runs the package check with a profile");
+    assert_eq!(workspace["profile"][ci_profile]["inherits"].as_str(), Some("release"), "profile {ci_profile}");
 }
 
 /// A Dockerfile's instructions (keyword, arguments), continuation lines joined. Hand-written: the

@@ -16,7 +16,13 @@ say() { echo "package-check: $*" >&2; }
 if dpkg-query -W -f='${Status}' portico 2>/dev/null | grep -q 'installed'; then
     fail "a package named portico is already installed here; not touching it"
 fi
-command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v file >/dev/null || missing+=(file)
+if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 deb="$(bash scripts/package.sh "$@" | tail -n1)"
 [ -f "$deb" ] || fail "scripts/package.sh printed no package path"
@@ -46,7 +52,7 @@ dpkg-query -W -f='${Conffiles}\n' portico | grep -q '^ /etc/portico/portico.toml
     fail "/etc/portico/portico.toml is $(stat -c '%U:%G %a' /etc/portico/portico.toml), not root:portico 640"
 [ "$(stat -c '%U:%G %a' /var/lib/portico)" = "portico:portico 700" ] ||
     fail "/var/lib/portico is $(stat -c '%U:%G %a' /var/lib/portico), not portico:portico 700"
-if file /usr/bin/portico 2>/dev/null | grep -q 'not stripped'; then fail "/usr/bin/portico is not stripped"; fi
+file /usr/bin/portico | grep -q ', stripped' || fail "/usr/bin/portico is not stripped: $(file /usr/bin/portico)"
 say "installed: $(stat -c %s /usr/bin/portico) bytes in /usr/bin/portico, unit $unit"
 
 # The unit, as systemd would read it. The line must be a plain command: no prefixes (-@:+!),
@@ -64,7 +70,8 @@ read -ra argv <<<"$exec_start"
 getent passwd "$user" >/dev/null || fail "the unit's user $user does not exist"
 
 say "starting as $user in $working_directory: $exec_start"
-(cd "$working_directory" && exec runuser -u "$user" -- "${argv[@]}") >"$work/stdout" 2>"$work/stderr" &
+: >"$work/stdout"
+(cd "$working_directory" && exec runuser -u "$user" -- "${argv[@]}") >>"$work/stdout" 2>"$work/stderr" &
 server=$!
 
 # serve prints "listening management=ADDR gateway=ADDR" once both listeners are bound.
@@ -88,7 +95,12 @@ for file in portico.db secrets.key credentials.toml; do
         fail "/var/lib/portico/$file was not written by $user"
 done
 
-kill -TERM "$server"
+# SIGTERM goes to portico itself, as systemd sends it: runuser, its parent here, would answer a
+# signal of its own by killing the session and exiting 143 whatever portico did.
+portico_pid="$(cat "/proc/$server/task/$server/children")"
+portico_pid="${portico_pid// /}"
+[ "$(stat -c %U "/proc/$portico_pid")" = "$user" ] || fail "portico (pid $portico_pid) does not run as $user"
+kill -TERM "$portico_pid"
 status=0
 wait "$server" || status=$?
 server=""

@@ -2,7 +2,8 @@
 # Runs every test Portico has: formatting and lints, the Rust unit and integration tests
 # (real databases, real HTTP on loopback), then the official Huawei Cloud Python SDK suite
 # against the real `portico` binary, the management API's conformance (schemathesis) and the web
-# console in headless Chromium, all of it on SQLite; then the integration suites (with the
+# console in headless Chromium, all of it on SQLite; the Debian package, installed, run and purged
+# (scripts/package-check.sh, as root); then the integration suites (with the
 # PostgreSQL-only tests, #[ignore]d in the SQLite pass), the SDK suite and the conformance run
 # again on PostgreSQL (a throwaway server from scripts/postgres.sh). Installs what it needs (the
 # SDK venv, PostgreSQL when missing and run as root) by itself. Without PostgreSQL a local run
@@ -37,6 +38,22 @@ conformance_venv="$(bash scripts/conformance-venv.sh)"
 
 step "Web console in headless Chromium (SQLite)"
 bash scripts/console-test.sh
+
+step "Debian package: build, install, run as its unit says, purge (scripts/package-check.sh)"
+if [ "$(id -u)" -eq 0 ] && command -v dpkg >/dev/null; then
+    # The package of the debug binary the SDK suite built above: a cold release build takes some
+    # 12 CPU-minutes, past CI's budget, and the check looks at what a profile does not change
+    # (files, unit, maintainer scripts, a stripped binary that starts). cargo-deb warns that dev
+    # builds are not for releases: this package is not released (docs/packaging.md).
+    bash scripts/package-check.sh --profile dev --no-build
+elif [ "${CI:-}" = true ]; then
+    echo "error: the package check needs root and dpkg, and CI never skips it" >&2
+    exit 1
+else
+    printf '\n%s\n%s\n%s\n' "########################################################################" \
+        "# SKIPPED: the Debian package check (it needs root and dpkg)" \
+        "########################################################################" >&2
+fi
 
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh

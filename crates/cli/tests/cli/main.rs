@@ -5,6 +5,7 @@ mod backup;
 mod client_addresses;
 mod import;
 mod operator;
+mod packaging;
 mod postgres;
 mod secrets;
 mod tls;

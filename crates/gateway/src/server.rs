@@ -282,14 +282,7 @@ where
     ) -> Connections<M> {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-        Connections {
-            make,
-            acceptor,
-            builder,
-            limits,
-            addressing,
-            stop: watch::channel(()).0,
-        }
+        Connections { make, acceptor, builder, limits, addressing, stop: watch::channel(()).0 }
     }
 
     /// Serves `stream` on a new task of the current runtime; `slot` is freed when it closes.

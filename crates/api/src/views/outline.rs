@@ -1,0 +1,27 @@
+//! The resource outlines: counts of what an instance holds, in APIG's field names.
+
+use portico_store::Outline;
+use serde_json::{Value, json};
+
+/// `ListApiQuantitiesV2`: every API, and how many are or are not published in RELEASE.
+pub fn api_quantities(outline: &Outline) -> Value {
+    json!({
+        "instance_num": outline.apis,
+        "nums_on_release": outline.apis_on_release,
+        "nums_off_release": outline.apis - outline.apis_on_release,
+    })
+}
+
+/// `ListApiGroupsQuantitiesV2`: APIG counts groups put on sale in its marketplace apart; a
+/// self-hosted instance has no marketplace, so every group is off sale.
+pub fn group_quantities(outline: &Outline) -> Value {
+    json!({ "onsell_nums": 0, "offsell_nums": outline.groups })
+}
+
+/// `ListAppQuantitiesV2`: apps authorized to call at least one API, and the others.
+pub fn app_quantities(outline: &Outline) -> Value {
+    json!({
+        "authed_nums": outline.apps_authorized,
+        "unauthed_nums": outline.apps - outline.apps_authorized,
+    })
+}

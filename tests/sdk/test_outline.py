@@ -1,6 +1,7 @@
 """What an instance holds, through the official SDKs: the resource outlines
 (`ListApiQuantitiesV2`, `ListApiGroupsQuantitiesV2`, `ListAppQuantitiesV2`) and the distinct tags
-of its APIs (`ListTagsV2`, on `apigw` and `apic`), counted on an instance of the test's own."""
+of its APIs (`ListTagsV2`, on `apigw` and `apic`), counted on an instance of the test's own; and
+the limits Portico enforces (`ListProjectCofigsV2`, `ListInstanceConfigsV2`)."""
 
 import pytest
 import huaweicloudsdkroma.v2 as roma_sdk
@@ -16,6 +17,8 @@ from huaweicloudsdkapig.v2 import (
     CreateInstanceV2Request,
     CreateOrDeletePublishRecordForApiV2Request,
     InstanceCreateReq,
+    ListInstanceConfigsV2Request,
+    ListProjectCofigsV2Request,
     ListApiGroupsQuantitiesV2Request,
     ListApiQuantitiesV2Request,
     ListAppQuantitiesV2Request,
@@ -108,3 +111,35 @@ def test_tags_are_the_distinct_tags_of_the_apis(request, apig, fresh_instance, p
 def test_tags_of_an_instance_without_apis(apig, fresh_instance):
     empty = apig.list_tags_v2(ListTagsV2Request(instance_id=fresh_instance))
     assert (empty.total, empty.size, empty.tags) == (0, 0, [])
+
+
+@pytest.mark.parametrize("product", ["apig", "roma"])
+def test_project_configs_are_the_limits_portico_enforces(request, apig, instance_id, new_group, product):
+    if product == "apig":
+        client, config_request = apig, ListProjectCofigsV2Request
+    else:
+        client, config_request = request.getfixturevalue("roma"), roma_sdk.ListProjectCofigsV2Request
+    listed = client.list_project_cofigs_v2(config_request(instance_id=instance_id))
+    limits = {c.config_name: int(c.config_value) for c in listed.configs}
+    assert limits == {"API_TAG_NUM_LIMIT": 10, "API_CONDITION_NUM_LIMIT": 5}
+    assert (listed.total, listed.size) == (2, 2)
+    second = client.list_project_cofigs_v2(config_request(instance_id=instance_id, offset=1, limit=1))
+    assert (second.total, [c.config_name for c in second.configs]) == (2, ["API_CONDITION_NUM_LIMIT"])
+
+    # the limit described is the one enforced
+    group = new_group().id
+    at_limit = [f"t{i}" for i in range(limits["API_TAG_NUM_LIMIT"])]
+    apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=h.http_api_body(group, tags=at_limit)))
+    h.expect_error(lambda: apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=h.http_api_body(
+        group, tags=at_limit + ["one_more"]))), 400, "APIG.2011")
+
+    h.expect_error(lambda: client.list_project_cofigs_v2(config_request(instance_id=instance_id, limit=0)),
+                   400, "APIG.2011")
+    h.expect_error(lambda: client.list_project_cofigs_v2(config_request(instance_id=UNKNOWN_INSTANCE)),
+                   404, "APIG.3008")
+
+
+def test_instance_configs_are_empty_as_no_project_quota_applies(apig):
+    listed = apig.list_instance_configs_v2(ListInstanceConfigsV2Request())
+    assert (listed.total, listed.size, listed.configs) == (0, 0, [])
+    h.expect_error(lambda: apig.list_instance_configs_v2(ListInstanceConfigsV2Request(limit=501)), 400, "APIG.2011")

@@ -1,5 +1,6 @@
 //! What an instance holds: the resource outlines (`/resources/outline/…`), counted from the
-//! stored APIs, groups and apps, and the distinct tags of its APIs (`/tags`).
+//! stored APIs, groups and apps, the distinct tags of its APIs (`/tags`), and the limits it
+//! enforces (`/project/configs`).
 
 use crate::doc::{BadRequest, PageOf, Resource};
 use axum::Json;
@@ -20,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(group_quantities))
         .routes(routes!(app_quantities))
         .routes(routes!(tags))
+        .routes(routes!(limits))
 }
 
 #[utoipa::path(get, path = "/resources/outline/apis", tag = "instances", responses((status = 200, description = "The counts of the instance's APIs", body = Resource)))]
@@ -39,14 +41,19 @@ async fn app_quantities(State(state): State<AppState>, scope: Scope) -> ApiResul
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct TagQuery {
+struct PageQuery {
     offset: Option<i64>,
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/tags", tag = "apis", params(TagQuery), responses((status = 200, description = "One page of the distinct tags of the instance's APIs", body = PageOf), BadRequest))]
-async fn tags(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<TagQuery>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/tags", tag = "apis", params(PageQuery), responses((status = 200, description = "One page of the distinct tags of the instance's APIs", body = PageOf), BadRequest))]
+async fn tags(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery<PageQuery>) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
     let found = state.store.api_tags(&scope.instance_id, page).await?;
     Ok(Json(views::list("tags", found, |tag| Value::String(tag.clone()))))
+}
+
+#[utoipa::path(get, path = "/project/configs", tag = "instances", params(PageQuery), responses((status = 200, description = "One page of the limits Portico enforces", body = PageOf), BadRequest))]
+async fn limits(_scope: Scope, AppQuery(q): AppQuery<PageQuery>) -> ApiResult<Json<Value>> {
+    Ok(Json(views::outline::limits(Page::new(q.offset, q.limit)?)))
 }

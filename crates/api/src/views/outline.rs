@@ -1,5 +1,6 @@
 //! The resource outlines: counts of what an instance holds, in APIG's field names.
 
+use portico_model::{LIMITS, Page};
 use portico_store::Outline;
 use serde_json::{Value, json};
 
@@ -24,4 +25,21 @@ pub fn app_quantities(outline: &Outline) -> Value {
         "authed_nums": outline.apps_authorized,
         "unauthed_nums": outline.apps - outline.apps_authorized,
     })
+}
+
+/// `ListProjectCofigsV2`: one page of the limits Portico enforces. APIG's `used` counts an
+/// instance-wide quota; these limits bound one object each, so it is left out.
+pub fn limits(page: Page) -> Value {
+    let items: Vec<Value> = LIMITS
+        .iter()
+        .skip(page.offset as usize)
+        .take(page.limit as usize)
+        .map(|limit| json!({ "config_id": limit.name, "config_name": limit.name, "config_value": limit.value.to_string(), "remark": limit.remark }))
+        .collect();
+    json!({ "size": items.len(), "total": LIMITS.len(), "configs": items })
+}
+
+/// `ListInstanceConfigsV2`: an empty page, as no project-wide quota applies.
+pub fn no_quotas() -> Value {
+    json!({ "size": 0, "total": 0, "configs": [] })
 }

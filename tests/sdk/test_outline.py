@@ -1,7 +1,8 @@
 """What an instance holds, through the official SDKs: the resource outlines
 (`ListApiQuantitiesV2`, `ListApiGroupsQuantitiesV2`, `ListAppQuantitiesV2`) and the distinct tags
 of its APIs (`ListTagsV2`, on `apigw` and `apic`), counted on an instance of the test's own; and
-the limits Portico enforces (`ListProjectCofigsV2`, `ListInstanceConfigsV2`)."""
+the limits Portico enforces (`ListProjectCofigsV2`, `ListInstanceConfigsV2`,
+`ShowRestrictionOfInstanceV2`)."""
 
 import pytest
 import huaweicloudsdkroma.v2 as roma_sdk
@@ -23,6 +24,7 @@ from huaweicloudsdkapig.v2 import (
     ListApiQuantitiesV2Request,
     ListAppQuantitiesV2Request,
     ListTagsV2Request,
+    ShowRestrictionOfInstanceV2Request,
 )
 
 import sdkhelpers as h
@@ -143,3 +145,15 @@ def test_instance_configs_are_empty_as_no_project_quota_applies(apig):
     listed = apig.list_instance_configs_v2(ListInstanceConfigsV2Request())
     assert (listed.total, listed.size, listed.configs) == (0, 0, [])
     h.expect_error(lambda: apig.list_instance_configs_v2(ListInstanceConfigsV2Request(limit=501)), 400, "APIG.2011")
+
+
+@pytest.mark.parametrize("product", ["apig", "roma"])
+def test_restriction_lists_no_network_as_portico_refuses_none(request, apig, instance_id, product):
+    if product == "apig":
+        client, restriction_request = apig, ShowRestrictionOfInstanceV2Request
+    else:
+        client, restriction_request = request.getfixturevalue("roma"), roma_sdk.ShowRestrictionOfInstanceV2Request
+    shown = client.show_restriction_of_instance_v2(restriction_request(instance_id=instance_id))
+    assert (shown.restrict_cidrs, shown.resource_subnet_cidr) == ([], None)
+    h.expect_error(lambda: client.show_restriction_of_instance_v2(restriction_request(instance_id=UNKNOWN_INSTANCE)),
+                   404, "APIG.3008")

@@ -103,7 +103,7 @@ NOT_YET = {
         "ListOrchestrations", "ListPluginAttachableApis", "ListPluginAttachedApis", "ListPlugins",
         "ShowAppBoundAppQuota", "ShowAppQuota", "ShowDetailsOfAiApiKey",
         "ShowDetailsOfAppAcl", "ShowDetailsOfMemberGroup", "ShowDetailsOfOrchestration", "ShowPlugin",
-        "ShowRestrictionOfInstanceV2", "UpdateAppAcl", "UpdateAppQuota", "UpdateHealthCheck", "UpdateInstanceV2",
+        "UpdateAppAcl", "UpdateAppQuota", "UpdateHealthCheck", "UpdateInstanceV2",
         "UpdateMemberGroup", "UpdateOrchestration", "UpdatePlugin",
     },
     "huaweicloudsdkroma": {
@@ -119,7 +119,7 @@ NOT_YET = {
         "ListMemberGroups", "ListPluginAttachableApis", "ListPluginAttachedApis", "ListPlugins",
         "ListProjectVpcChannelsV2", "ListStatisticsApi", "ResetRomaAppSecret",
         "ShowAppBoundAppQuota", "ShowAppQuota", "ShowDetailsOfAppAcl", "ShowDetailsOfAppConfigV2",
-        "ShowDetailsOfInstanceV2", "ShowDetailsOfMemberGroup", "ShowPlugin", "ShowRestrictionOfInstanceV2",
+        "ShowDetailsOfInstanceV2", "ShowDetailsOfMemberGroup", "ShowPlugin",
         "StartTestDatasource", "UpdateAppAcl", "UpdateAppConfigV2", "UpdateAppQuota", "UpdateDatasourceInfo",
         "UpdateHealthCheck", "UpdateMemberGroup", "UpdatePlugin", "UpdateProjectVpcChannel", "UpdateRomaApp",
         "ValidateRomaApp",

@@ -1,6 +1,6 @@
 //! What an instance holds: the resource outlines (`/resources/outline/…`), counted from the
 //! stored APIs, groups and apps, the distinct tags of its APIs (`/tags`), and the limits it
-//! enforces (`/project/configs`).
+//! enforces (`/project/configs`, `/restriction`).
 
 use crate::doc::{BadRequest, PageOf, Resource};
 use axum::Json;
@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(app_quantities))
         .routes(routes!(tags))
         .routes(routes!(limits))
+        .routes(routes!(restriction))
 }
 
 #[utoipa::path(get, path = "/resources/outline/apis", tag = "instances", responses((status = 200, description = "The counts of the instance's APIs", body = Resource)))]
@@ -56,4 +57,9 @@ async fn tags(State(state): State<AppState>, scope: Scope, AppQuery(q): AppQuery
 #[utoipa::path(get, path = "/project/configs", tag = "instances", params(PageQuery), responses((status = 200, description = "One page of the limits Portico enforces", body = PageOf), BadRequest))]
 async fn limits(_scope: Scope, AppQuery(q): AppQuery<PageQuery>) -> ApiResult<Json<Value>> {
     Ok(Json(views::outline::limits(Page::new(q.offset, q.limit)?)))
+}
+
+#[utoipa::path(get, path = "/restriction", tag = "instances", responses((status = 200, description = "The networks the instance may not use: none", body = Resource)))]
+async fn restriction(_scope: Scope) -> Json<Value> {
+    Json(views::outline::no_restriction())
 }

@@ -43,3 +43,10 @@ pub fn limits(page: Page) -> Value {
 pub fn no_quotas() -> Value {
     json!({ "size": 0, "total": 0, "configs": [] })
 }
+
+/// `ShowRestrictionOfInstanceV2`: APIG lists the address ranges an instance's backends may not
+/// use and the subnet of its resource tenant. Portico refuses no backend network and has no
+/// resource tenant, so the list is empty and the subnet left out.
+pub fn no_restriction() -> Value {
+    json!({ "restrict_cidrs": [] })
+}

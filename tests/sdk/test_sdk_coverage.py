@@ -108,7 +108,7 @@ NOT_YET = {
     },
     "huaweicloudsdkroma": {
         "AddUserToApp", "AssociateAppsForAppQuota", "AttachApiToPlugin", "AttachPluginToApi", "BatchDisableMembers",
-        "BatchEnableMembers", "CheckAuthUsersOfApp", "CheckCanAuthUsersOfApp", "CheckRomaAppSecret",
+        "BatchEnableMembers", "CheckAuthUsersOfApp", "CheckCanAuthUsersOfApp",
         "CheckRomaInstanceListV2", "CreateAppConfigV2", "CreateAppQuota", "CreateFeatureV2", "CreateMemberGroup",
         "CreatePlugin", "CreateProjectVpcChannel", "CreateProjectVpcChannelSyncs", "DebugApiV2",
         "DeleteApiByVersionIdV2", "DeleteAppAcl", "DeleteAppConfigV2", "DeleteAppQuota", "DeleteMemberGroup",
@@ -117,7 +117,7 @@ NOT_YET = {
         "ListAppQuotaBoundApps", "ListAppQuotas", "ListDatasourceColumns", "ListDatasourceTables",
         "ListDuplicateApisForAppV2", "ListFeaturesV2", "ListLatelyApiStatisticsV2", "ListLiveDataQuotaV2",
         "ListMemberGroups", "ListPluginAttachableApis", "ListPluginAttachedApis", "ListPlugins",
-        "ListProjectVpcChannelsV2", "ListStatisticsApi", "ResetRomaAppSecret",
+        "ListProjectVpcChannelsV2", "ListStatisticsApi",
         "ShowAppBoundAppQuota", "ShowAppQuota", "ShowDetailsOfAppAcl", "ShowDetailsOfAppConfigV2",
         "ShowDetailsOfInstanceV2", "ShowDetailsOfMemberGroup", "ShowPlugin",
         "StartTestDatasource", "UpdateAppAcl", "UpdateAppConfigV2", "UpdateAppQuota", "UpdateDatasourceInfo",

@@ -30,7 +30,7 @@ pub fn app_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_apps, create_app))
         .routes(routes!(show_app, delete_app))
-        .routes(routes!(show_secret, reset_secret))
+        .routes(routes!(show_app_secret, reset_app_secret))
 }
 
 /// Under `/v2/{project_id}/fdi/instances/{instance_id}`.
@@ -76,13 +76,13 @@ async fn show_app(
 }
 
 #[utoipa::path(get, path = "/apps/{app_id}/secret", tag = "roma_apps", responses((status = 200, description = "The application's secret", body = Resource)))]
-async fn show_secret(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<Json<Value>> {
+async fn show_app_secret(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<Json<Value>> {
     let secret = state.store.roma_app_secret(&scope.instance_id, &p.app_id).await?;
     Ok(Json(secret_view(&p.app_id, &secret)))
 }
 
 #[utoipa::path(put, path = "/apps/{app_id}/secret", tag = "roma_apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The new secret", body = Resource), BadRequest))]
-async fn reset_secret(
+async fn reset_app_secret(
     State(state): State<AppState>,
     scope: Scope,
     Path(p): Path<AppId>,

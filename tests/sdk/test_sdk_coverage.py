@@ -121,7 +121,7 @@ NOT_YET = {
         "ShowAppBoundAppQuota", "ShowAppQuota", "ShowDetailsOfAppAcl", "ShowDetailsOfAppConfigV2",
         "ShowDetailsOfInstanceV2", "ShowDetailsOfMemberGroup", "ShowPlugin",
         "StartTestDatasource", "UpdateAppAcl", "UpdateAppConfigV2", "UpdateAppQuota", "UpdateDatasourceInfo",
-        "UpdateHealthCheck", "UpdateMemberGroup", "UpdatePlugin", "UpdateProjectVpcChannel", "UpdateRomaApp",
+        "UpdateHealthCheck", "UpdateMemberGroup", "UpdatePlugin", "UpdateProjectVpcChannel",
         "ValidateRomaApp",
     },
     "huaweicloudsdkdataartsstudio": {

@@ -29,7 +29,7 @@ use crate::{ApiResult, AppState, Caller};
 pub fn app_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_apps, create_app))
-        .routes(routes!(show_app, delete_app))
+        .routes(routes!(show_app, update_app, delete_app))
         .routes(routes!(show_app_secret, reset_app_secret))
 }
 
@@ -73,6 +73,28 @@ async fn show_app(
     Path(p): Path<AppId>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(app_view(&state.store.roma_app(&scope.instance_id, &p.app_id).await?, &caller)))
+}
+
+/// `key` and `secret` of the body are not changed here: the secret has its own operation
+/// (`ResetRomaAppSecret`) and the key none, as in ROMA Connect.
+#[utoipa::path(put, path = "/apps/{app_id}", tag = "roma_apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Updated", body = Resource), BadRequest, InConflict))]
+async fn update_app(
+    State(state): State<AppState>,
+    scope: Scope,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<AppId>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let input = RomaAppInput::from_json(&body)?;
+    let app = RomaApp {
+        name: input.name,
+        remark: input.remark,
+        favorite: input.favorite,
+        update_time: now(),
+        ..state.store.roma_app(&scope.instance_id, &p.app_id).await?
+    };
+    state.store.update_roma_app(&scope.instance_id, &app).await?;
+    Ok(Json(app_view(&app, &caller)))
 }
 
 #[utoipa::path(get, path = "/apps/{app_id}/secret", tag = "roma_apps", responses((status = 200, description = "The application's secret", body = Resource)))]

@@ -55,6 +55,22 @@ where
         self.paged("doc", "roma_apps", "seq", filters, page, |r| Self::from_doc(r, "doc")).await
     }
 
+    async fn update_roma_app(&self, instance_id: &str, app: &RomaApp) -> Result<()> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query("UPDATE roma_apps SET name = $1, doc = $2 WHERE instance_id = $3 AND id = $4")
+            .bind(&app.name)
+            .bind(to_doc(app)?)
+            .bind(instance_id)
+            .bind(&app.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::RomaAppName(app.name.clone())))?;
+        if DB::rows_affected(&changed) == 0 {
+            return Err(StoreError::not_found(Kind::RomaApp, &app.id));
+        }
+        self.commit(tx).await
+    }
+
     async fn roma_app_secret(&self, instance_id: &str, id: &str) -> Result<String> {
         let row = sqlx::query("SELECT sealed_secret FROM roma_apps WHERE instance_id = $1 AND id = $2")
             .bind(instance_id)

@@ -23,6 +23,7 @@ from huaweicloudsdkapig.v2 import (
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.http.http_handler import HttpHandler
+from huaweicloudsdkroma.v2 import RomaClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sdkhelpers as h  # noqa: E402
@@ -129,6 +130,15 @@ def make_client(base_url):
 @pytest.fixture(scope="session")
 def apig(base_url, creds):
     return build_client(base_url, creds["access_key"], creds["secret_key"], creds["project_id"])
+
+
+@pytest.fixture(scope="session")
+def roma(base_url, creds):
+    """A ROMA Connect client: the same instances on the `/apic/…` prefix, and ROMA's own apps."""
+    return (RomaClient.new_builder().with_http_config(HttpConfig.get_default_config())
+            .with_http_handler(HttpHandler().add_response_handler(_record_request_id))
+            .with_credentials(BasicCredentials(creds["access_key"], creds["secret_key"], creds["project_id"]))
+            .with_endpoints([base_url]).build())
 
 
 @pytest.fixture(scope="session")

@@ -34,21 +34,6 @@ def sdk(request, apig):
     return request.getfixturevalue("roma"), importlib.import_module("huaweicloudsdkroma.v2")
 
 
-@pytest.fixture(scope="session")
-def roma(base_url, creds):
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-    from huaweicloudsdkcore.http.http_config import HttpConfig
-    from huaweicloudsdkcore.http.http_handler import HttpHandler
-    from huaweicloudsdkroma.v2 import RomaClient
-
-    import conftest
-    cfg = HttpConfig.get_default_config()
-    return (RomaClient.new_builder().with_http_config(cfg)
-            .with_http_handler(HttpHandler().add_response_handler(conftest._record_request_id))
-            .with_credentials(BasicCredentials(creds["access_key"], creds["secret_key"], creds["project_id"]))
-            .with_endpoints([base_url]).build())
-
-
 def domain_name():
     """A domain the `leaf` certificate covers (its `*.apps.example.test`), used by no other test."""
     return f"d{uuid.uuid4().hex[:12]}.apps.example.test"

@@ -64,16 +64,36 @@ impl RomaAppInput {
         if key.as_deref().is_some_and(|k| !is_identifier(k, "_-", 8, 64)) {
             return Err(FieldError::invalid("key"));
         }
-        let secret = optional_str(&doc, "secret", 64)?.filter(|s| !s.is_empty());
-        if secret.as_deref().is_some_and(|s| s.chars().count() < 8) {
-            return Err(FieldError::invalid("secret"));
-        }
+        let secret = roma_app_secret(&doc)?;
         let favorite = match doc.get("favorite") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(FieldError::invalid("favorite")),
         };
         Ok(RomaAppInput { name, remark: optional_str(&doc, "remark", 200)?, key, secret, favorite })
+    }
+}
+
+/// The `secret` of an integration application's body: 8–64 characters, or absent (generated).
+fn roma_app_secret(doc: &Value) -> Result<Option<String>, FieldError> {
+    let secret = optional_str(doc, "secret", 64)?.filter(|s| !s.is_empty());
+    if secret.as_deref().is_some_and(|s| s.chars().count() < 8) {
+        return Err(FieldError::invalid("secret"));
+    }
+    Ok(secret)
+}
+
+/// The body of `ResetRomaAppSecret`: the new secret, generated when absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RomaAppSecretInput {
+    /// 8–64 characters; generated when absent.
+    pub secret: Option<String>,
+}
+
+impl RomaAppSecretInput {
+    /// Parses and validates the body.
+    pub fn from_json(body: &[u8]) -> Result<RomaAppSecretInput, FieldError> {
+        Ok(RomaAppSecretInput { secret: roma_app_secret(&parse_json(body)?)? })
     }
 }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::FieldError;
 use crate::api::*;
 use crate::error::{from_value, parse_json};
+use crate::limits::{API_CONDITION_NUM_LIMIT, API_TAG_NUM_LIMIT};
 
 type Rule = Result<(), FieldError>;
 
@@ -254,7 +255,7 @@ fn check_backend_path(field: &str, uri: &str, params: &[BackendParam]) -> Rule {
 }
 
 fn check_conditions(prefix: &str, conditions: &[Condition], req_params: &[ReqParam]) -> Rule {
-    if conditions.is_empty() || conditions.len() > 5 {
+    if conditions.is_empty() || conditions.len() > API_CONDITION_NUM_LIMIT {
         return Err(invalid(format!("{prefix}.conditions")));
     }
     for (i, c) in conditions.iter().enumerate() {
@@ -389,7 +390,7 @@ pub(crate) fn validate_api(api: &ApiDefinition) -> Rule {
     {
         return Err(invalid("auth_opt"));
     }
-    if api.tags.len() > 10 || !api.tags.iter().all(|t| is_tag(t)) {
+    if api.tags.len() > API_TAG_NUM_LIMIT || !api.tags.iter().all(|t| is_tag(t)) {
         return Err(invalid("tags"));
     }
     if let Some(ct) = &api.content_type

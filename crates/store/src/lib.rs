@@ -79,6 +79,22 @@ pub enum TextMatch {
     Contains(String),
 }
 
+/// What an instance holds, counted at one moment for the resource outlines
+/// (`ListApiQuantitiesV2`, `ListApiGroupsQuantitiesV2`, `ListAppQuantitiesV2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outline {
+    /// APIs.
+    pub apis: u64,
+    /// APIs published in the RELEASE environment.
+    pub apis_on_release: u64,
+    /// API groups.
+    pub groups: u64,
+    /// Apps.
+    pub apps: u64,
+    /// Apps authorized to call at least one API.
+    pub apps_authorized: u64,
+}
+
 /// Filters of `ListApiGroupsV2`.
 #[derive(Debug, Clone, Default)]
 pub struct GroupFilter {
@@ -404,6 +420,10 @@ pub trait Store:
     async fn api_context(&self, instance_id: &str, api_id: &str) -> Result<std::sync::Arc<ApiContext>>;
     /// APIs of the instance.
     async fn list_apis(&self, instance_id: &str, filter: &ApiFilter, page: Page) -> Result<Paged<Api>>;
+    /// How many APIs, groups and apps the instance holds.
+    async fn outline(&self, instance_id: &str) -> Result<Outline>;
+    /// The distinct tags of the instance's APIs, in byte order.
+    async fn api_tags(&self, instance_id: &str, page: Page) -> Result<Paged<String>>;
     /// The first API that would conflict with one named `name` at (`method`, `uri`, `match_mode`)
     /// in `group_id`, other than `except_id`.
     async fn api_conflict(

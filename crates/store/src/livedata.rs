@@ -81,6 +81,13 @@ pub trait LivedataStore: Send + Sync {
     async fn roma_app(&self, instance_id: &str, id: &str) -> Result<RomaApp>;
     /// Integration applications of the instance, oldest first.
     async fn list_roma_apps(&self, instance_id: &str, name: Option<&TextMatch>, page: Page) -> Result<Paged<RomaApp>>;
+    /// Replaces an integration application's name, remark and favourite flag. NotFound: the
+    /// application. Conflict: the name.
+    async fn update_roma_app(&self, instance_id: &str, app: &RomaApp) -> Result<()>;
+    /// An integration application's secret, in clear.
+    async fn roma_app_secret(&self, instance_id: &str, id: &str) -> Result<String>;
+    /// Replaces an integration application's secret.
+    async fn set_roma_app_secret(&self, instance_id: &str, id: &str, secret: &str) -> Result<()>;
     /// Deletes an integration application. Conflict: it owns data sources or custom backends.
     async fn delete_roma_app(&self, instance_id: &str, id: &str) -> Result<()>;
 

@@ -16,7 +16,7 @@ use crate::extract::AppQuery;
 use crate::{ApiResult, AppState, views};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, delete))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, delete)).routes(routes!(configs))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -69,4 +69,19 @@ async fn delete(
 ) -> ApiResult<StatusCode> {
     state.store.delete_instance(&project_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageQuery {
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `ListInstanceConfigsV2`: the project-wide quotas (APIG's `INSTANCE_NUM_LIMIT`). Portico
+/// limits no project's instances, so the list is empty; the paging is still checked.
+#[utoipa::path(get, path = "/v2/{project_id}/apigw/instance/configs", tag = "instances", params(PageQuery), responses((status = 200, description = "One page of the project's quotas: none", body = PageOf), BadRequest))]
+async fn configs(AppQuery(q): AppQuery<PageQuery>) -> ApiResult<Json<Value>> {
+    Page::new(q.offset, q.limit)?;
+    Ok(Json(views::outline::no_quotas()))
 }

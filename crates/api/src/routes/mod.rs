@@ -18,6 +18,7 @@ mod instances;
 mod livedata;
 mod not_applicable;
 mod openapi;
+mod outline;
 mod publish;
 mod roma_apps;
 mod signatures;
@@ -53,6 +54,7 @@ fn instance_routes(flavor: Flavor) -> OpenApiRouter<AppState> {
         .merge(gateway_responses::routes())
         .merge(openapi::routes())
         .merge(compare::routes())
+        .merge(outline::routes())
         .merge(not_applicable::instance_routes())
         .layer(Extension(flavor))
 }

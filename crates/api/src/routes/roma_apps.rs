@@ -4,7 +4,7 @@
 //! Both own custom backends (`routes::livedata`).
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
-use crate::views::roma_apps::{app_view, livedata_source_view, source_view};
+use crate::views::roma_apps::{app_view, livedata_source_view, secret_view, source_view};
 use std::collections::HashMap;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use portico_model::{DataSource, Page, RomaApp, RomaAppInput, new_id, now};
+use portico_model::{DataSource, Page, RomaApp, RomaAppInput, RomaAppSecretInput, new_id, now};
 use portico_store::{DataSourceFilter, Store};
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,7 +27,10 @@ use crate::{ApiResult, AppState, Caller};
 
 /// Under `/v2/{project_id}/instances/{instance_id}`.
 pub fn app_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_apps, create_app)).routes(routes!(show_app, delete_app))
+    OpenApiRouter::new()
+        .routes(routes!(list_apps, create_app))
+        .routes(routes!(show_app, update_app, delete_app))
+        .routes(routes!(show_app_secret, reset_app_secret))
 }
 
 /// Under `/v2/{project_id}/fdi/instances/{instance_id}`.
@@ -70,6 +73,46 @@ async fn show_app(
     Path(p): Path<AppId>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(app_view(&state.store.roma_app(&scope.instance_id, &p.app_id).await?, &caller)))
+}
+
+/// `key` and `secret` of the body are not changed here: the secret has its own operation
+/// (`ResetRomaAppSecret`) and the key none, as in ROMA Connect.
+#[utoipa::path(put, path = "/apps/{app_id}", tag = "roma_apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "Updated", body = Resource), BadRequest, InConflict))]
+async fn update_app(
+    State(state): State<AppState>,
+    scope: Scope,
+    Extension(caller): Extension<Caller>,
+    Path(p): Path<AppId>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let input = RomaAppInput::from_json(&body)?;
+    let app = RomaApp {
+        name: input.name,
+        remark: input.remark,
+        favorite: input.favorite,
+        update_time: now(),
+        ..state.store.roma_app(&scope.instance_id, &p.app_id).await?
+    };
+    state.store.update_roma_app(&scope.instance_id, &app).await?;
+    Ok(Json(app_view(&app, &caller)))
+}
+
+#[utoipa::path(get, path = "/apps/{app_id}/secret", tag = "roma_apps", responses((status = 200, description = "The application's secret", body = Resource)))]
+async fn show_app_secret(State(state): State<AppState>, scope: Scope, Path(p): Path<AppId>) -> ApiResult<Json<Value>> {
+    let secret = state.store.roma_app_secret(&scope.instance_id, &p.app_id).await?;
+    Ok(Json(secret_view(&p.app_id, &secret)))
+}
+
+#[utoipa::path(put, path = "/apps/{app_id}/secret", tag = "roma_apps", request_body(content = JsonBody, content_type = "application/json"), responses((status = 200, description = "The new secret", body = Resource), BadRequest))]
+async fn reset_app_secret(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<AppId>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let secret = RomaAppSecretInput::from_json(&body)?.secret.unwrap_or_else(new_id);
+    state.store.set_roma_app_secret(&scope.instance_id, &p.app_id, &secret).await?;
+    Ok(Json(secret_view(&p.app_id, &secret)))
 }
 
 #[utoipa::path(delete, path = "/apps/{app_id}", tag = "roma_apps", responses((status = 204, description = "Done"), InConflict))]

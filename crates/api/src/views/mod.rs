@@ -9,6 +9,7 @@ pub(crate) mod domains;
 pub(crate) mod gateway_responses;
 pub(crate) mod groups;
 pub(crate) mod livedata;
+pub(crate) mod outline;
 pub(crate) mod policies;
 pub(crate) mod roma_apps;
 pub(crate) mod signatures;

@@ -49,3 +49,8 @@ pub(crate) fn livedata_source_view(source: &DataSource) -> Value {
         "created_time": rfc3339(source.create_time), "modified_time": rfc3339(source.update_time),
     })
 }
+
+/// `CheckRomaAppSecret`, `ResetRomaAppSecret`: the application's id and its secret in clear.
+pub fn secret_view(app_id: &str, secret: &str) -> Value {
+    json!({ "id": app_id, "secret": secret })
+}

@@ -48,6 +48,10 @@ pub trait Engine: sqlx::Database {
     /// `column`'s JSON text as a JSON value, to nest in a [`Engine::json_rows`] row.
     fn json_value(column: &str) -> String;
 
+    /// A `FROM` item `t` with a row per element of the JSON array of strings in `column`, its
+    /// text in `t.value`, which compares byte by byte on both engines.
+    fn json_array_texts(column: &str) -> String;
+
     /// The case-insensitive `LIKE` operator.
     const LIKE: &'static str;
 
@@ -122,6 +126,11 @@ impl Engine for Sqlite {
         format!("json({column})")
     }
 
+    fn json_array_texts(column: &str) -> String {
+        // SQLite compares text with BINARY unless told otherwise.
+        format!("json_each({column}) AS t")
+    }
+
     const LIKE: &'static str = "LIKE";
 
     fn restart_identity(_: &str, _: &str) -> Option<String> {
@@ -181,6 +190,12 @@ impl Engine for Postgres {
 
     fn json_value(column: &str) -> String {
         format!("({column})::json")
+    }
+
+    fn json_array_texts(column: &str) -> String {
+        format!(
+            "LATERAL (SELECT e.value COLLATE \"C\" AS value FROM jsonb_array_elements_text({column}::jsonb) AS e(value)) AS t"
+        )
     }
 
     const LIKE: &'static str = "ILIKE";

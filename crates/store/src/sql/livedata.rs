@@ -55,6 +55,46 @@ where
         self.paged("doc", "roma_apps", "seq", filters, page, |r| Self::from_doc(r, "doc")).await
     }
 
+    async fn update_roma_app(&self, instance_id: &str, app: &RomaApp) -> Result<()> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query("UPDATE roma_apps SET name = $1, doc = $2 WHERE instance_id = $3 AND id = $4")
+            .bind(&app.name)
+            .bind(to_doc(app)?)
+            .bind(instance_id)
+            .bind(&app.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_or(e, Conflict::RomaAppName(app.name.clone())))?;
+        if DB::rows_affected(&changed) == 0 {
+            return Err(StoreError::not_found(Kind::RomaApp, &app.id));
+        }
+        self.commit(tx).await
+    }
+
+    async fn roma_app_secret(&self, instance_id: &str, id: &str) -> Result<String> {
+        let row = sqlx::query("SELECT sealed_secret FROM roma_apps WHERE instance_id = $1 AND id = $2")
+            .bind(instance_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::RomaApp, id))?;
+        self.secrets.open(&row.try_get::<String, _>("sealed_secret")?)
+    }
+
+    async fn set_roma_app_secret(&self, instance_id: &str, id: &str, secret: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query("UPDATE roma_apps SET sealed_secret = $1 WHERE instance_id = $2 AND id = $3")
+            .bind(self.secrets.seal(secret)?)
+            .bind(instance_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if DB::rows_affected(&changed) == 0 {
+            return Err(StoreError::not_found(Kind::RomaApp, id));
+        }
+        self.commit(tx).await
+    }
+
     async fn delete_roma_app(&self, instance_id: &str, id: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let app = Self::roma_app_in(&mut tx, instance_id, id).await?;

@@ -15,7 +15,7 @@ use super::publish::{PUBLICATION_FROM, VERSION_COLUMNS, VERSION_FROM, not_publis
 use super::{Engine, SqlStore, parse_ts, to_doc, unique_or};
 use crate::{
     ApiContext, ApiFilter, ApiVersion, AsyncTask, BatchOutcome, Bootstrap, Conflict, CredentialSummary, GroupFilter,
-    Heartbeat, ImportOutcome, ImportRequest, Kind, LiveSet, Publication, Result, RouteKey, Store, StoreError,
+    Heartbeat, ImportOutcome, ImportRequest, Kind, LiveSet, Outline, Publication, Result, RouteKey, Store, StoreError,
     TaskStatus, TextMatch, VariableFilter,
 };
 
@@ -591,6 +591,47 @@ where
             }
         };
         self.paged("doc", "apis", "seq", filters, page, |r| Self::from_doc(r, "doc")).await
+    }
+
+    async fn outline(&self, instance_id: &str) -> Result<Outline> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM apis WHERE instance_id = $1), \
+                    (SELECT COUNT(*) FROM publications WHERE instance_id = $1 AND env_id = $2), \
+                    (SELECT COUNT(*) FROM api_groups WHERE instance_id = $1), \
+                    (SELECT COUNT(*) FROM apps WHERE instance_id = $1), \
+                    (SELECT COUNT(DISTINCT app_id) FROM app_auths WHERE instance_id = $1)",
+        )
+        .bind(instance_id)
+        .bind(RELEASE_ENV_ID)
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |i: usize| -> Result<u64> { Ok(row.try_get::<i64, _>(i)? as u64) };
+        Ok(Outline {
+            apis: count(0)?,
+            apis_on_release: count(1)?,
+            groups: count(2)?,
+            apps: count(3)?,
+            apps_authorized: count(4)?,
+        })
+    }
+
+    async fn api_tags(&self, instance_id: &str, page: Page) -> Result<Paged<String>> {
+        let from = format!("FROM apis, {} WHERE apis.instance_id = $1", DB::json_array_texts("apis.tags"));
+        let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(DISTINCT t.value) {from}")))
+            .bind(instance_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT DISTINCT t.value AS tag {from} ORDER BY tag LIMIT $2 OFFSET $3"
+        )))
+        .bind(instance_id)
+        .bind(page.limit as i64)
+        .bind(page.offset as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let tags = rows.iter().map(|r| r.try_get("tag")).collect::<sqlx::Result<Vec<String>>>()?;
+        Ok(Paged { items: tags, total: total as u64 })
     }
 
     async fn api_conflict(

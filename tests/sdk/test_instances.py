@@ -42,6 +42,9 @@ def test_create_instance_and_isolation(apig, instance_id):
     assert [i.id for i in by_name.instances] == [new_id]
     everything = apig.list_instances_v2(ListInstancesV2Request(limit=500))
     assert {instance_id, new_id} <= {i.id for i in everything.instances}
+    for wanted in (instance_id, new_id):
+        by_id = apig.list_instances_v2(ListInstancesV2Request(instance_id=wanted))
+        assert [i.id for i in by_id.instances] == [wanted] and by_id.total == 1
 
     # a group lives in exactly one instance
     gname = h.unique("grp_inst")

@@ -365,7 +365,13 @@ pub trait Store:
     /// The instance, if it belongs to the project.
     async fn instance(&self, project_id: &str, id: &str) -> Result<Instance>;
     /// Instances of a project.
-    async fn list_instances(&self, project_id: &str, name: Option<&str>, page: Page) -> Result<Paged<Instance>>;
+    async fn list_instances(
+        &self,
+        project_id: &str,
+        id: Option<&str>,
+        name: Option<&str>,
+        page: Page,
+    ) -> Result<Paged<Instance>>;
     /// Deletes an instance. Conflict: it still has API groups.
     async fn delete_instance(&self, project_id: &str, id: &str) -> Result<()>;
 

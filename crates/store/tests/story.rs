@@ -241,7 +241,7 @@ async fn instances_are_walled_off() {
     assert!(is_not_found(&s.group(&theirs.id, &g.id).await.unwrap_err(), Kind::Group));
     let default_project = s.project("default").await.unwrap();
     assert!(is_not_found(&s.instance(&default_project.id, &theirs.id).await.unwrap_err(), Kind::Instance));
-    assert_eq!(s.list_instances(&other.id, None, Page::default()).await.unwrap().total, 1);
+    assert_eq!(s.list_instances(&other.id, None, None, Page::default()).await.unwrap().total, 1);
     assert!(matches!(
         s.delete_instance(&default_project.id, &f.instance).await,
         Err(StoreError::Conflict(Conflict::InstanceHasGroups(_)))

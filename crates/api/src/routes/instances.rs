@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 struct ListQuery {
     offset: Option<i64>,
     limit: Option<i64>,
+    instance_id: Option<String>,
     instance_name: Option<String>,
 }
 
@@ -34,7 +35,15 @@ async fn list(
     AppQuery(q): AppQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = Page::new(q.offset, q.limit)?;
-    let found = state.store.list_instances(&project_id, q.instance_name.as_deref(), page).await?;
+    let found = state
+        .store
+        .list_instances(
+            &project_id,
+            q.instance_id.as_deref().filter(|id| !id.is_empty()),
+            q.instance_name.as_deref(),
+            page,
+        )
+        .await?;
     Ok(Json(views::list("instances", found, views::instance)))
 }
 

@@ -260,9 +260,18 @@ where
             .await
     }
 
-    async fn list_instances(&self, project_id: &str, name: Option<&str>, page: Page) -> Result<Paged<Instance>> {
+    async fn list_instances(
+        &self,
+        project_id: &str,
+        id: Option<&str>,
+        name: Option<&str>,
+        page: Page,
+    ) -> Result<Paged<Instance>> {
         let filters = |q: &mut QueryBuilder<DB>| {
             q.push(" WHERE project_id = ").push_bind(project_id.to_string());
+            if let Some(id) = id {
+                q.push(" AND id = ").push_bind(id.to_string());
+            }
             if let Some(name) = name {
                 Self::push_text_filter(q, "name", &TextMatch::Contains(name.to_string()));
             }

@@ -7,6 +7,7 @@ from huaweicloudsdkapig.v2 import (
     BatchPublishOrOfflineApiV2Request,
     ChangeApiVersionV2Request,
     CreateApiV2Request,
+    DeleteApiByVersionIdV2Request,
     ListApiRuntimeDefinitionV2Request,
     ListApisV2Request,
     ListApiVersionDetailV2Request,
@@ -14,6 +15,8 @@ from huaweicloudsdkapig.v2 import (
     ShowDetailsOfApiV2Request,
     UpdateApiV2Request,
 )
+
+import pytest
 
 import sdkhelpers as h
 
@@ -132,6 +135,36 @@ def test_versions_switch_and_version_detail(apig, instance_id, new_group, new_en
         instance_id=instance_id, version_id="0" * 32)), 404)
     h.expect_error(lambda: apig.change_api_version_v2(ChangeApiVersionV2Request(
         instance_id=instance_id, api_id=api.id, body=ApiVersion(version_id="0" * 32))), 404)
+
+
+@pytest.mark.parametrize("flavor", ["apig", "roma"])
+def test_the_version_in_effect_is_taken_offline_by_its_id(flavor, apig, roma, instance_id, new_group, new_env,
+                                                          publish):
+    import huaweicloudsdkroma.v2 as roma_models
+    client, request = ((apig, DeleteApiByVersionIdV2Request) if flavor == "apig"
+                       else (roma, roma_models.DeleteApiByVersionIdV2Request))
+
+    def offline(version_id):
+        return client.delete_api_by_version_id_v2(request(instance_id=instance_id, version_id=version_id))
+
+    gid = new_group().id
+    env = new_env()
+    body = h.http_api_body(gid)
+    api = apig.create_api_v2(CreateApiV2Request(instance_id=instance_id, body=body))
+    v1 = publish(api.id, env.id).version_id
+    apig.update_api_v2(UpdateApiV2Request(instance_id=instance_id, api_id=api.id, body=h.http_api_body(
+        gid, name=body.name, req_uri=body.req_uri, remark="second")))
+    v2 = publish(api.id, env.id).version_id
+
+    h.expect_error(lambda: offline(v1), 404, "APIG.3007")          # an earlier version: not in effect
+    h.expect_error(lambda: offline("0" * 32), 404, "APIG.3006")
+    assert runtime(apig, instance_id, api.id, env.id).remark == "second"  # nothing changed
+
+    offline(v2)
+    h.expect_error(lambda: runtime(apig, instance_id, api.id, env.id), 404)
+    assert h.body_of(show(apig, instance_id, api.id)).get("run_env_id") in (None, "")
+    assert versions(apig, instance_id, api.id, env_id=env.id).total == 2   # the history stays
+    h.expect_error(lambda: offline(v2), 404, "APIG.3007")
 
 
 def test_batch_publish_and_offline(apig, instance_id, new_group, new_api, new_env):

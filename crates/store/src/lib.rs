@@ -480,6 +480,10 @@ pub trait Store:
         version_id: &str,
         now: OffsetDateTime,
     ) -> Result<Publication>;
+    /// Takes the version `version_id` offline in its environment (APIG's DeleteApiByVersionIdV2),
+    /// in one transaction: NotFound for an unknown version, and a NotFound publication when that
+    /// version is not the one in effect there (another version is, or none).
+    async fn offline_version(&self, instance_id: &str, version_id: &str) -> Result<Publication>;
     /// The live version of an API in an environment.
     async fn runtime(&self, instance_id: &str, api_id: &str, env_id: &str) -> Result<ApiVersion>;
 

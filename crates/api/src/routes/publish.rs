@@ -1,6 +1,6 @@
 //! Publishing: one API (`/apis/action`), a batch (`/apis/publish`), version history and
 //! switching (`/apis/publish/{api_id}`), the live definition (`/apis/runtime/{api_id}`) and one
-//! version (`/apis/versions/{version_id}`).
+//! version (`/apis/versions/{version_id}`; DELETE takes it offline where it is in effect).
 
 use crate::doc::{BadRequest, InConflict, JsonBody, PageOf, Resource};
 use axum::Json;
@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(batch))
         .routes(routes!(list_versions, switch_version))
         .routes(routes!(runtime))
-        .routes(routes!(version))
+        .routes(routes!(version, offline_version))
 }
 
 /// Most APIs one batch may name.
@@ -233,4 +233,16 @@ struct VersionId {
 async fn version(State(state): State<AppState>, scope: Scope, Path(p): Path<VersionId>) -> ApiResult<Json<Value>> {
     let version = state.store.version(&scope.instance_id, &p.version_id).await?;
     Ok(Json(render_version(&state, &scope, &version).await?))
+}
+
+/// APIG's DeleteApiByVersionIdV2: "takes an API version in effect offline; the API can no longer
+/// be called in the environment where that version was in effect" (the SDK's own description).
+#[utoipa::path(delete, path = "/apis/versions/{version_id}", tag = "publish", responses((status = 204, description = "Taken offline"), BadRequest))]
+async fn offline_version(
+    State(state): State<AppState>,
+    scope: Scope,
+    Path(p): Path<VersionId>,
+) -> ApiResult<StatusCode> {
+    state.store.offline_version(&scope.instance_id, &p.version_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -778,6 +778,28 @@ where
         Self::decode_version(&row)
     }
 
+    async fn offline_version(&self, instance_id: &str, version_id: &str) -> Result<Publication> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("SELECT api_id, env_id FROM api_versions WHERE instance_id = $1 AND id = $2")
+            .bind(instance_id)
+            .bind(version_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Kind::Version, version_id))?;
+        let (api_id, env_id): (String, String) = (row.try_get("api_id")?, row.try_get("env_id")?);
+        let publication = Self::publication_in(&mut tx, &api_id, &env_id)
+            .await?
+            .filter(|live| live.version_id == version_id)
+            .ok_or_else(|| StoreError::not_found(Kind::Publication, &format!("of version {version_id} in effect")))?;
+        sqlx::query("DELETE FROM publications WHERE api_id = $1 AND env_id = $2")
+            .bind(&api_id)
+            .bind(&env_id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
+        Ok(publication)
+    }
+
     async fn switch_version(
         &self,
         instance_id: &str,

@@ -34,6 +34,13 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for AppQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        // No parameter of APIG's holds a NUL, and PostgreSQL refuses one in any text it is given
+        // (a filter would fail as a 500): refused here, for every query of every route.
+        if let Some((name, _)) =
+            form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::invalid(&name.replace('\0', "")));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(AppQuery).map_err(|e| {
             let path = e.path().to_string();

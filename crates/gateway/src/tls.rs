@@ -127,6 +127,10 @@ impl TlsDomains {
     /// The entry serving `name` (a SNI or a `Host` without its port): its own, or its
     /// parent's wildcard.
     pub fn find(&self, name: &str) -> Option<&Arc<DomainTls>> {
+        // Asked on every request (`RouteTable::admits`): no lowercased copy when nothing is bound.
+        if self.by_name.is_empty() {
+            return None;
+        }
         let name = name.to_ascii_lowercase();
         self.by_name.get(&name).or_else(|| {
             let (_, parent) = name.split_once('.')?;
